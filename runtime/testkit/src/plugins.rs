@@ -1,0 +1,1 @@
+//! Paths of the plugin components built from `plugins/`.

@@ -1,0 +1,1 @@
+//! Private ZooKeeper servers for tests.
