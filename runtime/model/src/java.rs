@@ -1,0 +1,84 @@
+//! Java behaviour that leaks into Helix's bytes: `String.hashCode`, the iteration
+//! order of a default `java.util.HashMap`, and `String.compareTo` (UTF-16 order,
+//! which is what a `TreeMap<String, _>` sorts by).
+//!
+//! Helix writes some maps from `HashMap`s (for example the `.next` tables of state
+//! model definitions), so reproducing its bytes exactly needs its iteration order.
+
+use std::cmp::Ordering;
+
+/// Java's `String.hashCode()`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units,
+/// with 32-bit wrapping arithmetic.
+pub fn string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
+}
+
+/// Java's `String.compareTo`: lexicographic over UTF-16 code units. Differs from
+/// Rust's `str` ordering only for characters outside the Basic Multilingual Plane.
+pub fn compare_strings(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// The order in which a `new java.util.HashMap<String, _>()` iterates its keys after
+/// they were `put` in `insertion_order` (duplicates keep their first position).
+///
+/// Models Java 8+'s table: capacity 16, doubled whenever the size exceeds 3/4 of it,
+/// bucket index `(h ^ (h >>> 16)) & (capacity - 1)`, buckets visited in index order
+/// and entries within a bucket in insertion order. (Tree bins, which only appear when
+/// one bucket holds 8+ keys, are not modelled.)
+pub fn hashmap_order<'a, I>(insertion_order: I) -> Vec<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let mut keys: Vec<&'a str> = Vec::new();
+    for key in insertion_order {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let mut capacity: usize = 16;
+    while keys.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |key: &str| {
+        let h = string_hash(key) as u32;
+        ((h ^ (h >> 16)) as usize) & (capacity - 1)
+    };
+    // A stable sort keeps insertion order within a bucket.
+    keys.sort_by_key(|k| bucket(k));
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_hash_matches_java() {
+        assert_eq!(string_hash(""), 0);
+        assert_eq!(string_hash("a"), 97);
+        // "hello".hashCode() == 99162322 in Java.
+        assert_eq!(string_hash("hello"), 99_162_322);
+        // Overflow wraps: "polygenelubricants".hashCode() == Integer.MIN_VALUE.
+        assert_eq!(string_hash("polygenelubricants"), i32::MIN);
+    }
+
+    #[test]
+    fn compare_is_utf16_order() {
+        assert_eq!(compare_strings("A", "B"), Ordering::Less);
+        // U+FF21 (BMP) sorts after U+1F600 in UTF-8/code-point order but before it in UTF-16.
+        assert_eq!(compare_strings("\u{FF21}", "\u{1F600}"), Ordering::Greater);
+        assert_eq!("\u{FF21}".cmp("\u{1F600}"), Ordering::Less);
+    }
+
+    #[test]
+    fn hashmap_order_matches_helix_dump() {
+        // MasterSlaveSMD puts SLAVE, OFFLINE, DROPPED; Helix wrote SLAVE, DROPPED, OFFLINE.
+        assert_eq!(
+            hashmap_order(["SLAVE", "OFFLINE", "DROPPED"]),
+            ["SLAVE", "DROPPED", "OFFLINE"]
+        );
+    }
+}
