@@ -1,1 +1,22 @@
-//! placeholder
+//! ZooKeeper access for Strand, on `zookeeper-client`.
+//!
+//! Start with [`Zk::connect`] (one session), wrap it in an [`Accessor`] to
+//! read and write ZNRecords with compare-and-set, and keep a subtree in
+//! memory with a [`TreeCache`] so nothing polls ZooKeeper in a loop.
+//! Session changes arrive as a stream from [`Zk::session_events`].
+//!
+//! This crate does not depend on wasmtime: spectators and admin tools stay
+//! light.
+
+mod accessor;
+mod cache;
+mod client;
+mod error;
+pub mod server;
+mod watch;
+
+pub use accessor::{Accessor, Update, Versioned};
+pub use cache::{CacheEvent, CachedNode, TreeCache};
+pub use client::{CreateKind, Multi, Stat, Zk, ZkConfig, join};
+pub use error::{Result, ZkError};
+pub use watch::{NodeEvent, SessionEvent};

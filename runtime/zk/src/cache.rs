@@ -1,0 +1,515 @@
+//! [`TreeCache`]: an in-memory copy of a ZooKeeper subtree (usually one
+//! cluster, or one instance's part of it), kept current by a persistent
+//! recursive watch, so the controller, participant and spectator read from
+//! memory and never poll ZooKeeper in a loop.
+//!
+//! One task writes the cache; any number of readers share it. Readers get
+//! `Arc`ed node values, and learn about changes through
+//! [`TreeCache::subscribe`] (the changed paths) or
+//! [`TreeCache::generation`] (a counter to coalesce bursts).
+//!
+//! # Guarantees
+//! * The watch is registered before the first listing, so no change made
+//!   after [`TreeCache::start`] begins is missed: every event re-reads its
+//!   znode, which converges to the server's state.
+//! * After a reconnect the whole subtree is re-listed and the differences
+//!   are reported as changes (ZooKeeper can drop events while
+//!   disconnected, ZOOKEEPER-4698).
+//! * Records are parsed at most once per znode version, on first use.
+//!
+//! # Caveats
+//! When the session expires the cache stops and keeps its last contents;
+//! [`CacheEvent::SessionEnded`] tells its owner to build a new one on a new
+//! session.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use futures::StreamExt;
+use strand_model::ZNRecord;
+use tokio::sync::{broadcast, mpsc, watch};
+use tracing::{debug, warn};
+
+use crate::client::{Stat, Zk, join};
+use crate::error::{Result, ZkError};
+use crate::watch::{NodeEvent, SessionEvent};
+
+/// How many znodes are read at once while listing a subtree.
+const READ_CONCURRENCY: usize = 64;
+
+/// One cached znode.
+#[derive(Clone)]
+pub struct CachedNode {
+    data: Arc<[u8]>,
+    stat: Stat,
+    record: Arc<OnceLock<Option<Arc<ZNRecord>>>>,
+}
+
+impl std::fmt::Debug for CachedNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedNode")
+            .field("bytes", &self.data.len())
+            .field("version", &self.stat.version)
+            .finish()
+    }
+}
+
+impl CachedNode {
+    fn new(data: Vec<u8>, stat: Stat) -> Self {
+        Self {
+            data: data.into(),
+            stat,
+            record: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The raw bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The znode's stat when it was read.
+    pub fn stat(&self) -> &Stat {
+        &self.stat
+    }
+
+    /// The znode's data version.
+    pub fn version(&self) -> i32 {
+        self.stat.version
+    }
+
+    /// The session owning this ephemeral znode, as lowercase hex; `None`
+    /// for persistent znodes.
+    pub fn ephemeral_owner(&self) -> Option<String> {
+        (self.stat.ephemeral_owner != 0).then(|| format!("{:x}", self.stat.ephemeral_owner))
+    }
+
+    /// The data parsed as a ZNRecord; `None` for an empty znode or data
+    /// that is not a record (logged once).
+    pub fn record(&self) -> Option<Arc<ZNRecord>> {
+        self.record
+            .get_or_init(|| match ZNRecord::from_bytes(&self.data) {
+                Ok(record) => record.map(Arc::new),
+                Err(err) => {
+                    warn!(bytes = self.data.len(), error = %err, "cached znode is not a valid ZNRecord");
+                    None
+                }
+            })
+            .clone()
+    }
+}
+
+/// What happened in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheEvent {
+    /// These znodes were created, changed or deleted.
+    Changed(Arc<Vec<String>>),
+    /// The session ended; the cache is frozen and must be rebuilt.
+    SessionEnded,
+}
+
+#[derive(Default)]
+struct Tree {
+    nodes: HashMap<String, CachedNode>,
+    children: HashMap<String, BTreeSet<String>>,
+}
+
+impl Tree {
+    fn insert(&mut self, path: &str, node: CachedNode) {
+        if let Some((parent, name)) = split_parent(path) {
+            self.children
+                .entry(parent.to_owned())
+                .or_default()
+                .insert(name.to_owned());
+        }
+        self.nodes.insert(path.to_owned(), node);
+    }
+
+    fn remove_subtree(&mut self, path: &str, removed: &mut Vec<String>) {
+        if let Some(children) = self.children.remove(path) {
+            for child in children {
+                self.remove_subtree(&join(path, &child), removed);
+            }
+        }
+        if self.nodes.remove(path).is_some() {
+            removed.push(path.to_owned());
+        }
+        if let Some((parent, name)) = split_parent(path)
+            && let Some(siblings) = self.children.get_mut(parent)
+        {
+            siblings.remove(name);
+        }
+    }
+}
+
+fn split_parent(path: &str) -> Option<(&str, &str)> {
+    let index = path.rfind('/')?;
+    if index == 0 {
+        (path.len() > 1).then(|| ("/", &path[1..]))
+    } else {
+        Some((&path[..index], &path[index + 1..]))
+    }
+}
+
+struct Shared {
+    root: String,
+    tree: RwLock<Tree>,
+    events: broadcast::Sender<CacheEvent>,
+    generation: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn read(&self) -> RwLockReadGuard<'_, Tree> {
+        self.tree
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Tree> {
+        self.tree
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn publish(&self, changed: Vec<String>) {
+        if changed.is_empty() {
+            return;
+        }
+        self.generation.send_modify(|g| *g += 1);
+        let _ = self.events.send(CacheEvent::Changed(Arc::new(changed)));
+    }
+}
+
+/// A watched, in-memory copy of a ZooKeeper subtree. Cheap to clone.
+#[derive(Clone)]
+pub struct TreeCache {
+    shared: Arc<Shared>,
+    _task: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl std::fmt::Debug for TreeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeCache")
+            .field("root", &self.shared.root)
+            .field("nodes", &self.shared.read().nodes.len())
+            .finish()
+    }
+}
+
+impl TreeCache {
+    /// Watches `root`, lists it, and returns once the copy is complete.
+    /// The cache follows changes until the session ends or the last clone
+    /// is dropped.
+    pub async fn start(zk: Zk, root: &str) -> Result<Self> {
+        let events = zk.watch_subtree(root).await?;
+        let (sender, _) = broadcast::channel(1024);
+        let (generation, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            root: root.to_owned(),
+            tree: RwLock::new(Tree::default()),
+            events: sender,
+            generation,
+        });
+        // Pump events into a queue right away so none is held up while
+        // the initial listing runs.
+        let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+        let pump = tokio::spawn(async move {
+            let mut events = std::pin::pin!(events);
+            while let Some(event) = events.next().await {
+                if queue_tx.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        let initial = load(&zk, root).await?;
+        {
+            let mut tree = shared.write();
+            for (path, node) in initial {
+                tree.insert(&path, node);
+            }
+        }
+        shared.generation.send_modify(|g| *g += 1);
+        let task = tokio::spawn(maintain(zk, Arc::clone(&shared), queue_rx, pump));
+        Ok(Self {
+            shared,
+            _task: Arc::new(AbortOnDrop(task)),
+        })
+    }
+
+    /// The root path of the cached subtree.
+    pub fn root(&self) -> &str {
+        &self.shared.root
+    }
+
+    /// The cached znode at `path`.
+    pub fn get(&self, path: &str) -> Option<CachedNode> {
+        self.shared.read().nodes.get(path).cloned()
+    }
+
+    /// The cached record at `path` (see [`CachedNode::record`]).
+    pub fn record(&self, path: &str) -> Option<Arc<ZNRecord>> {
+        self.get(path)?.record()
+    }
+
+    /// True when the znode is in the cache.
+    pub fn contains(&self, path: &str) -> bool {
+        self.shared.read().nodes.contains_key(path)
+    }
+
+    /// The names of the cached children of `path`, sorted.
+    pub fn children(&self, path: &str) -> Vec<String> {
+        self.shared
+            .read()
+            .children
+            .get(path)
+            .map(|names| names.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The children of `path` with their records (children that are not
+    /// records are left out).
+    pub fn child_records(&self, path: &str) -> Vec<(String, Arc<ZNRecord>)> {
+        let tree = self.shared.read();
+        let Some(names) = tree.children.get(path) else {
+            return Vec::new();
+        };
+        let nodes: Vec<(String, CachedNode)> = names
+            .iter()
+            .filter_map(|name| {
+                let node = tree.nodes.get(&join(path, name))?;
+                Some((name.clone(), node.clone()))
+            })
+            .collect();
+        drop(tree);
+        nodes
+            .into_iter()
+            .filter_map(|(name, node)| Some((name, node.record()?)))
+            .collect()
+    }
+
+    /// How many znodes are cached.
+    pub fn len(&self) -> usize {
+        self.shared.read().nodes.len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Change notifications with the changed paths. A receiver that falls
+    /// behind gets `Lagged` and should re-read what it needs.
+    pub fn subscribe(&self) -> broadcast::Receiver<CacheEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// A counter bumped after every applied batch of changes; waiting on it
+    /// coalesces bursts into one wake-up.
+    pub fn generation(&self) -> watch::Receiver<u64> {
+        self.shared.generation.subscribe()
+    }
+}
+
+/// Lists `root` and everything below it.
+async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
+    let mut found = Vec::new();
+    let mut frontier = vec![root.to_owned()];
+    while !frontier.is_empty() {
+        let reads = futures::stream::iter(frontier.drain(..).map(|path| async move {
+            let node = zk.get(&path).await?;
+            let children = match node {
+                Some(_) => zk.children(&path).await?,
+                None => Vec::new(),
+            };
+            Ok::<_, ZkError>((path, node, children))
+        }))
+        .buffer_unordered(READ_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+        for read in reads {
+            let (path, node, children) = read?;
+            if let Some((data, stat)) = node {
+                frontier.extend(children.iter().map(|child| join(&path, child)));
+                found.push((path, CachedNode::new(data, stat)));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The cache's writer: applies watch events until the session ends.
+async fn maintain(
+    zk: Zk,
+    shared: Arc<Shared>,
+    mut queue: mpsc::UnboundedReceiver<NodeEvent>,
+    pump: tokio::task::JoinHandle<()>,
+) {
+    let _pump = AbortOnDrop(pump);
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while let Ok(more) = queue.try_recv() {
+            batch.push(more);
+        }
+        let mut dirty: Vec<String> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut resync = false;
+        for event in batch {
+            match event {
+                NodeEvent::Created(path)
+                | NodeEvent::DataChanged(path)
+                | NodeEvent::Deleted(path) => {
+                    if seen.insert(path.clone()) {
+                        dirty.push(path);
+                    }
+                }
+                NodeEvent::Disconnected => debug!(root = %shared.root, "cache disconnected"),
+                NodeEvent::Reconnected => resync = true,
+                NodeEvent::SessionEnded(event) => {
+                    end(&shared, event);
+                    return;
+                }
+            }
+        }
+        let outcome = if resync {
+            resync_all(&zk, &shared).await
+        } else {
+            refresh(&zk, &shared, dirty).await
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(err) if err.is_session_expired() => {
+                end(&shared, SessionEvent::Expired);
+                return;
+            }
+            Err(err) => {
+                // A read failed mid-batch (e.g. the connection dropped):
+                // the reconnect that follows triggers a full resync.
+                warn!(root = %shared.root, error = %err, "cache refresh failed; resyncing");
+                if let Err(err) = resync_all(&zk, &shared).await {
+                    warn!(root = %shared.root, error = %err, "cache resync failed; waiting for reconnect");
+                }
+            }
+        }
+    }
+}
+
+fn end(shared: &Shared, event: SessionEvent) {
+    debug!(root = %shared.root, ?event, "cache session ended");
+    let _ = shared.events.send(CacheEvent::SessionEnded);
+    shared.generation.send_modify(|g| *g += 1);
+}
+
+/// Re-reads the given znodes and applies what changed.
+async fn refresh(zk: &Zk, shared: &Shared, paths: Vec<String>) -> Result<()> {
+    let reads = futures::stream::iter(paths.into_iter().map(|path| async move {
+        let node = zk.get(&path).await?;
+        Ok::<_, ZkError>((path, node))
+    }))
+    .buffered(READ_CONCURRENCY)
+    .collect::<Vec<_>>()
+    .await;
+    let mut changed = Vec::new();
+    {
+        let mut tree = shared.write();
+        for read in reads {
+            let (path, node) = read?;
+            match node {
+                Some((data, stat)) => {
+                    let unchanged = tree.nodes.get(&path).is_some_and(|old| {
+                        old.stat.mzxid == stat.mzxid && old.stat.czxid == stat.czxid
+                    });
+                    if !unchanged {
+                        tree.insert(&path, CachedNode::new(data, stat));
+                        changed.push(path);
+                    }
+                }
+                None => tree.remove_subtree(&path, &mut changed),
+            }
+        }
+    }
+    shared.publish(changed);
+    Ok(())
+}
+
+/// Re-lists the whole subtree and reports every difference.
+async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
+    let fresh = load(zk, &shared.root).await?;
+    let mut changed = Vec::new();
+    {
+        let mut tree = shared.write();
+        let fresh_paths: HashSet<&str> = fresh.iter().map(|(p, _)| p.as_str()).collect();
+        let gone: Vec<String> = tree
+            .nodes
+            .keys()
+            .filter(|p| !fresh_paths.contains(p.as_str()))
+            .cloned()
+            .collect();
+        for path in gone {
+            tree.remove_subtree(&path, &mut changed);
+        }
+        for (path, node) in fresh {
+            let same = tree.nodes.get(&path).is_some_and(|old| {
+                old.stat.mzxid == node.stat.mzxid && old.stat.czxid == node.stat.czxid
+            });
+            if !same {
+                tree.insert(&path, node);
+                changed.push(path);
+            }
+        }
+    }
+    shared.publish(changed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_parent_handles_root_children_and_deep_paths() {
+        assert_eq!(split_parent("/a"), Some(("/", "a")));
+        assert_eq!(split_parent("/a/b/c"), Some(("/a/b", "c")));
+        assert_eq!(split_parent("/"), None);
+    }
+
+    #[test]
+    fn tree_removes_whole_subtrees_and_unlinks_from_parent() {
+        let stat = Stat {
+            czxid: 1,
+            mzxid: 1,
+            pzxid: 1,
+            ctime: 0,
+            mtime: 0,
+            version: 0,
+            cversion: 0,
+            aversion: 0,
+            ephemeral_owner: 0,
+            data_length: 0,
+            num_children: 0,
+        };
+        let node = || CachedNode::new(Vec::new(), stat);
+        let mut tree = Tree::default();
+        for path in ["/c", "/c/x", "/c/x/y", "/c/z"] {
+            tree.insert(path, node());
+        }
+        let mut removed = Vec::new();
+        tree.remove_subtree("/c/x", &mut removed);
+        removed.sort();
+        assert_eq!(removed, vec!["/c/x".to_owned(), "/c/x/y".to_owned()]);
+        assert_eq!(
+            tree.children
+                .get("/c")
+                .map(|c| c.iter().cloned().collect::<Vec<_>>()),
+            Some(vec!["z".to_owned()])
+        );
+        assert!(!tree.nodes.contains_key("/c/x/y"));
+    }
+}

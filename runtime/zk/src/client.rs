@@ -1,0 +1,489 @@
+//! [`Zk`]: one ZooKeeper session and the byte-level operations Strand
+//! needs — create (persistent, ephemeral, recursive), versioned set,
+//! delete (single, recursive), reads, and atomic multi-ops.
+//!
+//! # Guarantees
+//! * [`Zk::connect`] returns within its deadline, with
+//!   [`ZkError::Connect`] naming the connect string when no server answers.
+//! * Reads retry on connection loss until the session timeout has passed;
+//!   writes never retry on their own (their outcome is unknown after a
+//!   connection loss, and callers such as [`crate::Accessor::update`]
+//!   decide with a versioned write).
+//!
+//! # Caveats
+//! A `Zk` is bound to one session. After [`ZkError::SessionExpired`] it is
+//! useless: connect again, and re-register anything ephemeral.
+
+use std::time::{Duration, Instant};
+
+use zookeeper_client as zk;
+
+use crate::error::{Result, ZkError};
+
+pub use zk::Stat;
+
+/// How to reach ZooKeeper.
+#[derive(Debug, Clone)]
+pub struct ZkConfig {
+    /// `host:port[,host:port…][/chroot]`.
+    pub connect: String,
+    /// Session timeout negotiated with the server.
+    pub session_timeout: Duration,
+    /// How long [`Zk::connect`] may take before giving up.
+    pub connect_deadline: Duration,
+}
+
+impl ZkConfig {
+    /// Defaults: 10 s session timeout (Helix uses 30 s; shorter sessions
+    /// make failover faster) and a 10 s connect deadline.
+    pub fn new(connect: impl Into<String>) -> Self {
+        Self {
+            connect: connect.into(),
+            session_timeout: Duration::from_secs(10),
+            connect_deadline: Duration::from_secs(10),
+        }
+    }
+
+    /// Sets the session timeout.
+    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// Sets the connect deadline.
+    pub fn with_connect_deadline(mut self, deadline: Duration) -> Self {
+        self.connect_deadline = deadline;
+        self
+    }
+}
+
+/// Whether a created znode outlives its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateKind {
+    /// Stays until deleted.
+    Persistent,
+    /// Deleted by the server when the creating session ends.
+    Ephemeral,
+}
+
+impl CreateKind {
+    fn options(self) -> zk::CreateOptions<'static> {
+        let mode = match self {
+            Self::Persistent => zk::CreateMode::Persistent,
+            Self::Ephemeral => zk::CreateMode::Ephemeral,
+        };
+        mode.with_acls(zk::Acls::anyone_all())
+    }
+}
+
+/// One ZooKeeper session. Cheap to clone; clones share the session, which
+/// closes when the last clone is dropped.
+#[derive(Clone)]
+pub struct Zk {
+    client: zk::Client,
+    config: ZkConfig,
+}
+
+impl std::fmt::Debug for Zk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zk")
+            .field("connect", &self.config.connect)
+            .field("session", &self.session_id())
+            .finish()
+    }
+}
+
+impl Zk {
+    /// Connects and establishes a new session within the configured deadline.
+    ///
+    /// # Errors
+    /// [`ZkError::Connect`] when no server of the connect string answers in
+    /// time, the chroot does not exist, or the string is malformed.
+    pub async fn connect(config: ZkConfig) -> Result<Self> {
+        let connector = zk::Client::connector()
+            .with_session_timeout(config.session_timeout)
+            .with_fail_eagerly();
+        Self::establish(config, connector).await
+    }
+
+    /// Connects with the given connect string and default settings.
+    pub async fn connect_to(connect: &str) -> Result<Self> {
+        Self::connect(ZkConfig::new(connect)).await
+    }
+
+    async fn establish(config: ZkConfig, connector: zk::Connector) -> Result<Self> {
+        let connect_err = |reason: String| ZkError::Connect {
+            connect: config.connect.clone(),
+            reason,
+        };
+        let deadline = config.connect_deadline;
+        let attempt = async {
+            // With fail-eagerly the client gives up after one round over
+            // the servers; keep trying until the deadline so a server that
+            // is still starting gets its chance.
+            loop {
+                match connector.clone().connect(&config.connect).await {
+                    Ok(client) => return Ok(client),
+                    Err(zk::Error::NoHosts) | Err(zk::Error::ConnectionLoss) => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+        };
+        let client = match tokio::time::timeout(deadline, attempt).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(zk::Error::NoNode)) => {
+                return Err(connect_err("the chroot path does not exist".into()));
+            }
+            Ok(Err(err)) => return Err(connect_err(err.to_string())),
+            Err(_) => {
+                return Err(connect_err(format!(
+                    "no server answered within {deadline:?}"
+                )));
+            }
+        };
+        Ok(Self { client, config })
+    }
+
+    /// Opens a second connection to this session and closes it, which makes
+    /// the server expire the session — the way Helix's tests simulate a
+    /// session expiry. Returns once this client has seen the expiry.
+    /// Meant for fault tests.
+    ///
+    /// The original client reconnects as soon as the server hands its
+    /// session to the second connection, and may take it back before the
+    /// close request lands, so this retries until the expiry is observed.
+    pub async fn expire_session(&self) -> Result<()> {
+        let mut state = self.client.state_watcher();
+        let give_up = Instant::now() + self.config.connect_deadline.max(Duration::from_secs(30));
+        while Instant::now() < give_up {
+            let connector = zk::Client::connector()
+                .with_session(self.client.session().clone())
+                .with_session_timeout(self.config.session_timeout);
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(2),
+                connector.connect(&self.config.connect),
+            )
+            .await;
+            match attempt {
+                Ok(Ok(other)) => drop(other),
+                Ok(Err(zk::Error::SessionExpired)) => {}
+                Ok(Err(_)) | Err(_) => continue,
+            }
+            let observed = tokio::time::timeout(Duration::from_secs(2), async {
+                loop {
+                    match state.changed().await {
+                        zk::SessionState::Expired | zk::SessionState::Closed => return,
+                        _ => continue,
+                    }
+                }
+            })
+            .await;
+            if observed.is_ok() || state.peek_state() == zk::SessionState::Expired {
+                return Ok(());
+            }
+        }
+        Err(ZkError::Connect {
+            connect: self.config.connect.clone(),
+            reason: "could not expire the session".into(),
+        })
+    }
+
+    /// The configuration this session was made with.
+    pub fn config(&self) -> &ZkConfig {
+        &self.config
+    }
+
+    /// The session id as Helix writes it: lowercase hex without `0x`.
+    pub fn session_id(&self) -> String {
+        format!("{:x}", self.client.session_id().0)
+    }
+
+    /// The session timeout the server granted.
+    pub fn session_timeout(&self) -> Duration {
+        self.client.session_timeout()
+    }
+
+    /// The underlying client, for what this wrapper does not cover.
+    pub fn client(&self) -> &zk::Client {
+        &self.client
+    }
+
+    /// Runs an idempotent read, retrying on connection loss until the
+    /// session timeout has passed.
+    async fn read<T, F, Fut>(&self, op: &'static str, path: &str, f: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, zk::Error>>,
+    {
+        let give_up = Instant::now() + self.client.session_timeout();
+        loop {
+            match f().await {
+                Err(zk::Error::ConnectionLoss) if Instant::now() < give_up => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other.map_err(|e| ZkError::from_client(op, path, e)),
+            }
+        }
+    }
+
+    /// Reads a znode's data and stat; `None` when it does not exist.
+    pub async fn get(&self, path: &str) -> Result<Option<(Vec<u8>, Stat)>> {
+        match self.read("get", path, || self.client.get_data(path)).await {
+            Ok(found) => Ok(Some(found)),
+            Err(ZkError::NoNode { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The stat of a znode; `None` when it does not exist.
+    pub async fn exists(&self, path: &str) -> Result<Option<Stat>> {
+        self.read("exists", path, || self.client.check_stat(path))
+            .await
+    }
+
+    /// The names of a znode's children, sorted; empty when it does not exist.
+    pub async fn children(&self, path: &str) -> Result<Vec<String>> {
+        match self
+            .read("list", path, || self.client.list_children(path))
+            .await
+        {
+            Ok(mut names) => {
+                names.sort();
+                Ok(names)
+            }
+            Err(ZkError::NoNode { .. }) => Ok(Vec::new()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Creates a znode; its parent must exist.
+    pub async fn create(&self, path: &str, data: &[u8], kind: CreateKind) -> Result<Stat> {
+        self.client
+            .create(path, data, &kind.options())
+            .await
+            .map(|(stat, _)| stat)
+            .map_err(|e| ZkError::from_client("create", path, e))
+    }
+
+    /// Creates every missing persistent znode up to and including `path`
+    /// (like `mkdir -p`; not atomic).
+    pub async fn create_all(&self, path: &str) -> Result<()> {
+        self.client
+            .mkdir(path, &CreateKind::Persistent.options())
+            .await
+            .map_err(|e| ZkError::from_client("create", path, e))
+    }
+
+    /// Writes a znode's data; with `Some(version)` only if the znode is still
+    /// at that version ([`ZkError::BadVersion`] otherwise).
+    pub async fn set(&self, path: &str, data: &[u8], version: Option<i32>) -> Result<Stat> {
+        self.client
+            .set_data(path, data, version)
+            .await
+            .map_err(|e| ZkError::from_client("set", path, e))
+    }
+
+    /// Deletes a znode (optionally only at `version`); deleting a missing
+    /// znode is [`ZkError::NoNode`].
+    pub async fn delete(&self, path: &str, version: Option<i32>) -> Result<()> {
+        self.client
+            .delete(path, version)
+            .await
+            .map_err(|e| ZkError::from_client("delete", path, e))
+    }
+
+    /// Deletes a znode and everything below it, children first. Missing
+    /// znodes are skipped, so it is safe to race with other deleters.
+    pub async fn delete_recursive(&self, path: &str) -> Result<()> {
+        // Depth-first listing, then delete deepest first.
+        let mut order = vec![path.to_owned()];
+        let mut index = 0;
+        while index < order.len() {
+            let parent = order[index].clone();
+            for child in self.children(&parent).await? {
+                order.push(join(&parent, &child));
+            }
+            index += 1;
+        }
+        for node in order.iter().rev() {
+            match self.delete(node, None).await {
+                Ok(()) | Err(ZkError::NoNode { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts an atomic multi-op: every operation applies, or none does.
+    pub fn multi(&self) -> Multi<'_> {
+        Multi {
+            zk: self,
+            ops: Vec::new(),
+        }
+    }
+}
+
+/// Joins a parent path and a child name.
+pub fn join(parent: &str, child: &str) -> String {
+    if parent == "/" {
+        format!("/{child}")
+    } else {
+        format!("{parent}/{child}")
+    }
+}
+
+#[derive(Debug)]
+enum Op {
+    Create {
+        path: String,
+        data: Vec<u8>,
+        kind: CreateKind,
+    },
+    Set {
+        path: String,
+        data: Vec<u8>,
+        version: Option<i32>,
+    },
+    Delete {
+        path: String,
+        version: Option<i32>,
+    },
+    Check {
+        path: String,
+        version: i32,
+    },
+}
+
+impl Op {
+    fn path(&self) -> &str {
+        match self {
+            Op::Create { path, .. }
+            | Op::Set { path, .. }
+            | Op::Delete { path, .. }
+            | Op::Check { path, .. } => path,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Op::Create { .. } => "create",
+            Op::Set { .. } => "set",
+            Op::Delete { .. } => "delete",
+            Op::Check { .. } => "check",
+        }
+    }
+}
+
+/// An atomic batch of writes, committed with [`Multi::commit`].
+#[derive(Debug)]
+pub struct Multi<'a> {
+    zk: &'a Zk,
+    ops: Vec<Op>,
+}
+
+impl Multi<'_> {
+    /// Adds a create.
+    pub fn create(
+        &mut self,
+        path: impl Into<String>,
+        data: Vec<u8>,
+        kind: CreateKind,
+    ) -> &mut Self {
+        self.ops.push(Op::Create {
+            path: path.into(),
+            data,
+            kind,
+        });
+        self
+    }
+
+    /// Adds a (versioned) set.
+    pub fn set(
+        &mut self,
+        path: impl Into<String>,
+        data: Vec<u8>,
+        version: Option<i32>,
+    ) -> &mut Self {
+        self.ops.push(Op::Set {
+            path: path.into(),
+            data,
+            version,
+        });
+        self
+    }
+
+    /// Adds a (versioned) delete.
+    pub fn delete(&mut self, path: impl Into<String>, version: Option<i32>) -> &mut Self {
+        self.ops.push(Op::Delete {
+            path: path.into(),
+            version,
+        });
+        self
+    }
+
+    /// Adds a version check that must hold for the batch to apply.
+    pub fn check(&mut self, path: impl Into<String>, version: i32) -> &mut Self {
+        self.ops.push(Op::Check {
+            path: path.into(),
+            version,
+        });
+        self
+    }
+
+    /// How many operations are queued.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Applies every operation atomically.
+    ///
+    /// # Errors
+    /// [`ZkError::Multi`] naming the first failing operation; nothing was
+    /// applied.
+    pub async fn commit(&mut self) -> Result<()> {
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        let client = &self.zk.client;
+        let mut writer = client.new_multi_writer();
+        for op in &self.ops {
+            let added = match op {
+                Op::Create { path, data, kind } => writer.add_create(path, data, &kind.options()),
+                Op::Set {
+                    path,
+                    data,
+                    version,
+                } => writer.add_set_data(path, data, *version),
+                Op::Delete { path, version } => writer.add_delete(path, *version),
+                Op::Check { path, version } => writer.add_check_version(path, *version),
+            };
+            added.map_err(|e| ZkError::from_client(op.name(), op.path(), e))?;
+        }
+        match writer.commit().await {
+            Ok(_) => Ok(()),
+            Err(zk::MultiWriteError::RequestFailed { source }) => {
+                let first = self.ops.first().map(Op::path).unwrap_or("/");
+                Err(ZkError::from_client("multi", first, source))
+            }
+            Err(zk::MultiWriteError::OperationFailed { index, source }) => {
+                let (name, path) = self
+                    .ops
+                    .get(index)
+                    .map(|op| (op.name(), op.path().to_owned()))
+                    .unwrap_or(("multi", String::from("?")));
+                Err(ZkError::Multi {
+                    index,
+                    path: path.clone(),
+                    source: Box::new(ZkError::from_client(name, &path, source)),
+                })
+            }
+        }
+    }
+}
