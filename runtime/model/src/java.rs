@@ -7,6 +7,8 @@
 
 use std::cmp::Ordering;
 
+use indexmap::IndexMap;
+
 /// Java's `String.hashCode()`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units,
 /// with 32-bit wrapping arithmetic.
 pub fn string_hash(s: &str) -> i32 {
@@ -51,6 +53,29 @@ where
     keys
 }
 
+/// A string map laid out in the order a `new HashMap<String, String>()` filled with
+/// `entries` (in that order) iterates — i.e. the order Jackson writes it in.
+pub fn hashmap_of<K, V, I>(entries: I) -> IndexMap<String, String>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    let entries: Vec<(String, String)> = entries
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
+    let order: Vec<String> = hashmap_order(entries.iter().map(|(k, _)| k.as_str()))
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut values: IndexMap<String, String> = entries.into_iter().collect();
+    order
+        .into_iter()
+        .filter_map(|k| values.shift_remove(&k).map(|v| (k, v)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +104,13 @@ mod tests {
         assert_eq!(
             hashmap_order(["SLAVE", "OFFLINE", "DROPPED"]),
             ["SLAVE", "DROPPED", "OFFLINE"]
+        );
+        // CustomizedStateProvider puts CURRENT_STATE then START_TIME; Helix wrote
+        // START_TIME first.
+        let m = hashmap_of([("CURRENT_STATE", "X"), ("START_TIME", "1")]);
+        assert_eq!(
+            m.keys().collect::<Vec<_>>(),
+            ["START_TIME", "CURRENT_STATE"]
         );
     }
 }

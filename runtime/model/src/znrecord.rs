@@ -7,9 +7,12 @@ pub mod codec;
 pub mod json;
 pub mod merge;
 
+use std::cmp::Ordering;
 use std::str::FromStr;
 
 use indexmap::IndexMap;
+
+use crate::java;
 
 pub use codec::{ENABLE_COMPRESSION_FIELD, LIST_FIELD_BOUND, SIZE_LIMIT, WriteOptions};
 pub use merge::{MergeOperation, ZNRecordDelta};
@@ -73,9 +76,12 @@ impl ZNRecord {
         self.simple_fields.get(key).map(String::as_str)
     }
 
-    /// Set a simple field (an existing key keeps its position).
+    /// Set a simple field. An existing key keeps its position. A new key is appended
+    /// when keys are written sorted anyway ([`KeyOrder::Sorted`]), else placed by
+    /// [`insert_keeping_order`].
     pub fn set_simple(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.simple_fields.insert(key.into(), value.into());
+        let order = self.key_order;
+        insert_field(&mut self.simple_fields, order, key.into(), value.into());
     }
 
     /// Remove a simple field, returning its value.
@@ -102,12 +108,18 @@ impl ZNRecord {
 
     /// A map field for writing, created empty if absent.
     pub fn map_mut(&mut self, key: impl Into<String>) -> &mut FieldMap {
-        self.map_fields.entry(key.into()).or_default()
+        let key = key.into();
+        let index = match self.map_fields.get_index_of(&key) {
+            Some(index) => index,
+            None => insert_field(&mut self.map_fields, self.key_order, key, FieldMap::new()),
+        };
+        &mut self.map_fields[index]
     }
 
     /// Replace a whole map field.
     pub fn set_map_field(&mut self, key: impl Into<String>, value: FieldMap) {
-        self.map_fields.insert(key.into(), value);
+        let order = self.key_order;
+        insert_field(&mut self.map_fields, order, key.into(), value);
     }
 
     /// Remove a whole map field, returning it.
@@ -122,7 +134,12 @@ impl ZNRecord {
 
     /// A list field for writing, created empty if absent.
     pub fn list_mut(&mut self, key: impl Into<String>) -> &mut Vec<String> {
-        self.list_fields.entry(key.into()).or_default()
+        let key = key.into();
+        let index = match self.list_fields.get_index_of(&key) {
+            Some(index) => index,
+            None => insert_field(&mut self.list_fields, self.key_order, key, Vec::new()),
+        };
+        &mut self.list_fields[index]
     }
 
     /// Replace a whole list field.
@@ -131,8 +148,9 @@ impl ZNRecord {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.list_fields
-            .insert(key.into(), values.into_iter().map(Into::into).collect());
+        let values = values.into_iter().map(Into::into).collect();
+        let order = self.key_order;
+        insert_field(&mut self.list_fields, order, key.into(), values);
     }
 
     /// Remove a whole list field, returning it.
@@ -172,6 +190,48 @@ impl PartialEq for ZNRecord {
 
 impl Eq for ZNRecord {}
 
+/// Top-level field insert: cheap append when the record is written sorted anyway.
+fn insert_field<V>(map: &mut IndexMap<String, V>, order: KeyOrder, key: String, value: V) -> usize {
+    match order {
+        KeyOrder::Sorted => map.insert_full(key, value).0,
+        KeyOrder::Insertion => insert_keeping_order(map, key, value),
+    }
+}
+
+/// Insert into an insertion-ordered map the way Helix's maps would place the key: an
+/// existing key is updated in place; a new key is appended, unless the map is sorted
+/// (Java `String.compareTo` order) and the key belongs earlier — then it goes to its
+/// sorted position, as in the `TreeMap` a Helix typed record (or a record created in
+/// code) holds. Returns the key's index.
+///
+/// This keeps written bytes identical to Helix's in the common cases: a message read
+/// and marked `read` gets `EXE_SESSION_ID` and `READ_TIMESTAMP` in sorted position,
+/// while a current state whose partitions are in arrival order gets new ones appended.
+pub fn insert_keeping_order<V>(map: &mut IndexMap<String, V>, key: String, value: V) -> usize {
+    if let Some(index) = map.get_index_of(&key) {
+        map[index] = value;
+        return index;
+    }
+    let goes_earlier = map
+        .last()
+        .is_some_and(|(last, _)| java::compare_strings(&key, last) == Ordering::Less);
+    let sorted = goes_earlier
+        && map
+            .keys()
+            .zip(map.keys().skip(1))
+            .all(|(a, b)| java::compare_strings(a, b) != Ordering::Greater);
+    if sorted {
+        let index = map
+            .keys()
+            .position(|k| java::compare_strings(k, &key) == Ordering::Greater)
+            .unwrap_or(map.len());
+        map.shift_insert(index, key, value);
+        index
+    } else {
+        map.insert_full(key, value).0
+    }
+}
+
 /// Helix's boolean parse: case-insensitive `true`/`false`, anything else is `None`.
 pub fn parse_java_bool(value: &str) -> Option<bool> {
     if value.eq_ignore_ascii_case("true") {
@@ -207,6 +267,32 @@ mod tests {
         assert_eq!(r.list("L"), Some(&["a".to_string(), "b".to_string()][..]));
         assert_eq!(r.remove_simple("A").as_deref(), Some("1"));
         assert!(!r.is_empty());
+    }
+
+    #[test]
+    fn new_keys_keep_a_sorted_map_sorted_and_append_otherwise() {
+        let mut sorted = FieldMap::new();
+        for k in ["A", "C", "E"] {
+            insert_keeping_order(&mut sorted, k.into(), String::new());
+        }
+        insert_keeping_order(&mut sorted, "D".into(), String::new());
+        insert_keeping_order(&mut sorted, "B".into(), String::new());
+        insert_keeping_order(&mut sorted, "C".into(), "x".into());
+        assert_eq!(sorted.keys().collect::<Vec<_>>(), ["A", "B", "C", "D", "E"]);
+        assert_eq!(sorted["C"], "x");
+        // A map already out of order (as read from ZooKeeper) just gets appended to.
+        let mut unsorted =
+            FieldMap::from([("P2".into(), String::new()), ("P0".into(), String::new())]);
+        insert_keeping_order(&mut unsorted, "P1".into(), String::new());
+        assert_eq!(unsorted.keys().collect::<Vec<_>>(), ["P2", "P0", "P1"]);
+        let mut r = ZNRecord::new("r");
+        r.key_order = KeyOrder::Insertion;
+        r.map_mut("b").insert("k".into(), "v".into());
+        r.map_mut("a");
+        r.list_mut("z").push("1".into());
+        r.list_mut("y");
+        assert_eq!(r.map_fields.keys().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(r.list_fields.keys().collect::<Vec<_>>(), ["y", "z"]);
     }
 
     #[test]
