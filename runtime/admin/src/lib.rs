@@ -1,1 +1,61 @@
-//! placeholder
+//! Cluster administration for Strand: the operations of Helix's
+//! `ClusterSetup` / `ZKHelixAdmin`, on the same znodes and records, so
+//! clusters made here work with Java Helix and vice versa.
+//!
+//! Start with [`Admin::connect`]. Every operation validates first and
+//! changes ZooKeeper atomically (one multi-op, or one compare-and-set), so
+//! a refused or failed operation leaves the cluster exactly as it was.
+
+mod cluster;
+mod customized;
+mod dump;
+mod error;
+mod info;
+mod instance;
+pub mod placement;
+mod resource;
+
+pub use error::{AdminError, Result};
+pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
+pub use strand_model::RebalanceMode;
+
+use strand_zk::{Accessor, Zk, ZkConfig};
+
+/// Administration of the clusters on one ZooKeeper.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    accessor: Accessor,
+}
+
+impl Admin {
+    /// Connects to ZooKeeper (`host:port[,…][/chroot]`).
+    pub async fn connect(connect: &str) -> Result<Self> {
+        let zk = Zk::connect(ZkConfig::new(connect)).await?;
+        Ok(Self::new(zk))
+    }
+
+    /// Uses an existing session.
+    pub fn new(zk: Zk) -> Self {
+        Self {
+            accessor: Accessor::new(zk),
+        }
+    }
+
+    /// The session.
+    pub fn zk(&self) -> &Zk {
+        self.accessor.zk()
+    }
+
+    /// Record-level access on the same session.
+    pub fn accessor(&self) -> &Accessor {
+        &self.accessor
+    }
+}
+
+/// Milliseconds since the Unix epoch, as Helix stamps records.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

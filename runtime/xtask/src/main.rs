@@ -1,1 +1,110 @@
-fn main() {}
+//! `cargo xtask`: the two commands a newcomer needs.
+//!
+//! * `cargo xtask quickstart [ARGS…]` installs what is missing, builds the
+//!   plugins and `strand`, and runs `strand quickstart ARGS…` (a local
+//!   cluster on a private ZooKeeper unless `--zk` is given).
+//! * `cargo xtask test` installs what is missing, builds the plugins and
+//!   runs the whole test suite.
+//!
+//! Both say what they do before doing it, and stop at the first failing
+//! step with its reason.
+
+mod plugins;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <quickstart [ARGS…] | test [CARGO TEST ARGS…]>";
+
+fn run(args: &[String]) -> Result<()> {
+    let root = workspace_root()?;
+    let Some((command, rest)) = args.split_first() else {
+        bail!("{USAGE}");
+    };
+    match command.as_str() {
+        "quickstart" => quickstart(&root, rest),
+        "test" => test(&root, rest),
+        "-h" | "--help" | "help" => {
+            eprintln!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; {USAGE}"),
+    }
+}
+
+fn quickstart(root: &Path, args: &[String]) -> Result<()> {
+    let uses_own_zk = args.iter().any(|a| a == "--zk" || a.starts_with("--zk="));
+    if !uses_own_zk {
+        setup::ensure_zookeeper()?;
+    }
+    plugins::build_plugins(root)?;
+    step("building strand");
+    run_cargo(root, &["build", "--package", "strand"])?;
+    step("running strand quickstart");
+    let strand = target_dir(root).join("debug").join("strand");
+    let status = Command::new(&strand)
+        .arg("quickstart")
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", strand.display()))?;
+    if !status.success() {
+        bail!("strand quickstart failed ({status})");
+    }
+    Ok(())
+}
+
+fn test(root: &Path, args: &[String]) -> Result<()> {
+    setup::ensure_zookeeper()?;
+    plugins::build_plugins(root)?;
+    step("running the test suite (cargo test --workspace)");
+    let mut cargo_args = vec!["test", "--workspace"];
+    cargo_args.extend(args.iter().map(String::as_str));
+    run_cargo(root, &cargo_args)
+}
+
+/// Prints a progress line.
+pub(crate) fn step(what: &str) {
+    eprintln!("==> {what}");
+}
+
+fn run_cargo(root: &Path, args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("running {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .context("xtask is not inside the workspace")
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}

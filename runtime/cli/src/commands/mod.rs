@@ -1,6 +1,8 @@
 //! The subcommands of `strand`, one module each, and the flags they share.
 
+mod admin;
 mod plugin;
+mod quickstart;
 
 use std::process::ExitCode;
 
@@ -20,17 +22,34 @@ pub struct Cli {
 /// Flags every subcommand accepts, before or after its name.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// ZooKeeper connect string: `host:port[,host:port…][/chroot]`.
-    #[arg(long, global = true, env = "STRAND_ZK", default_value = "127.0.0.1:2181")]
-    pub zk: String,
+    /// ZooKeeper connect string: `host:port[,host:port…][/chroot]`
+    /// [default: 127.0.0.1:2181; `quickstart` starts its own ZooKeeper
+    /// instead].
+    #[arg(long, global = true, env = "STRAND_ZK")]
+    pub zk: Option<String>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
 
+impl GlobalArgs {
+    /// The ZooKeeper to use: `--zk`, `STRAND_ZK`, or the default.
+    pub fn zk(&self) -> &str {
+        self.zk.as_deref().unwrap_or(DEFAULT_ZK)
+    }
+}
+
+/// Where ZooKeeper is looked for when `--zk` is not given.
+pub const DEFAULT_ZK: &str = "127.0.0.1:2181";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Administer clusters (like Helix's `helix-admin`).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
+    Quickstart(quickstart::QuickstartArgs),
     /// Inspect and validate plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -39,6 +58,15 @@ pub enum Command {
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Admin(cmd) => runtime()?.block_on(admin::run(&cli.global, cmd)),
+        Command::Quickstart(args) => runtime()?.block_on(quickstart::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
     }
+}
+
+/// The async runtime the ZooKeeper-facing commands run on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

@@ -1,0 +1,117 @@
+//! Cluster-level operations: create (as `ClusterSetup.addCluster` does,
+//! with the built-in state models), drop, list, and the setup check.
+
+use strand_model::{ClusterConfig, ControllerHistory, PropertyPaths, builtin};
+use strand_zk::CreateKind;
+
+use crate::Admin;
+use crate::error::{AdminError, Result};
+
+impl Admin {
+    /// Creates a cluster: every znode `ZKHelixAdmin.addCluster` creates plus
+    /// the built-in state model definitions `ClusterSetup.addCluster`
+    /// installs — in one atomic multi-op, so a failure leaves nothing.
+    ///
+    /// # Errors
+    /// [`AdminError::ClusterExists`] if `/<cluster>` exists.
+    pub async fn add_cluster(&self, cluster: &str) -> Result<()> {
+        validate_name("cluster", cluster)?;
+        let root = PropertyPaths::new(cluster).cluster();
+        if self.zk().exists(&root).await?.is_some() {
+            return Err(AdminError::ClusterExists(cluster.to_owned()));
+        }
+        let paths = PropertyPaths::new(cluster);
+        let mut multi = self.zk().multi();
+        for path in paths.cluster_creation_paths() {
+            let data = if path == paths.cluster_config() {
+                ClusterConfig::new(cluster).record().to_bytes()?
+            } else if path == paths.controller_history() {
+                ControllerHistory::new(cluster).record().to_bytes()?
+            } else {
+                Vec::new()
+            };
+            multi.create(path, data, CreateKind::Persistent);
+        }
+        for model in builtin::all() {
+            let path = paths.state_model_def(model.id());
+            multi.create(path, model.record().to_bytes()?, CreateKind::Persistent);
+        }
+        multi.commit().await.map_err(|err| match err {
+            strand_zk::ZkError::Multi { ref source, .. } if source.is_node_exists() => {
+                AdminError::ClusterExists(cluster.to_owned())
+            }
+            other => other.into(),
+        })
+    }
+
+    /// Deletes a cluster and everything in it. Refused while any instance
+    /// is live or a controller leads it (as Helix's `dropCluster`).
+    pub async fn drop_cluster(&self, cluster: &str) -> Result<()> {
+        self.require_cluster(cluster).await?;
+        let live = self
+            .zk()
+            .children(&PropertyPaths::new(cluster).live_instances())
+            .await?;
+        if !live.is_empty() {
+            return Err(AdminError::Refused(format!(
+                "cluster {cluster} still has live instances: {}",
+                live.join(", ")
+            )));
+        }
+        if self
+            .zk()
+            .exists(&PropertyPaths::new(cluster).controller_leader())
+            .await?
+            .is_some()
+        {
+            return Err(AdminError::Refused(format!(
+                "cluster {cluster} still has a leading controller; stop it first"
+            )));
+        }
+        self.zk()
+            .delete_recursive(&PropertyPaths::new(cluster).cluster())
+            .await?;
+        Ok(())
+    }
+
+    /// The clusters on this ZooKeeper: top-level znodes that pass Helix's
+    /// `isClusterSetup` check.
+    pub async fn list_clusters(&self) -> Result<Vec<String>> {
+        let mut clusters = Vec::new();
+        for name in self.zk().children("/").await? {
+            if name != "zookeeper" && self.is_cluster_setup(&name).await? {
+                clusters.push(name);
+            }
+        }
+        Ok(clusters)
+    }
+
+    /// Helix's `ZKUtil.isClusterSetup`: the 14 required paths exist.
+    pub async fn is_cluster_setup(&self, cluster: &str) -> Result<bool> {
+        for path in PropertyPaths::new(cluster).cluster_setup_required_paths() {
+            if self.zk().exists(&path).await?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Fails with [`AdminError::NoSuchCluster`] unless the cluster is set up.
+    pub(crate) async fn require_cluster(&self, cluster: &str) -> Result<()> {
+        if self.is_cluster_setup(cluster).await? {
+            Ok(())
+        } else {
+            Err(AdminError::NoSuchCluster(cluster.to_owned()))
+        }
+    }
+}
+
+/// Names become znode names: no slashes, not empty, no `.`/`..`.
+pub(crate) fn validate_name(what: &str, name: &str) -> Result<()> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." || name.contains('\0') {
+        return Err(AdminError::Invalid(format!(
+            "invalid {what} name {name:?}: must be non-empty and contain no '/'"
+        )));
+    }
+    Ok(())
+}

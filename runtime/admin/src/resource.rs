@@ -1,0 +1,189 @@
+//! Resource operations: add (an IdealState without partitions, as
+//! `ZKHelixAdmin.addResource`), drop, `rebalance` (replicas and preference
+//! lists, as `ClusterSetup.rebalanceStorageCluster`), and state model
+//! definitions.
+
+use strand_model::{
+    IdealState, PropertyPaths, RebalanceMode, Replicas, StateModelDefinition, ZNRecord,
+};
+use strand_zk::{CreateKind, Update};
+
+use crate::Admin;
+use crate::error::{AdminError, Result};
+use crate::placement;
+
+impl Admin {
+    /// Adds a resource with `partitions` partitions of `state_model` in
+    /// `mode`. No partition is placed until [`Admin::rebalance`].
+    pub async fn add_resource(
+        &self,
+        cluster: &str,
+        resource: &str,
+        partitions: u32,
+        state_model: &str,
+        mode: RebalanceMode,
+    ) -> Result<()> {
+        self.require_cluster(cluster).await?;
+        crate::cluster::validate_name("resource", resource)?;
+        self.state_model(cluster, state_model).await?;
+        let partitions = i32::try_from(partitions)
+            .map_err(|_| AdminError::Invalid(format!("too many partitions: {partitions}")))?;
+        let ideal =
+            IdealState::for_new_resource(resource, partitions, state_model, mode, "DEFAULT");
+        match self
+            .accessor()
+            .create(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                ideal.record(),
+                CreateKind::Persistent,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_node_exists() => Err(AdminError::ResourceExists {
+                cluster: cluster.to_owned(),
+                resource: resource.to_owned(),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Removes a resource's IdealState and ResourceConfig; participants
+    /// then drop its replicas.
+    pub async fn drop_resource(&self, cluster: &str, resource: &str) -> Result<()> {
+        self.ideal_state(cluster, resource).await?;
+        self.zk()
+            .delete_recursive(&PropertyPaths::new(cluster).ideal_state(resource))
+            .await?;
+        self.zk()
+            .delete_recursive(&PropertyPaths::new(cluster).resource_config(resource))
+            .await?;
+        Ok(())
+    }
+
+    /// Sets `REPLICAS` and writes the partitions `<resource>_<i>`: empty
+    /// lists and maps for FULL_AUTO (the controller places them), a
+    /// placement over the cluster's instances for SEMI_AUTO and CUSTOMIZED.
+    pub async fn rebalance(&self, cluster: &str, resource: &str, replicas: u32) -> Result<()> {
+        let ideal = self.ideal_state(cluster, resource).await?;
+        if replicas == 0 {
+            return Err(AdminError::Invalid("replicas must be at least 1".into()));
+        }
+        let model_name = ideal
+            .state_model_def_ref()
+            .ok_or_else(|| {
+                AdminError::Invalid(format!("resource {resource} has no STATE_MODEL_DEF_REF"))
+            })?
+            .to_owned();
+        let model = self.state_model(cluster, &model_name).await?;
+        let partitions = ideal.num_partitions().unwrap_or(0).max(0) as u32;
+        let mode = ideal.rebalance_mode();
+        let placements = if mode == RebalanceMode::FullAuto {
+            Vec::new()
+        } else {
+            let instances = self
+                .zk()
+                .children(&PropertyPaths::new(cluster).instance_configs())
+                .await?;
+            if instances.len() < replicas as usize {
+                return Err(AdminError::Invalid(format!(
+                    "cluster {cluster} has {} instances, fewer than {replicas} replicas",
+                    instances.len()
+                )));
+            }
+            placement::place(resource, partitions, replicas as usize, &instances, &model)
+        };
+        self.accessor()
+            .update(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                false,
+                |current| {
+                    let Some(record) = current else {
+                        return Update::Keep;
+                    };
+                    let mut ideal = IdealState::from(record);
+                    ideal.set_replicas(Replicas::Count(replicas as i32));
+                    let record = ideal.record_mut();
+                    record.list_fields.clear();
+                    record.map_fields.clear();
+                    if mode == RebalanceMode::FullAuto {
+                        for p in 0..partitions {
+                            let name = format!("{resource}_{p}");
+                            record.set_list(name.clone(), Vec::<String>::new());
+                            record.map_mut(name);
+                        }
+                    } else {
+                        for placed in &placements {
+                            record
+                                .set_list(placed.partition.clone(), placed.preference_list.clone());
+                            let map = record.map_mut(placed.partition.clone());
+                            for (instance, state) in &placed.states {
+                                map.insert(instance.clone(), state.clone());
+                            }
+                        }
+                    }
+                    Update::Write(ideal.into_record())
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a state model definition given as ZNRecord JSON. Returns its
+    /// name (the record id, as Helix names the znode).
+    pub async fn add_state_model_def(&self, cluster: &str, json: &[u8]) -> Result<String> {
+        self.require_cluster(cluster).await?;
+        let record = ZNRecord::from_json(json)
+            .map_err(|e| AdminError::Invalid(format!("not a state model definition: {e}")))?;
+        let model = StateModelDefinition::from(record);
+        model.validate().map_err(|e| {
+            AdminError::Invalid(format!(
+                "invalid state model definition {}: {e}",
+                model.id()
+            ))
+        })?;
+        crate::cluster::validate_name("state model", model.id())?;
+        let name = model.id().to_owned();
+        match self
+            .accessor()
+            .create(
+                &PropertyPaths::new(cluster).state_model_def(&name),
+                model.record(),
+                CreateKind::Persistent,
+            )
+            .await
+        {
+            Ok(_) => Ok(name),
+            Err(err) if err.is_node_exists() => Err(AdminError::StateModelExists {
+                cluster: cluster.to_owned(),
+                model: name,
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Reads a resource's IdealState.
+    pub async fn ideal_state(&self, cluster: &str, resource: &str) -> Result<IdealState> {
+        self.require_cluster(cluster).await?;
+        self.accessor()
+            .get(&PropertyPaths::new(cluster).ideal_state(resource))
+            .await?
+            .map(|v| IdealState::from(v.value))
+            .ok_or_else(|| AdminError::NoSuchResource {
+                cluster: cluster.to_owned(),
+                resource: resource.to_owned(),
+            })
+    }
+
+    /// Reads a state model definition.
+    pub async fn state_model(&self, cluster: &str, name: &str) -> Result<StateModelDefinition> {
+        self.accessor()
+            .get(&PropertyPaths::new(cluster).state_model_def(name))
+            .await?
+            .map(|v| StateModelDefinition::from(v.value))
+            .ok_or_else(|| AdminError::NoSuchStateModel {
+                cluster: cluster.to_owned(),
+                model: name.to_owned(),
+            })
+    }
+}

@@ -1,0 +1,259 @@
+//! `strand admin …`: cluster administration, shaped like Helix's
+//! `helix-admin` (ClusterSetup). Each subcommand maps to one operation of
+//! [`strand_admin::Admin`]; this module only parses and prints.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+use strand_admin::{Admin, RebalanceMode};
+
+use super::GlobalArgs;
+
+/// Admin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a cluster with Helix's layout and the built-in state models.
+    AddCluster {
+        /// Cluster name.
+        cluster: String,
+    },
+    /// Delete a cluster (refused while instances are live or a controller leads).
+    DropCluster {
+        /// Cluster name.
+        cluster: String,
+    },
+    /// List the clusters on this ZooKeeper.
+    ListClusters,
+    /// Add an instance (`host:port` or `host_port`; its id is `host_port`).
+    AddInstance {
+        /// Cluster name.
+        cluster: String,
+        /// `host:port` or `host_port`.
+        instance: String,
+    },
+    /// Remove an instance (refused while it is live).
+    DropInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+    },
+    /// Let the controller assign replicas to an instance again.
+    EnableInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+    },
+    /// Move every replica off an instance (it stays in the cluster).
+    DisableInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// Why, recorded in the instance config.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Add a resource with no partitions placed yet (see `rebalance`).
+    AddResource {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+        /// Number of partitions.
+        partitions: u32,
+        /// State model definition (e.g. MasterSlave).
+        state_model: String,
+        /// Rebalance mode.
+        #[arg(long, value_enum, default_value_t = ModeArg::SemiAuto)]
+        mode: ModeArg,
+    },
+    /// Remove a resource (participants then drop its replicas).
+    DropResource {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// Set the replica count and write partitions / preference lists.
+    Rebalance {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+        /// Replicas per partition.
+        replicas: u32,
+    },
+    /// Add a state model definition from a ZNRecord JSON file.
+    AddStateModelDef {
+        /// Cluster name.
+        cluster: String,
+        /// The definition (Helix's StateModelDefinition ZNRecord).
+        file: PathBuf,
+    },
+    /// Show a cluster: instances, resources, state models, controller.
+    ClusterInfo {
+        /// Cluster name.
+        cluster: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or change the customized-state types that are aggregated.
+    CustomizedStateConfig {
+        /// Cluster name.
+        cluster: String,
+        #[command(subcommand)]
+        action: CustomizedStateAction,
+    },
+    /// Print a ZooKeeper subtree with its records.
+    Dump {
+        /// The path, e.g. `/MYCLUSTER/IDEALSTATES`.
+        path: String,
+    },
+}
+
+/// What to do with the customized-state config.
+#[derive(Debug, Subcommand)]
+pub enum CustomizedStateAction {
+    /// Aggregate this type into a customized view.
+    AddType {
+        /// The customized-state type.
+        r#type: String,
+    },
+    /// Stop aggregating this type.
+    RemoveType {
+        /// The customized-state type.
+        r#type: String,
+    },
+    /// Print the aggregated types.
+    Get,
+}
+
+/// Rebalance modes as the CLI spells them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ModeArg {
+    /// The controller places replicas.
+    FullAuto,
+    /// Preference lists decide placement; the controller decides states.
+    SemiAuto,
+    /// The ideal state's maps decide placement and states.
+    Customized,
+}
+
+impl From<ModeArg> for RebalanceMode {
+    fn from(mode: ModeArg) -> Self {
+        match mode {
+            ModeArg::FullAuto => RebalanceMode::FullAuto,
+            ModeArg::SemiAuto => RebalanceMode::SemiAuto,
+            ModeArg::Customized => RebalanceMode::Customized,
+        }
+    }
+}
+
+/// Runs an admin subcommand.
+pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
+    let admin = Admin::connect(global.zk()).await?;
+    match cmd {
+        AdminCommand::AddCluster { cluster } => {
+            admin.add_cluster(&cluster).await?;
+            println!("Created cluster {cluster}");
+        }
+        AdminCommand::DropCluster { cluster } => {
+            admin.drop_cluster(&cluster).await?;
+            println!("Dropped cluster {cluster}");
+        }
+        AdminCommand::ListClusters => {
+            for cluster in admin.list_clusters().await? {
+                println!("{cluster}");
+            }
+        }
+        AdminCommand::AddInstance { cluster, instance } => {
+            let id = admin.add_instance(&cluster, &instance).await?;
+            println!("Added instance {id} to {cluster}");
+        }
+        AdminCommand::DropInstance { cluster, instance } => {
+            admin.drop_instance(&cluster, &instance).await?;
+            println!("Dropped instance {instance} from {cluster}");
+        }
+        AdminCommand::EnableInstance { cluster, instance } => {
+            admin
+                .set_instance_enabled(&cluster, &instance, true, None)
+                .await?;
+            println!("Enabled {instance}");
+        }
+        AdminCommand::DisableInstance {
+            cluster,
+            instance,
+            reason,
+        } => {
+            admin
+                .set_instance_enabled(&cluster, &instance, false, reason.as_deref())
+                .await?;
+            println!("Disabled {instance}");
+        }
+        AdminCommand::AddResource {
+            cluster,
+            resource,
+            partitions,
+            state_model,
+            mode,
+        } => {
+            admin
+                .add_resource(&cluster, &resource, partitions, &state_model, mode.into())
+                .await?;
+            println!("Added resource {resource} ({partitions} partitions, {state_model})");
+        }
+        AdminCommand::DropResource { cluster, resource } => {
+            admin.drop_resource(&cluster, &resource).await?;
+            println!("Dropped resource {resource}");
+        }
+        AdminCommand::Rebalance {
+            cluster,
+            resource,
+            replicas,
+        } => {
+            admin.rebalance(&cluster, &resource, replicas).await?;
+            println!("Rebalanced {resource} with {replicas} replicas");
+        }
+        AdminCommand::AddStateModelDef { cluster, file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = admin.add_state_model_def(&cluster, &bytes).await?;
+            println!("Added state model {name}");
+        }
+        AdminCommand::ClusterInfo { cluster, json } => {
+            let info = admin.cluster_info(&cluster).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info.to_json())?);
+            } else {
+                print!("{info}");
+            }
+        }
+        AdminCommand::CustomizedStateConfig { cluster, action } => match action {
+            CustomizedStateAction::AddType { r#type } => {
+                admin.add_customized_state_type(&cluster, &r#type).await?;
+                println!("Aggregating {type}", type = r#type);
+            }
+            CustomizedStateAction::RemoveType { r#type } => {
+                admin
+                    .remove_customized_state_type(&cluster, &r#type)
+                    .await?;
+                println!("No longer aggregating {type}", type = r#type);
+            }
+            CustomizedStateAction::Get => {
+                for t in admin.customized_state_types(&cluster).await? {
+                    println!("{t}");
+                }
+            }
+        },
+        AdminCommand::Dump { path } => {
+            print!("{}", admin.dump(&path).await?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,245 @@
+//! The `strand admin` command line against a real ZooKeeper: output,
+//! `--zk` placement, and one clear stderr line with a non-zero exit for
+//! every kind of bad input.
+
+use std::process::{Command, Output};
+
+use strand_zk::server::LocalZk;
+
+fn strand(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strand"))
+        .args(args)
+        .env_remove("STRAND_ZK")
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run strand")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a failure with exactly one line on stderr containing `needle`.
+fn assert_one_line_error(out: &Output, needle: &str) {
+    assert!(
+        !out.status.success(),
+        "expected failure, got {:?}",
+        out.status
+    );
+    let err = stderr(out);
+    assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn admin_commands_work_with_zk_before_or_after_the_subcommand() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "stdout: {} stderr: {}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    };
+    ok(strand(&["--zk", &zk, "admin", "add-cluster", "MYCLUSTER"]));
+    ok(strand(&[
+        "admin",
+        "add-instance",
+        "MYCLUSTER",
+        "localhost:12913",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "--zk",
+        &zk,
+        "add-instance",
+        "MYCLUSTER",
+        "localhost:12914",
+    ]));
+    ok(strand(&[
+        "admin",
+        "add-resource",
+        "MYCLUSTER",
+        "myDB",
+        "6",
+        "LeaderStandby",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "rebalance",
+        "MYCLUSTER",
+        "myDB",
+        "2",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "customized-state-config",
+        "MYCLUSTER",
+        "add-type",
+        "T0",
+        "--zk",
+        &zk,
+    ]));
+    let listed = ok(strand(&["admin", "list-clusters", "--zk", &zk]));
+    assert_eq!(stdout(&listed).trim(), "MYCLUSTER");
+    let info = ok(strand(&["admin", "cluster-info", "MYCLUSTER", "--zk", &zk]));
+    let text = stdout(&info);
+    assert!(
+        text.contains("localhost_12913") && text.contains("myDB"),
+        "{text}"
+    );
+    let json = ok(strand(&[
+        "admin",
+        "cluster-info",
+        "MYCLUSTER",
+        "--json",
+        "--zk",
+        &zk,
+    ]));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(value["resources"][0]["partitions"], 6);
+    let types = ok(strand(&[
+        "admin",
+        "customized-state-config",
+        "MYCLUSTER",
+        "get",
+        "--zk",
+        &zk,
+    ]));
+    assert_eq!(stdout(&types).trim(), "T0");
+    let dump = ok(strand(&[
+        "admin",
+        "dump",
+        "/MYCLUSTER/IDEALSTATES",
+        "--zk",
+        &zk,
+    ]));
+    assert!(stdout(&dump).contains("\"STATE_MODEL_DEF_REF\" : \"LeaderStandby\""));
+    ok(strand(&[
+        "admin",
+        "disable-instance",
+        "MYCLUSTER",
+        "localhost_12913",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "enable-instance",
+        "MYCLUSTER",
+        "localhost_12913",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "drop-resource",
+        "MYCLUSTER",
+        "myDB",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&[
+        "admin",
+        "drop-instance",
+        "MYCLUSTER",
+        "localhost_12914",
+        "--zk",
+        &zk,
+    ]));
+    ok(strand(&["admin", "drop-cluster", "MYCLUSTER", "--zk", &zk]));
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_failure_status() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    assert!(
+        strand(&["admin", "add-cluster", "C", "--zk", &zk])
+            .status
+            .success()
+    );
+    assert!(
+        strand(&["admin", "add-instance", "C", "h:1", "--zk", &zk])
+            .status
+            .success()
+    );
+
+    assert_one_line_error(
+        &strand(&["admin", "add-cluster", "C", "--zk", &zk]),
+        "already exists",
+    );
+    assert_one_line_error(
+        &strand(&["admin", "add-instance", "NOPE", "h:2", "--zk", &zk]),
+        "NOPE",
+    );
+    assert_one_line_error(
+        &strand(&["admin", "add-instance", "C", "h_1", "--zk", &zk]),
+        "h_1",
+    );
+    assert_one_line_error(
+        &strand(&["admin", "add-resource", "C", "R", "4", "Nope", "--zk", &zk]),
+        "state model Nope",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").expect("write");
+    assert_one_line_error(
+        &strand(&[
+            "admin",
+            "add-state-model-def",
+            "C",
+            bad.to_str().expect("utf8"),
+            "--zk",
+            &zk,
+        ]),
+        "not a state model definition",
+    );
+    assert_one_line_error(
+        &strand(&[
+            "admin",
+            "add-state-model-def",
+            "C",
+            "/no/such/file.json",
+            "--zk",
+            &zk,
+        ]),
+        "/no/such/file.json",
+    );
+
+    // An unreachable ZooKeeper: a clear error, quickly.
+    let port = strand_zk::server::free_port().expect("port");
+    let unreachable = format!("127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    assert_one_line_error(
+        &strand(&["admin", "list-clusters", "--zk", &unreachable]),
+        &unreachable,
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+
+    // Flags that make no sense are usage errors (exit 2).
+    let out = strand(&[
+        "admin",
+        "add-resource",
+        "C",
+        "R",
+        "many",
+        "MasterSlave",
+        "--zk",
+        &zk,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -1,0 +1,60 @@
+//! Installing what the commands need on a fresh machine: Debian's
+//! `zookeeper` package (and with it a Java runtime).
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::step;
+
+/// The jar the local ZooKeeper launcher runs.
+const ZOOKEEPER_JAR: &str = "/usr/share/java/zookeeper.jar";
+
+/// Installs Debian's `zookeeper` package unless it is there already.
+pub fn ensure_zookeeper() -> Result<()> {
+    if Path::new(ZOOKEEPER_JAR).exists() && which("java") {
+        return Ok(());
+    }
+    step("installing ZooKeeper (apt-get install zookeeper)");
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "zookeeper"])?;
+    if !Path::new(ZOOKEEPER_JAR).exists() {
+        bail!("apt-get installed `zookeeper` but {ZOOKEEPER_JAR} is still missing");
+    }
+    Ok(())
+}
+
+fn apt(args: &[&str]) -> Result<()> {
+    let as_root = is_root();
+    let mut command = if as_root {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    let status = command
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("running apt-get")?;
+    if !status.success() {
+        bail!("`apt-get {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// True when `program` is on the `PATH`.
+pub fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
