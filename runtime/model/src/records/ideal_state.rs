@@ -387,6 +387,23 @@ impl IdealState {
         self.0.set_list(partition, instances);
     }
 
+    /// A partition's preference list with the `["ANY_LIVEINSTANCE"]` marker expanded
+    /// to `assignable_live` (sorted, as Helix does); `None` if the partition has no list.
+    pub fn resolved_preference_list(
+        &self,
+        partition: &str,
+        assignable_live: &[String],
+    ) -> Option<Vec<String>> {
+        let list = self.preference_list(partition)?;
+        if IdealState::is_any_live_instance(list) {
+            let mut all = assignable_live.to_vec();
+            all.sort();
+            Some(all)
+        } else {
+            Some(list.to_vec())
+        }
+    }
+
     /// Whether a preference list is the `["ANY_LIVEINSTANCE"]` marker.
     pub fn is_any_live_instance(list: &[String]) -> bool {
         list.len() == 1 && list[0] == ANY_LIVEINSTANCE
@@ -541,6 +558,12 @@ mod tests {
             is.preference_list("R_0").unwrap_or_default()
         ));
         assert_eq!(Replicas::AnyLiveInstance.resolve(4), 4);
+        let live = ["b".to_string(), "a".to_string()];
+        assert_eq!(
+            is.resolved_preference_list("R_0", &live),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(is.resolved_preference_list("R_7", &live), None);
         is.record_mut().remove_simple(keys::STATE_MODEL_DEF_REF);
         assert!(matches!(
             is.validate(),

@@ -88,6 +88,18 @@ macro_rules! typed_record {
             pub fn id(&self) -> &str {
                 &self.0.id
             }
+
+            /// Decode znode data (`None` for an empty znode; GZIP handled).
+            pub fn from_bytes(
+                data: &[u8],
+            ) -> Result<Option<Self>, crate::error::ModelError> {
+                Ok(crate::znrecord::ZNRecord::from_bytes(data)?.map($name))
+            }
+
+            /// Encode as znode data (see [`crate::znrecord::ZNRecord::to_bytes`]).
+            pub fn to_bytes(&self) -> Result<Vec<u8>, crate::error::ModelError> {
+                self.0.to_bytes()
+            }
         }
 
         impl From<crate::znrecord::ZNRecord> for $name {
