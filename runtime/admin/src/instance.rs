@@ -12,8 +12,10 @@ impl Admin {
     /// `host_port`. Creates the InstanceConfig and the `INSTANCES/<id>`
     /// subtree atomically. Returns the id.
     pub async fn add_instance(&self, cluster: &str, spec: &str) -> Result<String> {
-        let config = InstanceConfig::from_host_port(spec)
+        let mut config = InstanceConfig::from_host_port(spec)
             .map_err(|e| AdminError::Invalid(format!("invalid instance {spec:?}: {e}")))?;
+        // As the Java admin writes it: enabled, with a timestamp.
+        config.set_instance_enabled(true, now_ms());
         self.add_instance_config(cluster, &config).await?;
         Ok(config.id().to_owned())
     }

@@ -38,7 +38,7 @@ pub fn place(
             // Rotate by partition for the top state, and by the partition
             // "round" for the rest so replicas of consecutive partitions
             // do not all follow the same order.
-            let round = if n == 0 { 0 } else { p / n };
+            let round = p.checked_div(n).unwrap_or(0);
             let mut list = Vec::with_capacity(replicas);
             for r in 0..replicas.min(n) {
                 let offset = if r == 0 {

@@ -1,0 +1,398 @@
+//! The best possible state of every replica of a resource — Helix's
+//! `BestPossibleStateCalcStage` with its SEMI_AUTO, FULL_AUTO and
+//! CUSTOMIZED rebalancers and the shared per-partition algorithm
+//! (`AbstractRebalancer.computeBestPossibleStateForPartition`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use strand_model::records::{DROPPED, ERROR};
+use strand_model::{IdealState, RebalanceMode, StateModelDefinition};
+use tracing::warn;
+
+use crate::placement::{self, PlacementInput};
+use crate::snapshot::Snapshot;
+
+/// Instance → state for one partition.
+pub type PartitionMap = BTreeMap<String, String>;
+/// Partition → [`PartitionMap`] for one resource.
+pub type ResourceAssignment = BTreeMap<String, PartitionMap>;
+/// Partition → preference list.
+pub type PreferenceLists = BTreeMap<String, Vec<String>>;
+
+/// The outcome for one resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BestPossible {
+    /// Desired state per replica.
+    pub assignment: ResourceAssignment,
+    /// The preference lists used (FULL_AUTO: computed; SEMI_AUTO: given).
+    pub preference_lists: PreferenceLists,
+}
+
+/// Computes the best possible states of `resource`. `previous` holds the
+/// FULL_AUTO preference lists of the last run (empty on a fresh
+/// controller: the current holders are used instead). Returns `None` for
+/// resources Strand does not rebalance (USER_DEFINED, TASK) or whose state
+/// model is unknown.
+pub fn compute(
+    snapshot: &Snapshot,
+    resource: &str,
+    previous: &PreferenceLists,
+) -> Option<BestPossible> {
+    let model_name = snapshot.model_name(resource)?;
+    let Some(model) = snapshot.models.get(model_name) else {
+        warn!(
+            resource,
+            model = model_name,
+            "state model definition missing; resource skipped"
+        );
+        return None;
+    };
+    let partitions = snapshot.partitions(resource);
+    let Some(ideal) = snapshot.ideal_states.get(resource) else {
+        // The resource is gone: drop every replica.
+        let assignment = partitions
+            .iter()
+            .map(|p| {
+                let map = snapshot
+                    .holders(resource, p)
+                    .into_keys()
+                    .map(|i| (i, DROPPED.to_owned()))
+                    .collect();
+                (p.clone(), map)
+            })
+            .collect();
+        return Some(BestPossible {
+            assignment,
+            preference_lists: PreferenceLists::new(),
+        });
+    };
+    match ideal.rebalance_mode() {
+        RebalanceMode::Customized => {
+            Some(customized(snapshot, resource, ideal, model, &partitions))
+        }
+        RebalanceMode::SemiAuto => {
+            let lists = semi_auto_lists(snapshot, ideal);
+            Some(from_preference_lists(
+                snapshot,
+                resource,
+                ideal,
+                model,
+                &partitions,
+                lists,
+            ))
+        }
+        RebalanceMode::FullAuto => {
+            let lists = full_auto_lists(snapshot, resource, ideal, model, previous);
+            Some(from_preference_lists(
+                snapshot,
+                resource,
+                ideal,
+                model,
+                &partitions,
+                lists,
+            ))
+        }
+        other => {
+            warn!(
+                resource,
+                mode = other.as_str(),
+                "rebalance mode not supported; resource skipped"
+            );
+            None
+        }
+    }
+}
+
+/// Live, enabled instances that carry the resource's instance group tag
+/// (if it has one).
+fn candidates(snapshot: &Snapshot, ideal: &IdealState) -> BTreeSet<String> {
+    let tag = ideal.instance_group_tag();
+    snapshot
+        .assignable()
+        .into_iter()
+        .filter(|i| match tag {
+            Some(tag) => snapshot.configs.get(i).is_some_and(|c| c.contains_tag(tag)),
+            None => true,
+        })
+        .collect()
+}
+
+fn semi_auto_lists(snapshot: &Snapshot, ideal: &IdealState) -> PreferenceLists {
+    let all: Vec<String> = candidates(snapshot, ideal).into_iter().collect();
+    ideal
+        .partitions()
+        .into_iter()
+        .map(|p| {
+            let list = ideal.preference_list(p).unwrap_or_default();
+            let list = if IdealState::is_any_live_instance(list) {
+                all.clone()
+            } else {
+                list.to_vec()
+            };
+            (p.to_owned(), list)
+        })
+        .collect()
+}
+
+fn full_auto_lists(
+    snapshot: &Snapshot,
+    resource: &str,
+    ideal: &IdealState,
+    model: &StateModelDefinition,
+    previous: &PreferenceLists,
+) -> PreferenceLists {
+    let partitions: Vec<String> = ideal.partitions().into_iter().map(str::to_owned).collect();
+    let instances = candidates(snapshot, ideal);
+    // Without a previous result, start from who holds what now, the
+    // highest-priority state first.
+    let from_holders;
+    let previous = if previous.is_empty() {
+        from_holders = partitions
+            .iter()
+            .map(|p| (p.clone(), holders_by_priority(snapshot, resource, p, model)))
+            .collect::<PreferenceLists>();
+        &from_holders
+    } else {
+        previous
+    };
+    if snapshot.maintenance {
+        // Maintenance mode: no replica moves; keep what is placed, on
+        // instances that can still serve.
+        return partitions
+            .iter()
+            .map(|p| {
+                let kept = previous
+                    .get(p)
+                    .map(|l| {
+                        l.iter()
+                            .filter(|i| instances.contains(*i))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (p.clone(), kept)
+            })
+            .collect();
+    }
+    let replicas = ideal
+        .replicas()
+        .map(|r| r.resolve(instances.len()))
+        .unwrap_or(0);
+    placement::place(&PlacementInput {
+        partitions: &partitions,
+        instances: &instances,
+        replicas,
+        previous,
+        max_per_instance: ideal
+            .max_partitions_per_instance()
+            .and_then(|m| usize::try_from(m).ok())
+            .filter(|&m| m > 0),
+    })
+}
+
+/// Live holders of a partition, highest-priority state first, initial
+/// state holders excluded (they hold nothing worth keeping).
+fn holders_by_priority(
+    snapshot: &Snapshot,
+    resource: &str,
+    partition: &str,
+    model: &StateModelDefinition,
+) -> Vec<String> {
+    let initial = model.initial_state().unwrap_or_default();
+    let mut holders: Vec<(u32, String)> = snapshot
+        .holders(resource, partition)
+        .into_iter()
+        .filter(|(_, state)| state != initial && state != ERROR && state != DROPPED)
+        .map(|(instance, state)| (model.priority(&state).unwrap_or(u32::MAX), instance))
+        .collect();
+    holders.sort();
+    holders.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The shared per-partition algorithm over preference lists.
+fn from_preference_lists(
+    snapshot: &Snapshot,
+    resource: &str,
+    ideal: &IdealState,
+    model: &StateModelDefinition,
+    partitions: &BTreeSet<String>,
+    lists: PreferenceLists,
+) -> BestPossible {
+    let assignment = partitions
+        .iter()
+        .map(|p| {
+            let map = match lists.get(p) {
+                Some(list) => partition_states(snapshot, resource, p, ideal.enabled(), model, list),
+                None => snapshot
+                    .holders(resource, p)
+                    .into_keys()
+                    .map(|i| (i, DROPPED.to_owned()))
+                    .collect(),
+            };
+            (p.clone(), map)
+        })
+        .collect();
+    BestPossible {
+        assignment,
+        preference_lists: lists,
+    }
+}
+
+/// `computeBestPossibleStateForPartition`.
+fn partition_states(
+    snapshot: &Snapshot,
+    resource: &str,
+    partition: &str,
+    resource_enabled: bool,
+    model: &StateModelDefinition,
+    list: &[String],
+) -> PartitionMap {
+    let initial = model.initial_state().unwrap_or_default().to_owned();
+    let holders = snapshot.holders(resource, partition);
+    let mut map = PartitionMap::new();
+
+    if !resource_enabled {
+        for (instance, state) in holders {
+            let target = if state == ERROR {
+                ERROR.to_owned()
+            } else {
+                initial.clone()
+            };
+            map.insert(instance, target);
+        }
+        return map;
+    }
+
+    // Replicas on instances that are no longer listed are dropped.
+    for instance in holders.keys() {
+        if !list.contains(instance) {
+            map.insert(instance.clone(), DROPPED.to_owned());
+        }
+    }
+
+    // Listed but unusable: ERROR stays, others go to the initial state.
+    let usable = |instance: &String| {
+        snapshot.is_live(instance)
+            && snapshot.is_enabled(instance)
+            && !snapshot.is_partition_disabled(instance, resource, partition)
+    };
+    for instance in list.iter().filter(|i| !usable(i)) {
+        if let Some(state) = holders.get(instance) {
+            let target = if state == ERROR { ERROR } else { &initial };
+            map.insert(instance.clone(), target.to_owned());
+        }
+    }
+
+    // ERROR replicas keep ERROR and take no slot.
+    let mut candidates: Vec<&String> = Vec::new();
+    for instance in list.iter().filter(|i| usable(i)) {
+        if holders.get(instance).is_some_and(|s| s == ERROR) {
+            map.insert(instance.clone(), ERROR.to_owned());
+        } else if !candidates.contains(&instance) {
+            candidates.push(instance);
+        }
+    }
+
+    let counts = model.state_count_map(candidates.len(), list.len());
+    let top = model.top_state().unwrap_or_default().to_owned();
+    let second_tops: Vec<&str> = model.second_top_states();
+    let mut assigned: BTreeSet<&String> = BTreeSet::new();
+    for state in model.states() {
+        let Some(&count) = counts.get(state) else {
+            continue;
+        };
+        for _ in 0..count {
+            let Some(mut chosen) = candidates.iter().copied().find(|i| !assigned.contains(*i))
+            else {
+                break;
+            };
+            // Top-state stickiness: if the preferred instance is not
+            // already top or one hop away, prefer an unassigned instance
+            // that currently holds the highest-priority state, to avoid an
+            // extra handoff.
+            if *state == top {
+                let ready = |i: &String| {
+                    holders
+                        .get(i)
+                        .is_some_and(|s| *s == top || second_tops.contains(&s.as_str()))
+                };
+                if !ready(chosen)
+                    && let Some(better) = candidates
+                        .iter()
+                        .copied()
+                        .filter(|i| !assigned.contains(*i) && holders.contains_key(*i))
+                        .min_by_key(|i| {
+                            holders
+                                .get(*i)
+                                .and_then(|s| model.priority(s))
+                                .unwrap_or(u32::MAX)
+                        })
+                    && holders.get(better).and_then(|s| model.priority(s))
+                        < holders
+                            .get(chosen)
+                            .and_then(|s| model.priority(s))
+                            .or(Some(u32::MAX))
+                {
+                    chosen = better;
+                }
+            }
+            assigned.insert(chosen);
+            map.insert(chosen.clone(), state.clone());
+        }
+    }
+    // Listed, usable, but beyond every state's count: initial state.
+    for instance in candidates {
+        if !assigned.contains(instance) && holders.contains_key(instance) {
+            map.insert(instance.clone(), initial.clone());
+        }
+    }
+    map
+}
+
+/// `CustomRebalancer`: the ideal state's maps, restricted to live,
+/// assignable instances; state counts are not enforced here.
+fn customized(
+    snapshot: &Snapshot,
+    resource: &str,
+    ideal: &IdealState,
+    model: &StateModelDefinition,
+    partitions: &BTreeSet<String>,
+) -> BestPossible {
+    let initial = model.initial_state().unwrap_or_default().to_owned();
+    let assignment = partitions
+        .iter()
+        .map(|p| {
+            let holders = snapshot.holders(resource, p);
+            let wanted = ideal.instance_state_map(p);
+            let mut map = PartitionMap::new();
+            for (instance, state) in &holders {
+                let listed = wanted.is_some_and(|w| w.contains_key(instance));
+                let disabled = !snapshot.is_enabled(instance)
+                    || snapshot.is_partition_disabled(instance, resource, p);
+                if !listed && !disabled {
+                    map.insert(instance.clone(), DROPPED.to_owned());
+                } else if (disabled || !ideal.enabled()) && state != ERROR {
+                    map.insert(instance.clone(), initial.clone());
+                }
+            }
+            if let Some(wanted) = wanted {
+                for (instance, state) in wanted {
+                    if !snapshot.is_live(instance) || map.contains_key(instance) {
+                        continue;
+                    }
+                    let target = if holders.get(instance).is_some_and(|s| s == ERROR) {
+                        ERROR.to_owned()
+                    } else {
+                        state.clone()
+                    };
+                    map.insert(instance.clone(), target);
+                }
+            }
+            (p.clone(), map)
+        })
+        .collect();
+    BestPossible {
+        assignment,
+        preference_lists: PreferenceLists::new(),
+    }
+}

@@ -1,0 +1,19 @@
+//! The controller's decisions as pure functions over a [`Snapshot`] of the
+//! cluster — no I/O, so every rule is unit-tested without ZooKeeper and a
+//! pipeline run over 10,000 partitions is a plain computation.
+//!
+//! * [`best_possible`]: where every replica should be and in which state
+//!   (SEMI_AUTO, FULL_AUTO via [`placement`], CUSTOMIZED).
+//! * [`messages`]: the next transitions to send, respecting pending
+//!   messages and state count bounds.
+//! * [`views`]: external views and default customized views.
+
+pub mod best_possible;
+pub mod messages;
+pub mod placement;
+pub mod snapshot;
+pub mod views;
+
+pub use best_possible::{BestPossible, PartitionMap, PreferenceLists, ResourceAssignment};
+pub use messages::{MessagePlan, Sender};
+pub use snapshot::{LiveParticipant, Snapshot};

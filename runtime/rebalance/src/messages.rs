@@ -1,0 +1,238 @@
+//! From best possible states to state-transition messages: Helix's
+//! `MessageGenerationPhase` (one hop along the state model's `.next`
+//! table per replica, pending messages respected, obsolete ones cleaned
+//! up) and `MessageSelectionStage` (state count bounds, transitions in
+//! priority order — which gives "demote before promote").
+//!
+//! # Guarantees
+//! * At most one pending message per replica: a replica with a pending
+//!   message gets no new one.
+//! * A bounded state (e.g. MASTER, count 1) is never targeted by more
+//!   messages than its bound allows given current states and pending
+//!   messages, so a MasterSlave partition never has two MASTERs.
+
+use std::collections::BTreeMap;
+
+use strand_model::records::DROPPED;
+use strand_model::{Count, Message, SessionId, StateModelDefinition, StateTransitionSpec};
+use tracing::warn;
+
+use crate::best_possible::BestPossible;
+use crate::snapshot::Snapshot;
+
+/// How long a message whose target state is already current may stay
+/// before the controller deletes it (Helix's `messagePurgeDelay`).
+pub const OBSOLETE_MESSAGE_DELAY_MS: i64 = 60_000;
+
+/// Who sends the messages.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// The controller's instance name (`SRC_NAME`).
+    pub name: String,
+    /// The controller's session (`SRC_SESSION_ID`).
+    pub session: SessionId,
+}
+
+/// What one resource needs this round.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePlan {
+    /// Messages to create, each at `INSTANCES/<TGT_NAME>/MESSAGES/<MSG_ID>`.
+    pub send: Vec<Message>,
+    /// Pending messages to delete: (instance, message id, why).
+    pub delete: Vec<(String, String, &'static str)>,
+}
+
+/// A candidate transition before selection.
+struct Candidate {
+    instance: String,
+    session: String,
+    partition: String,
+    from: String,
+    to: String,
+    priority: usize,
+}
+
+/// Plans the messages for `resource` given its best possible states.
+/// `new_id` makes message ids (uuids in production).
+pub fn plan(
+    snapshot: &Snapshot,
+    resource: &str,
+    best: &BestPossible,
+    sender: &Sender,
+    now_ms: i64,
+    event_name: &str,
+    new_id: &mut dyn FnMut() -> String,
+) -> MessagePlan {
+    let mut plan = MessagePlan::default();
+    let Some(model_name) = snapshot.model_name(resource) else {
+        return plan;
+    };
+    let Some(model) = snapshot.models.get(model_name) else {
+        return plan;
+    };
+    let initial = model.initial_state().unwrap_or_default();
+    let factory = snapshot
+        .ideal_states
+        .get(resource)
+        .map(|i| i.state_model_factory_name().to_owned())
+        .unwrap_or_else(|| "DEFAULT".to_owned());
+
+    for (partition, desired_map) in &best.assignment {
+        let holders = snapshot.holders(resource, partition);
+        let mut candidates = Vec::new();
+        for (instance, live) in &snapshot.live {
+            let current = holders.get(instance).map(String::as_str);
+            let effective = current.unwrap_or(initial);
+            if let Some(pending) = snapshot.pending_message(instance, resource, partition) {
+                if let Some(reason) = obsolete(pending, effective, now_ms) {
+                    plan.delete
+                        .push((instance.clone(), pending.msg_id().to_owned(), reason));
+                }
+                continue;
+            }
+            let desired = match desired_map.get(instance) {
+                Some(desired) => desired.as_str(),
+                None if current.is_some() && !desired_map.is_empty() => DROPPED,
+                None => continue,
+            };
+            if desired == effective || (desired == DROPPED && current.is_none()) {
+                continue;
+            }
+            let Some(next) = model.next_state(effective, desired) else {
+                warn!(
+                    resource,
+                    partition,
+                    instance,
+                    from = effective,
+                    to = desired,
+                    "no transition path in the state model"
+                );
+                continue;
+            };
+            candidates.push(Candidate {
+                instance: instance.clone(),
+                session: live.session.clone(),
+                partition: partition.clone(),
+                from: effective.to_owned(),
+                to: next.to_owned(),
+                priority: model
+                    .transition_priority(effective, next)
+                    .unwrap_or(usize::MAX),
+            });
+        }
+        let selected = select(snapshot, model, resource, partition, &holders, candidates);
+        for candidate in selected {
+            let Ok(target_session) = SessionId::parse(&candidate.session) else {
+                warn!(
+                    instance = candidate.instance,
+                    session = candidate.session,
+                    "live instance has an unparsable session id"
+                );
+                continue;
+            };
+            let active = if model.is_upward_transition(&candidate.from, &candidate.to) {
+                active_replicas(model, &holders)
+            } else {
+                -1
+            };
+            let ideal = snapshot.ideal_states.get(resource);
+            plan.send
+                .push(Message::state_transition(&StateTransitionSpec {
+                    msg_id: new_id(),
+                    create_timestamp: now_ms,
+                    src_name: sender.name.clone(),
+                    src_session_id: sender.session,
+                    tgt_name: candidate.instance,
+                    tgt_session_id: target_session,
+                    resource: resource.to_owned(),
+                    partition: candidate.partition,
+                    from_state: candidate.from,
+                    to_state: candidate.to,
+                    state_model_def: model_name.to_owned(),
+                    state_model_factory_name: factory.clone(),
+                    current_active_replica_number: active,
+                    cluster_event_name: event_name.to_owned(),
+                    retry_count: 3,
+                    rebalance_type: None,
+                    bucket_size: 0,
+                    resource_group_name: ideal
+                        .and_then(|i| i.resource_group_name())
+                        .map(str::to_owned),
+                    resource_tag: ideal
+                        .and_then(|i| i.instance_group_tag())
+                        .map(str::to_owned),
+                    timeout: None,
+                }));
+        }
+    }
+    plan
+}
+
+/// Why a pending message should be deleted, if it should.
+fn obsolete(message: &Message, current: &str, now_ms: i64) -> Option<&'static str> {
+    let from = message.from_state().unwrap_or_default();
+    let to = message.to_state().unwrap_or_default();
+    if current == to {
+        let created = message.create_timestamp().unwrap_or(now_ms);
+        (now_ms - created > OBSOLETE_MESSAGE_DELAY_MS)
+            .then_some("its target state has been current for over a minute")
+    } else if current != from && from != "*" {
+        Some("the replica is in neither its from nor its to state")
+    } else {
+        None
+    }
+}
+
+/// Replicas of the partition in the top or a second-top state.
+fn active_replicas(model: &StateModelDefinition, holders: &BTreeMap<String, String>) -> i32 {
+    let top = model.top_state().unwrap_or_default();
+    let second = model.second_top_states();
+    let n = holders
+        .values()
+        .filter(|s| *s == top || second.contains(&s.as_str()))
+        .count();
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// `MessageSelectionStage`: keep the candidates that do not push a bounded
+/// state over its bound, most important transitions first.
+fn select(
+    snapshot: &Snapshot,
+    model: &StateModelDefinition,
+    resource: &str,
+    partition: &str,
+    holders: &BTreeMap<String, String>,
+    mut candidates: Vec<Candidate>,
+) -> Vec<Candidate> {
+    let bound = |state: &str| match model.count(state) {
+        Some(Count::Fixed(n)) => Some(n as usize),
+        Some(Count::Nodes) => Some(snapshot.live.len()),
+        _ => None,
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for state in holders.values() {
+        *counts.entry(state.clone()).or_default() += 1;
+    }
+    // A pending message will put its replica in its target state.
+    for instance in snapshot.live.keys() {
+        if let Some(pending) = snapshot.pending_message(instance, resource, partition)
+            && let Some(to) = pending.to_state()
+            && holders.get(instance).map(String::as_str) != Some(to)
+        {
+            *counts.entry(to.to_owned()).or_default() += 1;
+        }
+    }
+    candidates.sort_by(|a, b| (a.priority, &a.instance).cmp(&(b.priority, &b.instance)));
+    let mut selected = Vec::new();
+    for candidate in candidates {
+        let count = counts.entry(candidate.to.clone()).or_default();
+        if let Some(limit) = bound(&candidate.to)
+            && *count + 1 > limit
+        {
+            continue;
+        }
+        *count += 1;
+        selected.push(candidate);
+    }
+    selected
+}

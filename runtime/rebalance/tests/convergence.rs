@@ -1,0 +1,308 @@
+//! The controller's decisions driven to convergence on a simulated
+//! cluster: participants apply messages (some rounds only part of them),
+//! and after every step no MasterSlave partition has two MASTERs.
+
+use std::collections::BTreeMap;
+
+use strand_model::{
+    CurrentState, IdealState, InstanceConfig, Message, RebalanceMode, Replicas, SessionId, builtin,
+};
+use strand_rebalance::{
+    LiveParticipant, PreferenceLists, Sender, Snapshot, best_possible, messages,
+};
+
+const RESOURCE: &str = "DB";
+
+fn snapshot(
+    instances: usize,
+    mode: RebalanceMode,
+    model: &str,
+    partitions: usize,
+    replicas: usize,
+) -> Snapshot {
+    let mut s = Snapshot::default();
+    for m in builtin::all() {
+        s.models.insert(m.id().to_owned(), m);
+    }
+    let names: Vec<String> = (0..instances).map(|i| format!("host_{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        s.live.insert(
+            name.clone(),
+            LiveParticipant {
+                session: format!("{:x}", 0x100 + i),
+            },
+        );
+        s.configs
+            .insert(name.clone(), InstanceConfig::new(name.clone()));
+    }
+    let mut ideal =
+        IdealState::for_new_resource(RESOURCE, partitions as i32, model, mode, "DEFAULT");
+    ideal.set_replicas(Replicas::Count(replicas as i32));
+    for p in 0..partitions {
+        let list: Vec<String> = (0..replicas)
+            .map(|r| names[(p + r) % instances].clone())
+            .collect();
+        ideal.set_preference_list(&format!("{RESOURCE}_{p}"), list);
+    }
+    s.ideal_states.insert(RESOURCE.to_owned(), ideal);
+    s
+}
+
+fn sender() -> Sender {
+    Sender {
+        name: "controller".into(),
+        session: SessionId(0xc0),
+    }
+}
+
+/// Applies a message as a participant would: current state ← TO (or the
+/// partition removed for DROPPED).
+fn apply(s: &mut Snapshot, m: &Message) {
+    let instance = m.tgt_name().expect("target").to_owned();
+    let partition = m.partition_name().expect("partition").to_owned();
+    let to = m.to_state().expect("to").to_owned();
+    let session = s.live[&instance].session.clone();
+    let states = s.current.entry(instance).or_default();
+    let cs = states.entry(RESOURCE.to_owned()).or_insert_with(|| {
+        CurrentState::new(
+            RESOURCE,
+            SessionId::parse(&session).expect("session"),
+            m.state_model_def().unwrap_or_default(),
+            "DEFAULT",
+        )
+    });
+    if to == "DROPPED" {
+        cs.remove_partition(&partition);
+    } else {
+        cs.set_state(&partition, &to);
+    }
+}
+
+fn assert_at_most_one_master(s: &Snapshot) {
+    for p in s.partitions(RESOURCE) {
+        let masters = s
+            .holders(RESOURCE, &p)
+            .values()
+            .filter(|st| *st == "MASTER")
+            .count();
+        assert!(
+            masters <= 1,
+            "{p} has {masters} MASTERs: {:?}",
+            s.holders(RESOURCE, &p)
+        );
+    }
+}
+
+/// Runs pipeline rounds until nothing is sent; in "partial" mode the
+/// participants apply only the first pending message each round.
+fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> usize {
+    let mut counter = 0u64;
+    let mut total = 0;
+    for _round in 0..200 {
+        let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
+        *previous = best.preference_lists.clone();
+        let mut new_id = || {
+            counter += 1;
+            format!("msg-{counter}")
+        };
+        let plan = messages::plan(s, RESOURCE, &best, &sender(), 1_000, "Test", &mut new_id);
+        for m in &plan.send {
+            let target = m.tgt_name().expect("target").to_owned();
+            s.pending.entry(target).or_default().push(m.clone());
+        }
+        total += plan.send.len();
+        let pending: Vec<Message> = s.pending.values().flatten().cloned().collect();
+        if pending.is_empty() {
+            return total;
+        }
+        let to_apply = if partial { &pending[..1] } else { &pending[..] };
+        for m in to_apply {
+            apply(s, m);
+            assert_at_most_one_master(s);
+            let target = m.tgt_name().expect("target").to_owned();
+            if let Some(list) = s.pending.get_mut(&target) {
+                list.retain(|p| p.msg_id() != m.msg_id());
+            }
+        }
+    }
+    panic!("did not converge in 200 rounds");
+}
+
+fn states(s: &Snapshot, partition: &str) -> BTreeMap<String, String> {
+    s.holders(RESOURCE, partition)
+}
+
+#[test]
+fn semi_auto_master_slave_converges_fails_over_and_hands_back() {
+    for partial in [false, true] {
+        let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 6, 3);
+        let mut previous = PreferenceLists::new();
+        converge(&mut s, &mut previous, partial);
+        for p in 0..6 {
+            let name = format!("{RESOURCE}_{p}");
+            let st = states(&s, &name);
+            let preferred = format!("host_{}", p % 3);
+            assert_eq!(
+                st.get(&preferred).map(String::as_str),
+                Some("MASTER"),
+                "{name}: {st:?}"
+            );
+            assert_eq!(st.values().filter(|v| *v == "SLAVE").count(), 2);
+        }
+
+        // host_0 dies: its current states stop counting.
+        let dead = s.live.remove("host_0").expect("live");
+        s.current.remove("host_0");
+        s.pending.remove("host_0");
+        converge(&mut s, &mut previous, partial);
+        for p in 0..6 {
+            let st = states(&s, &format!("{RESOURCE}_{p}"));
+            assert_eq!(st.values().filter(|v| *v == "MASTER").count(), 1, "{st:?}");
+        }
+
+        // It rejoins with a new session: masters are handed back.
+        s.live.insert(
+            "host_0".into(),
+            LiveParticipant {
+                session: format!("{}1", dead.session),
+            },
+        );
+        converge(&mut s, &mut previous, partial);
+        for p in (0..6).filter(|p| p % 3 == 0) {
+            let st = states(&s, &format!("{RESOURCE}_{p}"));
+            assert_eq!(
+                st.get("host_0").map(String::as_str),
+                Some("MASTER"),
+                "{st:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn full_auto_spreads_masters_and_rebalances_on_join() {
+    let mut s = snapshot(3, RebalanceMode::FullAuto, "MasterSlave", 12, 3);
+    // FULL_AUTO lists come from the controller, not the ideal state.
+    let ideal = s.ideal_states.get_mut(RESOURCE).expect("ideal");
+    for p in 0..12 {
+        ideal.set_preference_list(&format!("{RESOURCE}_{p}"), Vec::<String>::new());
+    }
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let masters = |s: &Snapshot| {
+        let mut count = BTreeMap::<String, usize>::new();
+        for p in s.partitions(RESOURCE) {
+            for (i, st) in s.holders(RESOURCE, &p) {
+                if st == "MASTER" {
+                    *count.entry(i).or_default() += 1;
+                }
+            }
+        }
+        count
+    };
+    assert!(masters(&s).values().all(|&n| n == 4), "{:?}", masters(&s));
+
+    s.live.insert(
+        "host_3".into(),
+        LiveParticipant {
+            session: "3ff".into(),
+        },
+    );
+    s.configs
+        .insert("host_3".into(), InstanceConfig::new("host_3"));
+    converge(&mut s, &mut previous, true);
+    assert!(masters(&s).values().all(|&n| n == 3), "{:?}", masters(&s));
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(s.holders(RESOURCE, &p).len(), 3, "three replicas each");
+    }
+}
+
+#[test]
+fn online_offline_and_leader_standby_converge() {
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "OnlineOffline", 4, 2);
+    converge(&mut s, &mut PreferenceLists::new(), false);
+    for p in s.partitions(RESOURCE) {
+        assert!(s.holders(RESOURCE, &p).values().all(|v| v == "ONLINE"));
+    }
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "LeaderStandby", 4, 3);
+    converge(&mut s, &mut PreferenceLists::new(), true);
+    for p in s.partitions(RESOURCE) {
+        let st = s.holders(RESOURCE, &p);
+        assert_eq!(st.values().filter(|v| *v == "LEADER").count(), 1);
+        assert_eq!(st.values().filter(|v| *v == "STANDBY").count(), 2);
+    }
+}
+
+#[test]
+fn disabled_instances_dropped_resources_and_errors() {
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 3, 3);
+    converge(&mut s, &mut PreferenceLists::new(), false);
+
+    // An ERROR replica gets no transition and keeps its slot empty.
+    s.current
+        .get_mut("host_1")
+        .and_then(|r| r.get_mut(RESOURCE))
+        .expect("cs")
+        .set_state("DB_1", "ERROR");
+    let best = best_possible::compute(&s, RESOURCE, &PreferenceLists::new()).expect("best");
+    assert_eq!(
+        best.assignment["DB_1"].get("host_1").map(String::as_str),
+        Some("ERROR")
+    );
+    let plan = messages::plan(&s, RESOURCE, &best, &sender(), 0, "T", &mut || "id".into());
+    assert!(
+        plan.send
+            .iter()
+            .all(|m| !(m.tgt_name() == Some("host_1") && m.partition_name() == Some("DB_1")))
+    );
+
+    // Disabling an instance moves it to OFFLINE.
+    let mut disabled = InstanceConfig::new("host_2");
+    disabled.set_instance_enabled(false, 0);
+    s.configs.insert("host_2".into(), disabled);
+    converge(&mut s, &mut PreferenceLists::new(), false);
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(
+            s.holders(RESOURCE, &p).get("host_2").map(String::as_str),
+            Some("OFFLINE")
+        );
+    }
+
+    // Dropping the resource drives every replica to DROPPED.
+    s.ideal_states.clear();
+    converge(&mut s, &mut PreferenceLists::new(), false);
+    for p in 0..3 {
+        let holders = s.holders(RESOURCE, &format!("DB_{p}"));
+        assert!(
+            holders.values().all(|st| st == "ERROR"),
+            "only the ERROR replica may stay: {holders:?}"
+        );
+    }
+}
+
+#[test]
+fn stale_pending_messages_are_deleted_and_block_duplicates() {
+    let mut s = snapshot(2, RebalanceMode::SemiAuto, "MasterSlave", 1, 2);
+    let best = best_possible::compute(&s, RESOURCE, &PreferenceLists::new()).expect("best");
+    let plan = messages::plan(&s, RESOURCE, &best, &sender(), 0, "T", &mut || "m1".into());
+    assert_eq!(plan.send.len(), 2, "both replicas go OFFLINE→SLAVE");
+    for m in &plan.send {
+        s.pending
+            .entry(m.tgt_name().expect("t").to_owned())
+            .or_default()
+            .push(m.clone());
+    }
+    // Pending messages are never sent twice.
+    let again = messages::plan(&s, RESOURCE, &best, &sender(), 10, "T", &mut || "m2".into());
+    assert!(again.send.is_empty() && again.delete.is_empty());
+    // A message whose from-state no longer matches is stale.
+    apply(&mut s, &plan.send[0]);
+    let target = plan.send[0].tgt_name().expect("t").to_owned();
+    s.current
+        .get_mut(&target)
+        .and_then(|r| r.get_mut(RESOURCE))
+        .expect("cs")
+        .set_state("DB_0", "MASTER");
+    let cleanup = messages::plan(&s, RESOURCE, &best, &sender(), 20, "T", &mut || "m3".into());
+    assert_eq!(cleanup.delete.len(), 1, "{:?}", cleanup.delete);
+}
