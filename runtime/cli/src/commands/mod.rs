@@ -1,6 +1,8 @@
 //! The subcommands of `strand`, one module each, and the flags they share.
 
 mod admin;
+mod controller;
+mod participant;
 mod plugin;
 mod quickstart;
 
@@ -48,6 +50,10 @@ pub enum Command {
     /// Administer clusters (like Helix's `helix-admin`).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Run a controller for a cluster (leader election, rebalancing, views).
+    Controller(controller::ControllerArgs),
+    /// Run a participant that serves state transitions with plugin state models.
+    Participant(participant::ParticipantArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
     /// Inspect and validate plugin components.
@@ -60,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Admin(cmd) => runtime()?.block_on(admin::run(&cli.global, cmd)),
         Command::Quickstart(args) => runtime()?.block_on(quickstart::run(&cli.global, args)),
+        Command::Controller(args) => runtime()?.block_on(controller::run(&cli.global, args)),
+        Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
     }
 }

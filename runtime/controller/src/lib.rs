@@ -1,0 +1,1 @@
+//! The Strand controller (in progress).

@@ -1,0 +1,1 @@
+//! The Strand participant (in progress).
