@@ -29,8 +29,14 @@ struct Faulty;
 
 impl Guest for Faulty {
     fn definition() -> ModelDefinition {
-        let state = |name: &str, count| StateDef { name: name.into(), count };
-        let tr = |from: &str, to: &str| TransitionDef { from_state: from.into(), to_state: to.into() };
+        let state = |name: &str, count| StateDef {
+            name: name.into(),
+            count,
+        };
+        let tr = |from: &str, to: &str| TransitionDef {
+            from_state: from.into(),
+            to_state: to.into(),
+        };
         ModelDefinition {
             name: "Faulty".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -39,7 +45,11 @@ impl Guest for Faulty {
                 state("OFFLINE", CountBound::Unbounded),
                 state("DROPPED", CountBound::Unbounded),
             ],
-            transitions: vec![tr("OFFLINE", "ONLINE"), tr("ONLINE", "OFFLINE"), tr("OFFLINE", "DROPPED")],
+            transitions: vec![
+                tr("OFFLINE", "ONLINE"),
+                tr("ONLINE", "OFFLINE"),
+                tr("OFFLINE", "DROPPED"),
+            ],
             initial_state: "OFFLINE".into(),
         }
     }
@@ -62,11 +72,20 @@ impl Guest for Faulty {
                 blocks.push(std::hint::black_box(block));
             }
         } else if p.starts_with("fatal") {
-            Err(TransitionError::Fatal(format!("{p}: deliberate fatal error")))
+            Err(TransitionError::Fatal(format!(
+                "{p}: deliberate fatal error"
+            )))
         } else if p.starts_with("retry") {
-            Err(TransitionError::Retryable(format!("{p}: deliberate retryable error")))
+            Err(TransitionError::Retryable(format!(
+                "{p}: deliberate retryable error"
+            )))
         } else {
-            Ok(format!("faulty {}: {}->{}", env!("CARGO_PKG_VERSION"), ctx.from_state, ctx.to_state))
+            Ok(format!(
+                "faulty {}: {}->{}",
+                env!("CARGO_PKG_VERSION"),
+                ctx.from_state,
+                ctx.to_state
+            ))
         }
     }
 }

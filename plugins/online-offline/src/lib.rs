@@ -11,6 +11,10 @@ export_state_model!(ModelSpec {
         ("OFFLINE", Count::Unbounded),
         ("DROPPED", Count::Unbounded),
     ],
-    transitions: &[("OFFLINE", "ONLINE"), ("ONLINE", "OFFLINE"), ("OFFLINE", "DROPPED")],
+    transitions: &[
+        ("OFFLINE", "ONLINE"),
+        ("ONLINE", "OFFLINE"),
+        ("OFFLINE", "DROPPED")
+    ],
     initial: "OFFLINE",
 });

@@ -37,7 +37,8 @@ impl Guest for PartitionSummary {
         AggregatorInfo {
             name: "partition-summary".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "per partition: replica count per state, agreement and report spread".into(),
+            description: "per partition: replica count per state, agreement and report spread"
+                .into(),
         }
     }
 
@@ -45,8 +46,15 @@ impl Guest for PartitionSummary {
         let mut by_state: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let (mut oldest, mut newest) = (u64::MAX, 0u64);
         for s in input.states {
-            let field = |name: &str| s.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-            let Some(state) = field("CURRENT_STATE") else { continue };
+            let field = |name: &str| {
+                s.fields
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let Some(state) = field("CURRENT_STATE") else {
+                continue;
+            };
             if let Some(t) = field("START_TIME").and_then(|t| t.parse::<u64>().ok()) {
                 oldest = oldest.min(t);
                 newest = newest.max(t);

@@ -1,1 +1,89 @@
-//! placeholder
+//! The wasmtime host for Strand plugins: Helix state models and
+//! customized-view aggregators as WebAssembly components (`wit/`).
+//!
+//! Start with [`PluginHost::new`] (one per process: it owns the wasmtime
+//! `Engine`), put plugins in a [`PluginRegistry`] with
+//! [`PluginRegistry::install_file`] or [`PluginRegistry::watch_dir`], and call
+//! them through a [`StateModelHandle`] (participants: one call per replica
+//! transition) or an [`AggregatorHandle`] (controllers).
+//!
+//! # Guarantees
+//! - Compiled components are cached on disk by content hash and engine
+//!   compatibility hash ([`HostConfig::cache_dir`]).
+//! - Calls reuse pooled instances (a call, not an instantiation, per
+//!   transition); concurrent calls run on separate instances in parallel.
+//! - Every call has a deadline (default 30 s) and every instance a memory
+//!   cap (default 64 MiB); plugins get no files, network, environment or
+//!   stdio unless [`Grants`] say so.
+//! - A trap, timeout, memory blow-up or `err` result is a [`CallError`];
+//!   a store that faulted is dropped, never reused.
+//! - A swap is atomic: calls in flight finish on the old version, a call
+//!   never mixes versions, and a refused candidate is never installed.
+
+pub mod bindings;
+mod cache;
+pub mod customized;
+pub mod definition;
+mod engine;
+pub mod error;
+mod grants;
+mod handles;
+mod inspect;
+mod kind;
+mod limits;
+mod options;
+mod registry;
+mod slot;
+mod state;
+mod version;
+mod watch;
+mod world;
+
+pub use customized::{CustomizedStateStore, InMemoryCustomizedState, StateStoreError};
+pub use definition::{
+    AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, SwapPolicy, Transition,
+};
+pub use engine::{HostConfig, PluginHost};
+pub use error::{CallError, HostInitError, LoadError, Rejection};
+pub use grants::Grants;
+pub use handles::{
+    AggregateOutcome, AggregatorHandle, InstanceState, PartitionStates, StateModelHandle,
+    TransitionContext, TransitionOutcome,
+};
+pub use inspect::{PluginReport, inspect_file};
+pub use limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_BYTES, Limits};
+pub use options::{CallOptions, PluginOptions};
+pub use registry::{PluginRegistry, SwapError, SwapOutcome, SwapReport};
+pub use state::HostState;
+pub use version::VersionInfo;
+pub use watch::{DirWatcher, WatchError};
+pub use world::World;
+
+/// Raw wasmtime access for benchmarks that compare the host's call path
+/// with a bare typed call on the same component. Not a stable API.
+#[doc(hidden)]
+pub mod raw {
+    use wasmtime::Store;
+    use wasmtime::component::Component;
+
+    pub use crate::bindings::state_model::{StateModel, StateModelPre};
+    use crate::{Grants, HostState, Limits, PluginHost};
+
+    /// The typed pre-instantiated state model, as the host builds it.
+    pub fn state_model_pre(
+        host: &PluginHost,
+        component: &Component,
+    ) -> wasmtime::Result<StateModelPre<HostState>> {
+        StateModelPre::new(
+            host.linker(crate::World::StateModel)
+                .instantiate_pre(component)?,
+        )
+    }
+
+    /// A store with default limits and no grants, deadline far away.
+    pub fn store(host: &PluginHost) -> Result<Store<HostState>, String> {
+        let mut store = host.new_store("bench".into(), &Limits::default(), &Grants::default())?;
+        store.set_epoch_deadline(u64::MAX / 4);
+        Ok(store)
+    }
+}

@@ -1,8 +1,18 @@
-//! `strand plugin …`: inspect and check plugin components (owned by the plugin-host work).
+//! `strand plugin …`: inspect and check plugin components without a cluster.
+//!
+//! * `strand plugin inspect FILE.wasm [--json]` prints the component's world,
+//!   interface versions and its definition (state model) or info (aggregator).
+//! * `strand plugin check FILE.wasm` loads it the way a hot swap would
+//!   (compile, world and version check, definition, canary call) and exits
+//!   with status 1 and a one-line reason when it does not fit.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::{Context, anyhow};
 use clap::Subcommand;
+use strand_plugin_host::{HostConfig, PluginHost, PluginReport, inspect_file};
 
 use super::GlobalArgs;
 
@@ -12,13 +22,91 @@ pub enum PluginCommand {
     /// Print a component's world, interface versions and definition.
     Inspect {
         /// The component file.
-        file: std::path::PathBuf,
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a component; exit 1 with a one-line reason if it does not fit.
+    Check {
+        /// The component file.
+        file: PathBuf,
     },
 }
 
 /// Runs a plugin subcommand.
 pub fn run(_global: &GlobalArgs, cmd: PluginCommand) -> anyhow::Result<ExitCode> {
+    let host = PluginHost::new(HostConfig::default()).context("starting the plugin host")?;
     match cmd {
-        PluginCommand::Inspect { file } => anyhow::bail!("not built yet: {}", file.display()),
+        PluginCommand::Inspect { file, json } => inspect(&host, &file, json),
+        PluginCommand::Check { file } => Ok(check(&host, &file)),
     }
+}
+
+fn inspect(host: &Arc<PluginHost>, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let report = inspect_file(host, file, false)
+        .map_err(|e| anyhow!("{}: {}", file.display(), e.one_line()))?;
+    if json {
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("file".into(), file.display().to_string().into());
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", render(file, &report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(host: &Arc<PluginHost>, file: &Path) -> ExitCode {
+    match inspect_file(host, file, true) {
+        Ok(report) => {
+            let what = match (&report.definition, &report.aggregator) {
+                (Some(d), _) => format!("state model {} {}", d.name, d.version),
+                (None, Some(a)) => format!("aggregator {} {}", a.name, a.version),
+                (None, None) => report.world.to_string(),
+            };
+            println!("ok: {}: {what} ({})", file.display(), report.wit_world);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {}", file.display(), e.one_line());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn render(file: &Path, r: &PluginReport) -> String {
+    let mut out = format!(
+        "file:        {}\nsha256:      {}\nsize:        {} bytes\nworld:       {} ({})\nimports:     {}\nexports:     {}\n",
+        file.display(),
+        r.digest,
+        r.size_bytes,
+        r.wit_world,
+        r.world,
+        r.imports.join(", "),
+        r.exports.join(", "),
+    );
+    if let Some(d) = &r.definition {
+        let states: Vec<String> = d
+            .states
+            .iter()
+            .map(|s| format!("{} [{}]", s.name, s.count.helix()))
+            .collect();
+        out += &format!(
+            "model:       {} (plugin version {})\ninitial:     {}\nstates:      {}\ntransitions: {}\n",
+            d.name,
+            d.version,
+            d.initial_state,
+            states.join(", "),
+            d.transition_priority_list().join(", "),
+        );
+    }
+    if let Some(a) = &r.aggregator {
+        out += &format!(
+            "aggregator:  {} (plugin version {})\n             {}\n",
+            a.name, a.version, a.description
+        );
+    }
+    out
 }

@@ -1,0 +1,145 @@
+//! The handles callers use to run plugins: [`StateModelHandle`] for
+//! transitions (participants) and [`AggregatorHandle`] for customized-view
+//! aggregation (controllers). A handle follows hot swaps: every call runs
+//! entirely on the version current when it started.
+
+use std::sync::Arc;
+
+use crate::bindings::aggregator::strand::aggregator::types::AggregateError;
+use crate::bindings::state_model::strand::statemodel::types::TransitionError;
+use crate::definition::{AggregatorInfo, StateModelDefinition};
+use crate::error::{CallError, Rejection};
+use crate::kind::{AggregatorKind, StateModelKind};
+use crate::options::CallOptions;
+use crate::slot::Slot;
+use crate::version::VersionInfo;
+
+pub use crate::bindings::aggregator::strand::aggregator::types::{InstanceState, PartitionStates};
+pub use crate::bindings::state_model::strand::statemodel::types::TransitionContext;
+
+/// A successful transition.
+#[derive(Debug, Clone)]
+pub struct TransitionOutcome {
+    /// The plugin's note for the status update.
+    pub note: String,
+    /// The plugin version that ran the whole call.
+    pub version: Arc<VersionInfo>,
+}
+
+/// A successful aggregation.
+#[derive(Debug, Clone)]
+pub struct AggregateOutcome {
+    /// The partition's customized-view map.
+    pub view: Vec<(String, String)>,
+    /// The plugin version that ran the whole call.
+    pub version: Arc<VersionInfo>,
+}
+
+/// Runs one state-model plugin. Cheap to clone; safe to call from many
+/// threads at once (each concurrent call gets its own instance).
+#[derive(Clone)]
+pub struct StateModelHandle {
+    pub(crate) slot: Arc<Slot<StateModelKind>>,
+}
+
+impl StateModelHandle {
+    /// Performs one transition.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] for the plugin's `err` result (fatal,
+    /// retryable, illegal transition); a fault variant for a trap, timeout or
+    /// memory blow-up. The host keeps serving either way.
+    pub fn transition(
+        &self,
+        ctx: &TransitionContext,
+        opts: &CallOptions,
+    ) -> Result<TransitionOutcome, CallError> {
+        let v = self.slot.current();
+        let result = v.call(opts, |b, s| {
+            b.strand_statemodel_model().call_transition(s, ctx)
+        })?;
+        match result {
+            Ok(note) => Ok(TransitionOutcome {
+                note,
+                version: v.info.clone(),
+            }),
+            Err(e) => Err(match e {
+                TransitionError::Fatal(m) => CallError::Rejected {
+                    kind: Rejection::Fatal,
+                    message: m,
+                },
+                TransitionError::Retryable(m) => CallError::Rejected {
+                    kind: Rejection::Retryable,
+                    message: m,
+                },
+                TransitionError::IllegalTransition(m) => CallError::Rejected {
+                    kind: Rejection::IllegalTransition,
+                    message: m,
+                },
+            }),
+        }
+    }
+
+    /// The definition of the version currently serving.
+    pub fn definition(&self) -> StateModelDefinition {
+        self.slot.current().descriptor.clone()
+    }
+
+    /// The version currently serving.
+    pub fn version(&self) -> Arc<VersionInfo> {
+        self.slot.current().info.clone()
+    }
+
+    /// Idle instances pooled for the current version (for diagnostics).
+    pub fn idle_instances(&self) -> usize {
+        self.slot.current().idle_instances()
+    }
+}
+
+/// Runs one aggregator plugin. Cheap to clone; safe to call concurrently.
+#[derive(Clone)]
+pub struct AggregatorHandle {
+    pub(crate) slot: Arc<Slot<AggregatorKind>>,
+}
+
+impl AggregatorHandle {
+    /// Aggregates one partition's per-instance states into its view.
+    ///
+    /// # Errors
+    /// As [`StateModelHandle::transition`]; the `err` cases are
+    /// [`Rejection::InvalidInput`] and [`Rejection::Failed`].
+    pub fn aggregate(
+        &self,
+        input: &PartitionStates,
+        opts: &CallOptions,
+    ) -> Result<AggregateOutcome, CallError> {
+        let v = self.slot.current();
+        let result = v.call(opts, |b, s| {
+            b.strand_aggregator_aggregate().call_aggregate(s, input)
+        })?;
+        match result {
+            Ok(view) => Ok(AggregateOutcome {
+                view,
+                version: v.info.clone(),
+            }),
+            Err(AggregateError::InvalidInput(m)) => Err(CallError::Rejected {
+                kind: Rejection::InvalidInput,
+                message: m,
+            }),
+            Err(AggregateError::Failed(m)) => Err(CallError::Rejected {
+                kind: Rejection::Failed,
+                message: m,
+            }),
+        }
+    }
+
+    /// The info of the version currently serving.
+    pub fn info(&self) -> AggregatorInfo {
+        self.slot.current().descriptor.clone()
+    }
+
+    /// The version currently serving.
+    pub fn version(&self) -> Arc<VersionInfo> {
+        self.slot.current().info.clone()
+    }
+}

@@ -1,0 +1,221 @@
+//! The two kinds of plugin behind one generic loader: how each is
+//! type-checked, instantiated, asked to describe itself and canaried.
+
+use std::fmt::Debug;
+
+use wasmtime::Store;
+use wasmtime::component::Component;
+
+use crate::bindings::aggregator::strand::aggregator::types as agg_types;
+use crate::bindings::state_model::strand::statemodel::types as sm_types;
+use crate::bindings::{aggregator as agg, state_model as sm};
+use crate::definition::{
+    AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, Transition,
+};
+use crate::engine::PluginHost;
+use crate::state::HostState;
+use crate::world::World;
+
+/// A kind of plugin: one world, its typed bindings and its self-description.
+pub(crate) trait Kind: Send + Sync + Sized + 'static {
+    /// The world this kind is built for.
+    const WORLD: World;
+    /// The typed pre-instantiated component.
+    type Pre: Send + Sync + 'static;
+    /// The typed instance.
+    type Bindings: Send + 'static;
+    /// What the plugin says about itself.
+    type Descriptor: Clone + Debug + Send + Sync + 'static;
+
+    /// Type-checks the component against the world.
+    fn pre(host: &PluginHost, component: &Component) -> wasmtime::Result<Self::Pre>;
+    /// Instantiates it in `store`.
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Bindings>;
+    /// Calls `definition` / `info`.
+    fn describe(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Descriptor>;
+    /// Checks the description is usable.
+    fn validate(d: &Self::Descriptor) -> Result<(), String>;
+    /// What changed between two descriptions.
+    fn changes(new: &Self::Descriptor, old: &Self::Descriptor) -> Changes;
+    /// The plugin's own version string.
+    fn version(d: &Self::Descriptor) -> &str;
+    /// A sample call; `Err` only for faults (an `err` result is fine).
+    fn canary(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+        d: &Self::Descriptor,
+    ) -> wasmtime::Result<()>;
+}
+
+/// State-model plugins.
+pub(crate) struct StateModelKind;
+
+impl Kind for StateModelKind {
+    const WORLD: World = World::StateModel;
+    type Pre = sm::StateModelPre<HostState>;
+    type Bindings = sm::StateModel;
+    type Descriptor = StateModelDefinition;
+
+    fn pre(host: &PluginHost, component: &Component) -> wasmtime::Result<Self::Pre> {
+        sm::StateModelPre::new(host.linker(World::StateModel).instantiate_pre(component)?)
+    }
+
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Bindings> {
+        pre.instantiate(store)
+    }
+
+    fn describe(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Descriptor> {
+        let d = b.strand_statemodel_model().call_definition(store)?;
+        Ok(StateModelDefinition {
+            name: d.name,
+            version: d.version,
+            states: d
+                .states
+                .into_iter()
+                .map(|s| StateDef {
+                    name: s.name,
+                    count: match s.count {
+                        sm_types::CountBound::Number(n) => CountBound::Number(n),
+                        sm_types::CountBound::Replicas => CountBound::Replicas,
+                        sm_types::CountBound::LiveInstances => CountBound::LiveInstances,
+                        sm_types::CountBound::Unbounded => CountBound::Unbounded,
+                    },
+                })
+                .collect(),
+            transitions: d
+                .transitions
+                .into_iter()
+                .map(|t| Transition {
+                    from: t.from_state,
+                    to: t.to_state,
+                })
+                .collect(),
+            initial_state: d.initial_state,
+        })
+    }
+
+    fn validate(d: &Self::Descriptor) -> Result<(), String> {
+        d.validate()
+    }
+
+    fn changes(new: &Self::Descriptor, old: &Self::Descriptor) -> Changes {
+        new.changes_from(old)
+    }
+
+    fn version(d: &Self::Descriptor) -> &str {
+        &d.version
+    }
+
+    /// Runs the first transition out of the initial state for a made-up
+    /// partition of the `__canary__` cluster.
+    fn canary(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+        d: &Self::Descriptor,
+    ) -> wasmtime::Result<()> {
+        let to = d
+            .transitions
+            .iter()
+            .find(|t| t.from == d.initial_state)
+            .map_or_else(|| d.initial_state.clone(), |t| t.to.clone());
+        let ctx = sm_types::TransitionContext {
+            cluster: "__canary__".into(),
+            instance: "__canary__".into(),
+            resource: "__canary__".into(),
+            partition: "__canary___0".into(),
+            from_state: d.initial_state.clone(),
+            to_state: to,
+            message_id: "__canary__".into(),
+            config: Vec::new(),
+        };
+        b.strand_statemodel_model()
+            .call_transition(store, &ctx)
+            .map(drop)
+    }
+}
+
+/// Customized-view aggregators.
+pub(crate) struct AggregatorKind;
+
+impl Kind for AggregatorKind {
+    const WORLD: World = World::Aggregator;
+    type Pre = agg::AggregatorPre<HostState>;
+    type Bindings = agg::Aggregator;
+    type Descriptor = AggregatorInfo;
+
+    fn pre(host: &PluginHost, component: &Component) -> wasmtime::Result<Self::Pre> {
+        agg::AggregatorPre::new(host.linker(World::Aggregator).instantiate_pre(component)?)
+    }
+
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Bindings> {
+        pre.instantiate(store)
+    }
+
+    fn describe(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+    ) -> wasmtime::Result<Self::Descriptor> {
+        let i = b.strand_aggregator_aggregate().call_info(store)?;
+        Ok(AggregatorInfo {
+            name: i.name,
+            version: i.version,
+            description: i.description,
+        })
+    }
+
+    fn validate(d: &Self::Descriptor) -> Result<(), String> {
+        if d.name.is_empty() {
+            Err("the aggregator has no name".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn changes(new: &Self::Descriptor, old: &Self::Descriptor) -> Changes {
+        new.changes_from(old)
+    }
+
+    fn version(d: &Self::Descriptor) -> &str {
+        &d.version
+    }
+
+    /// Aggregates a made-up partition with two instances.
+    fn canary(
+        b: &Self::Bindings,
+        store: &mut Store<HostState>,
+        _d: &Self::Descriptor,
+    ) -> wasmtime::Result<()> {
+        let state = |instance: &str, s: &str| agg_types::InstanceState {
+            instance: instance.into(),
+            fields: vec![
+                ("CURRENT_STATE".into(), s.into()),
+                ("START_TIME".into(), "0".into()),
+            ],
+        };
+        let input = agg_types::PartitionStates {
+            cluster: "__canary__".into(),
+            state_type: "__canary__".into(),
+            resource: "__canary__".into(),
+            partition: "__canary___0".into(),
+            states: vec![state("a", "READY"), state("b", "BOOTSTRAPPING")],
+        };
+        b.strand_aggregator_aggregate()
+            .call_aggregate(store, &input)
+            .map(drop)
+    }
+}

@@ -1,0 +1,63 @@
+//! Options of a plugin (set when it is installed) and of a single call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::customized::CustomizedStateStore;
+use crate::definition::SwapPolicy;
+use crate::grants::Grants;
+use crate::limits::Limits;
+
+/// How one plugin runs: its limits, WASI grants, the customized-state store
+/// its calls use by default, and which definition changes a swap accepts.
+#[derive(Clone, Default)]
+pub struct PluginOptions {
+    /// Deadline per call and memory cap per instance.
+    pub limits: Limits,
+    /// WASI capabilities (none by default).
+    pub grants: Grants,
+    /// The participant's customized state; a call may override it. Without
+    /// one, the plugin's customized-state calls fail as `unavailable`.
+    pub customized_state: Option<Arc<dyn CustomizedStateStore>>,
+    /// Which definition changes a hot swap accepts.
+    pub swap_policy: SwapPolicy,
+}
+
+impl std::fmt::Debug for PluginOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginOptions")
+            .field("limits", &self.limits)
+            .field("grants", &self.grants)
+            .field("customized_state", &self.customized_state.is_some())
+            .field("swap_policy", &self.swap_policy)
+            .finish()
+    }
+}
+
+/// Overrides for one call.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// The call's deadline instead of the plugin's.
+    pub deadline: Option<Duration>,
+    /// The customized-state store instead of the plugin's.
+    pub customized_state: Option<Arc<dyn CustomizedStateStore>>,
+}
+
+impl CallOptions {
+    /// Options with only a deadline.
+    pub fn with_deadline(deadline: Duration) -> Self {
+        Self {
+            deadline: Some(deadline),
+            customized_state: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("deadline", &self.deadline)
+            .field("customized_state", &self.customized_state.is_some())
+            .finish()
+    }
+}

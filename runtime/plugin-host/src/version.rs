@@ -1,0 +1,203 @@
+//! One loaded version of a plugin: its type-checked pre-instantiated
+//! component, its self-description, and a pool of idle instances reused
+//! across calls. A call takes an instance from the pool (or instantiates
+//! one), runs under the deadline, and gives the instance back unless the
+//! call faulted: a store that trapped is dropped.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use wasmtime::Store;
+use wasmtime::component::Component;
+
+use crate::customized::InMemoryCustomizedState;
+use crate::engine::PluginHost;
+use crate::error::{CallError, LoadError};
+use crate::kind::Kind;
+use crate::options::{CallOptions, PluginOptions};
+use crate::state::HostState;
+use crate::world::World;
+
+/// Identifies a loaded plugin version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionInfo {
+    /// The registry name of the plugin.
+    pub name: String,
+    /// Its world.
+    pub world: World,
+    /// The version string the plugin reports.
+    pub version: String,
+    /// The sha256 of the component's bytes.
+    pub digest: String,
+    /// When this version was loaded.
+    pub loaded_at: SystemTime,
+}
+
+struct Worker<K: Kind> {
+    store: Store<HostState>,
+    bindings: K::Bindings,
+}
+
+/// A loaded, checked plugin version ready to serve calls.
+pub(crate) struct Version<K: Kind> {
+    pub(crate) info: Arc<VersionInfo>,
+    pub(crate) descriptor: K::Descriptor,
+    pre: K::Pre,
+    options: PluginOptions,
+    host: Arc<PluginHost>,
+    label: Arc<str>,
+    idle: Mutex<Vec<Worker<K>>>,
+}
+
+impl<K: Kind> Version<K> {
+    /// Type-checks, instantiates and describes a compiled component, then
+    /// runs the canary. The instance used is kept for the first call.
+    pub(crate) fn prepare(
+        host: &Arc<PluginHost>,
+        name: &str,
+        component: &Component,
+        digest: String,
+        options: PluginOptions,
+        canary: bool,
+    ) -> Result<Self, LoadError> {
+        let pre = K::pre(host, component).map_err(|e| LoadError::TypeCheck {
+            world: K::WORLD,
+            reason: format!("{e:#}"),
+        })?;
+        let deadline = host.config().canary_deadline.min(options.limits.deadline);
+        let label: Arc<str> = Arc::from(name);
+        let mut worker =
+            new_worker::<K>(host, &pre, &options, &label, deadline).map_err(LoadError::Describe)?;
+        let descriptor = run::<K, _>(&mut worker, host, deadline, |b, s| K::describe(b, s))
+            .map_err(LoadError::Describe)?;
+        K::validate(&descriptor).map_err(LoadError::InvalidDefinition)?;
+        if canary {
+            // A throwaway customized-state store: the canary has no effects.
+            worker.store.data_mut().customized = Some(Arc::new(InMemoryCustomizedState::new()));
+            run::<K, _>(&mut worker, host, deadline, |b, s| {
+                K::canary(b, s, &descriptor)
+            })
+            .map_err(LoadError::Canary)?;
+            worker.store.data_mut().customized = None;
+        }
+        let label: Arc<str> = Arc::from(format!("{name}@{}", K::version(&descriptor)));
+        worker.store.data_mut().relabel(label.clone());
+        let info = Arc::new(VersionInfo {
+            name: name.to_owned(),
+            world: K::WORLD,
+            version: K::version(&descriptor).to_owned(),
+            digest,
+            loaded_at: SystemTime::now(),
+        });
+        Ok(Self {
+            info,
+            descriptor,
+            pre,
+            options,
+            host: host.clone(),
+            label,
+            idle: Mutex::new(vec![worker]),
+        })
+    }
+
+    /// Runs `f` on an instance of this version under the call's deadline.
+    pub(crate) fn call<R>(
+        &self,
+        opts: &CallOptions,
+        f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let deadline = opts.deadline.unwrap_or(self.options.limits.deadline);
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut worker = match pooled {
+            Some(w) => w,
+            None => new_worker::<K>(&self.host, &self.pre, &self.options, &self.label, deadline)?,
+        };
+        worker.store.data_mut().customized = opts
+            .customized_state
+            .clone()
+            .or_else(|| self.options.customized_state.clone());
+        let result = run::<K, _>(&mut worker, &self.host, deadline, f)?;
+        worker.store.data_mut().customized = None;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.host.config().max_idle_instances {
+            idle.push(worker);
+        }
+        Ok(result)
+    }
+
+    /// Instances currently idle in the pool.
+    pub(crate) fn idle_instances(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+fn new_worker<K: Kind>(
+    host: &PluginHost,
+    pre: &K::Pre,
+    options: &PluginOptions,
+    label: &Arc<str>,
+    deadline: Duration,
+) -> Result<Worker<K>, CallError> {
+    let mut store = host
+        .new_store(label.clone(), &options.limits, &options.grants)
+        .map_err(CallError::Instantiate)?;
+    // Set before instantiating: the default deadline of 0 would interrupt
+    // the component's start functions (wasm-host-notes §2.4).
+    store.set_epoch_deadline(host.ticks(deadline));
+    let started = Instant::now();
+    match K::instantiate(pre, &mut store) {
+        Ok(bindings) => Ok(Worker { store, bindings }),
+        Err(e) => Err(match classify(e, &store, deadline, started.elapsed()) {
+            CallError::Trap(reason) => CallError::Instantiate(reason),
+            other => other,
+        }),
+    }
+}
+
+/// Runs `f` with the epoch deadline set; on error the worker must be dropped.
+fn run<K: Kind, R>(
+    worker: &mut Worker<K>,
+    host: &PluginHost,
+    deadline: Duration,
+    f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,
+) -> Result<R, CallError> {
+    worker.store.set_epoch_deadline(host.ticks(deadline));
+    let started = Instant::now();
+    f(&worker.bindings, &mut worker.store)
+        .map_err(|e| classify(e, &worker.store, deadline, started.elapsed()))
+}
+
+/// Turns a wasmtime error out of a call into the reason the caller sees.
+fn classify(
+    e: wasmtime::Error,
+    store: &Store<HostState>,
+    deadline: Duration,
+    elapsed: Duration,
+) -> CallError {
+    let limiter = &store.data().limiter;
+    if limiter.exceeded {
+        return CallError::MemoryLimit {
+            limit_bytes: limiter.cap(),
+            trap: root_cause(&e),
+        };
+    }
+    if matches!(
+        e.downcast_ref::<wasmtime::Trap>(),
+        Some(wasmtime::Trap::Interrupt)
+    ) {
+        return CallError::Timeout { deadline, elapsed };
+    }
+    CallError::Trap(root_cause(&e))
+}
+
+fn root_cause(e: &wasmtime::Error) -> String {
+    e.root_cause().to_string()
+}

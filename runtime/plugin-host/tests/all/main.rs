@@ -1,0 +1,9 @@
+//! Integration tests of the plugin host with the real plugins built from
+//! `plugins/` (no mocks). One binary, a module per area.
+
+mod aggregators;
+mod common;
+mod faults;
+mod inspect;
+mod models;
+mod swap;
