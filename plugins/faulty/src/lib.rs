@@ -7,7 +7,8 @@
 //! | `trap` | panics (a trap: `panic = "abort"`) |
 //! | `spin` | loops forever (only the host's deadline stops it) |
 //! | `hog` | allocates 1 MiB blocks until memory runs out |
-//! | `fatal` / `retry` | returns the `fatal` / `retryable` error |
+//! | `fatal` | returns the `fatal` error, except when leaving ERROR (a reset succeeds) |
+//! | `retry` | returns the `retryable` error |
 //! | anything else | succeeds |
 
 mod bindings {
@@ -71,7 +72,7 @@ impl Guest for Faulty {
                 block[0] = 1;
                 blocks.push(std::hint::black_box(block));
             }
-        } else if p.starts_with("fatal") {
+        } else if p.starts_with("fatal") && ctx.from_state != "ERROR" {
             Err(TransitionError::Fatal(format!(
                 "{p}: deliberate fatal error"
             )))

@@ -13,6 +13,7 @@ mod error;
 mod info;
 mod instance;
 pub mod placement;
+mod reset;
 mod resource;
 
 pub use error::{AdminError, Result};

@@ -70,6 +70,14 @@ pub enum ZkError {
         #[source]
         source: Box<ZkError>,
     },
+    /// A batched write of several edits failed.
+    #[error("batched update of {path} failed: {reason}")]
+    GroupCommit {
+        /// The znode.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Any other failure reported by the client or the server.
     #[error("ZooKeeper {op} {path} failed: {source}")]
     Other {

@@ -12,6 +12,7 @@ mod accessor;
 mod cache;
 mod client;
 mod error;
+mod group_commit;
 pub mod server;
 mod watch;
 
@@ -19,4 +20,5 @@ pub use accessor::{Accessor, Update, Versioned};
 pub use cache::{CacheEvent, CachedNode, TreeCache};
 pub use client::{CreateKind, Multi, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
+pub use group_commit::{Edit, GroupCommit};
 pub use watch::{NodeEvent, SessionEvent};

@@ -109,6 +109,18 @@ pub enum AdminCommand {
         #[command(subcommand)]
         action: CustomizedStateAction,
     },
+    /// Take partitions out of ERROR (sends ERROR → initial-state transitions).
+    ResetPartition {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// Resource name.
+        resource: String,
+        /// Partitions to reset.
+        #[arg(required = true)]
+        partitions: Vec<String>,
+    },
     /// Print a ZooKeeper subtree with its records.
     Dump {
         /// The path, e.g. `/MYCLUSTER/IDEALSTATES`.
@@ -251,6 +263,20 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                 }
             }
         },
+        AdminCommand::ResetPartition {
+            cluster,
+            instance,
+            resource,
+            partitions,
+        } => {
+            admin
+                .reset_partitions(&cluster, &instance, &resource, &partitions)
+                .await?;
+            println!(
+                "Reset {} partition(s) of {resource} on {instance}",
+                partitions.len()
+            );
+        }
         AdminCommand::Dump { path } => {
             print!("{}", admin.dump(&path).await?);
         }

@@ -1,0 +1,49 @@
+//! [`ParticipantConfig`]: who the participant is and how it behaves.
+
+use std::time::Duration;
+
+use strand_zk::ZkConfig;
+
+/// The `HELIX_VERSION` Strand participants write in their LiveInstance: the
+/// Helix release whose protocol they speak, then Strand's own version. A
+/// Java controller's compatibility check reads the leading numbers
+/// (≥ 0.4 passes).
+pub const HELIX_VERSION: &str = concat!("2.0.1-strand-", env!("CARGO_PKG_VERSION"));
+
+/// How a participant joins and serves.
+#[derive(Debug, Clone)]
+pub struct ParticipantConfig {
+    /// How to reach ZooKeeper.
+    pub zk: ZkConfig,
+    /// The cluster to join.
+    pub cluster: String,
+    /// The instance name, conventionally `host_port`.
+    pub instance: String,
+    /// Create the InstanceConfig if it is missing. Without it the
+    /// participant joins only if the instance was added, or the cluster
+    /// allows auto-join (`allowParticipantAutoJoin`).
+    pub auto_join: bool,
+    /// Transitions of different partitions that may run at once.
+    pub max_parallel_transitions: usize,
+    /// How long a graceful stop waits for transitions in flight.
+    pub shutdown_deadline: Duration,
+    /// How often a transition the plugin calls `retryable` is retried
+    /// before the partition goes to ERROR.
+    pub retry_limit: u32,
+}
+
+impl ParticipantConfig {
+    /// A config with defaults: no auto-join, 16 parallel transitions, a
+    /// 30 s shutdown deadline, 2 retries.
+    pub fn new(zk: ZkConfig, cluster: impl Into<String>, instance: impl Into<String>) -> Self {
+        Self {
+            zk,
+            cluster: cluster.into(),
+            instance: instance.into(),
+            auto_join: false,
+            max_parallel_transitions: 16,
+            shutdown_deadline: Duration::from_secs(30),
+            retry_limit: 2,
+        }
+    }
+}
