@@ -1,0 +1,627 @@
+//! [`Controller`]: the controller's life cycle — connect, take part in the
+//! election, lead (pipeline runs driven by cache changes) until the
+//! session ends or leadership is lost, then start over on a new session —
+//! and the [`ControllerHandle`] to watch and stop it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use strand_model::PropertyPaths;
+use strand_zk::{CacheEvent, TreeCache, Zk, ZkConfig};
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::aggregate::Aggregators;
+use crate::election::{self, Campaign};
+use crate::error::{ControllerError, Result};
+use crate::pipeline::{Pipeline, RunReport};
+use crate::trigger::{self, Change};
+
+/// How a controller is set up.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// How to reach ZooKeeper.
+    pub zk: ZkConfig,
+    /// The cluster to manage.
+    pub cluster: String,
+    /// The controller's instance name (LEADER's id, messages' `SRC_NAME`).
+    pub name: String,
+    /// Aggregators bound to customized-state types.
+    pub aggregators: Aggregators,
+    /// A leader re-runs the pipeline at least this often, even when nothing
+    /// changed (so obsolete messages are purged; Helix's periodic
+    /// rebalance). It reads only the cache.
+    pub periodic_run: Duration,
+}
+
+impl ControllerConfig {
+    /// A configuration with a one-minute periodic run and no aggregators.
+    pub fn new(zk: ZkConfig, cluster: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            zk,
+            cluster: cluster.into(),
+            name: name.into(),
+            aggregators: Aggregators::default(),
+            periodic_run: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the controller is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Connecting to ZooKeeper or trying to take leadership.
+    Connecting,
+    /// Another controller leads; waiting for it to go away.
+    Standby,
+    /// Leading: pipeline runs are on.
+    Leader,
+    /// Shut down.
+    Stopped,
+}
+
+/// The controller's observable state.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// What it is doing.
+    pub role: Role,
+    /// Its current ZooKeeper session (hex), if connected.
+    pub session: Option<String>,
+    /// Pipeline runs completed since start.
+    pub runs: u64,
+    /// The last run's report.
+    pub last_run: Option<RunReport>,
+    /// The last failure, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+struct Shared {
+    session: std::sync::Mutex<Option<Zk>>,
+    requests: AtomicU64,
+    wake: Notify,
+    shutdown: watch::Sender<bool>,
+    status: watch::Sender<Status>,
+}
+
+/// The Strand controller.
+///
+/// Start one per process and cluster with [`Controller::start`]; several
+/// may run for one cluster, and exactly one leads (Helix's STANDALONE
+/// mode). The leader runs the pipeline whenever its cache of the cluster
+/// changes; bursts of changes are coalesced into one run.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), strand_controller::ControllerError> {
+/// use strand_controller::Controller;
+/// use strand_zk::ZkConfig;
+///
+/// let controller = Controller::start(ZkConfig::new("127.0.0.1:2181"), "MYCLUSTER", "ctl0").await?;
+/// // … until it is time to stop:
+/// controller.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Controller;
+
+impl Controller {
+    /// Connects, checks the cluster is set up, and starts the controller in
+    /// the background with default settings.
+    ///
+    /// # Errors
+    /// [`ControllerError::Connect`] when ZooKeeper cannot be reached,
+    /// [`ControllerError::ClusterNotSetUp`] when the cluster is missing.
+    pub async fn start(
+        zk: ZkConfig,
+        cluster: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Result<ControllerHandle> {
+        Self::start_with(ControllerConfig::new(zk, cluster, name)).await
+    }
+
+    /// As [`Controller::start`], with a full configuration.
+    ///
+    /// # Errors
+    /// As [`Controller::start`].
+    pub async fn start_with(config: ControllerConfig) -> Result<ControllerHandle> {
+        let zk = Zk::connect(config.zk.clone())
+            .await
+            .map_err(ControllerError::Connect)?;
+        let paths = PropertyPaths::new(&config.cluster);
+        for required in [
+            paths.controller(),
+            paths.ideal_states(),
+            paths.live_instances(),
+        ] {
+            let found = zk
+                .exists(&required)
+                .await
+                .map_err(ControllerError::Connect)?;
+            if found.is_none() {
+                return Err(ControllerError::ClusterNotSetUp {
+                    cluster: config.cluster.clone(),
+                    missing: required,
+                });
+            }
+        }
+        let (shutdown, _) = watch::channel(false);
+        let (status, status_rx) = watch::channel(Status {
+            role: Role::Connecting,
+            session: None,
+            runs: 0,
+            last_run: None,
+            last_error: None,
+        });
+        let shared = Arc::new(Shared {
+            session: std::sync::Mutex::new(None),
+            requests: AtomicU64::new(0),
+            wake: Notify::new(),
+            shutdown,
+            status,
+        });
+        let cluster = config.cluster.clone();
+        let ctx = Context {
+            paths,
+            config,
+            shared: Arc::clone(&shared),
+        };
+        let task = tokio::spawn(supervise(ctx, zk));
+        Ok(ControllerHandle {
+            cluster,
+            shared,
+            status: status_rx,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running controller. Dropping it stops the controller too (without
+/// waiting); prefer [`ControllerHandle::shutdown`].
+pub struct ControllerHandle {
+    cluster: String,
+    shared: Arc<Shared>,
+    status: watch::Receiver<Status>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ControllerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControllerHandle")
+            .field("cluster", &self.cluster)
+            .field("status", &*self.status.borrow())
+            .finish()
+    }
+}
+
+impl ControllerHandle {
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Status changes, for callers that want to follow them.
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
+    /// The controller's current ZooKeeper session, for fault-injection
+    /// tests (e.g. [`Zk::expire_session`]). Writing through it bypasses
+    /// the controller's fence.
+    pub fn session(&self) -> Option<Zk> {
+        self.shared
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Whether this controller leads right now.
+    pub fn is_leader(&self) -> bool {
+        self.status.borrow().role == Role::Leader
+    }
+
+    /// Waits until this controller leads.
+    ///
+    /// # Errors
+    /// [`ControllerError::Timeout`] when it does not within `timeout`.
+    pub async fn wait_leader(&self, timeout: Duration) -> Result<()> {
+        self.wait_for(timeout, "leadership", |s| s.role == Role::Leader)
+            .await
+            .map(|_| ())
+    }
+
+    /// Asks the leader for a pipeline run now (Helix's on-demand
+    /// rebalance). Returns the request number runs report as
+    /// [`RunReport::requested`].
+    pub fn rebalance(&self) -> u64 {
+        let n = self.shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.wake.notify_one();
+        n
+    }
+
+    /// Waits for a run that started after this call and found the cluster
+    /// converged: every replica in its best possible state, no message
+    /// pending. Meant for tests and tools.
+    ///
+    /// # Caveats
+    /// A change written just before the call may not have reached the
+    /// cache when that run starts; wait for the change's effect instead
+    /// when that matters.
+    ///
+    /// # Errors
+    /// [`ControllerError::Timeout`] when no such run happens in time.
+    pub async fn wait_converged(&self, timeout: Duration) -> Result<RunReport> {
+        let target = self.rebalance();
+        let status = self
+            .wait_for(timeout, "convergence", |s| {
+                s.last_run
+                    .as_ref()
+                    .is_some_and(|r| r.requested >= target && r.converged)
+            })
+            .await?;
+        status
+            .last_run
+            .ok_or(ControllerError::Timeout(timeout, "convergence"))
+    }
+
+    async fn wait_for(
+        &self,
+        timeout: Duration,
+        what: &'static str,
+        done: impl Fn(&Status) -> bool,
+    ) -> Result<Status> {
+        let mut rx = self.status.clone();
+        match tokio::time::timeout(timeout, rx.wait_for(|s| done(s))).await {
+            Ok(Ok(status)) => Ok(status.clone()),
+            Ok(Err(_)) => Err(ControllerError::Stopped {
+                cluster: self.cluster.clone(),
+            }),
+            Err(_) => Err(ControllerError::Timeout(timeout, what)),
+        }
+    }
+
+    /// Stops the controller: a leader finishes or abandons its run, deletes
+    /// LEADER (so a standby takes over at once) and closes its session.
+    ///
+    /// # Errors
+    /// [`ControllerError::Stopped`] when the controller task had failed.
+    pub async fn shutdown(mut self) -> Result<()> {
+        self.shared.shutdown.send_replace(true);
+        if let Some(task) = self.task.take() {
+            task.await.map_err(|_| ControllerError::Stopped {
+                cluster: self.cluster.clone(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ControllerHandle {
+    fn drop(&mut self) {
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+/// What the background task knows.
+struct Context {
+    paths: PropertyPaths,
+    config: ControllerConfig,
+    shared: Arc<Shared>,
+}
+
+impl Context {
+    fn set_role(&self, role: Role, session: Option<String>) {
+        self.shared.status.send_modify(|s| {
+            s.role = role;
+            s.session = session;
+        });
+    }
+
+    fn set_session(&self, zk: Option<Zk>) {
+        *self
+            .shared
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = zk;
+    }
+
+    fn set_error(&self, error: &ControllerError) {
+        let text = error.to_string();
+        self.shared
+            .status
+            .send_modify(|s| s.last_error = Some(text));
+    }
+
+    fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shared.shutdown.subscribe()
+    }
+}
+
+/// Resolves once shutdown is asked for.
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Exponential backoff for retries: 100 ms doubling to 5 s.
+#[derive(Debug)]
+struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(5);
+
+    fn new() -> Self {
+        Self(Self::FIRST)
+    }
+
+    fn next(&mut self) -> Duration {
+        let current = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        current
+    }
+
+    fn reset(&mut self) {
+        self.0 = Self::FIRST;
+    }
+}
+
+/// How a session's service ended.
+enum SessionExit {
+    Shutdown,
+    SessionEnded,
+}
+
+/// How a term as leader ended.
+enum LeadExit {
+    Shutdown,
+    SessionEnded,
+    Lost,
+    Failed(ControllerError),
+}
+
+/// The background task: one session after another until shutdown.
+async fn supervise(ctx: Context, first: Zk) {
+    let mut shutdown = ctx.shutdown();
+    let mut next = Some(first);
+    let mut backoff = Backoff::new();
+    loop {
+        let zk = match next.take() {
+            Some(zk) => zk,
+            None => {
+                let connect = Zk::connect(ctx.config.zk.clone());
+                let result = tokio::select! {
+                    _ = stopped(&mut shutdown) => break,
+                    result = connect => result,
+                };
+                match result {
+                    Ok(zk) => zk,
+                    Err(err) => {
+                        let err = ControllerError::Connect(err);
+                        warn!(cluster = ctx.config.cluster, error = %err, "reconnecting");
+                        ctx.set_error(&err);
+                        tokio::select! {
+                            _ = stopped(&mut shutdown) => break,
+                            _ = tokio::time::sleep(backoff.next()) => continue,
+                        }
+                    }
+                }
+            }
+        };
+        backoff.reset();
+        ctx.set_session(Some(zk.clone()));
+        let exit = serve_session(&ctx, zk).await;
+        ctx.set_session(None);
+        match exit {
+            SessionExit::Shutdown => break,
+            SessionExit::SessionEnded => {
+                info!(
+                    cluster = ctx.config.cluster,
+                    "ZooKeeper session ended; starting a new one"
+                );
+                ctx.set_role(Role::Connecting, None);
+            }
+        }
+    }
+    ctx.set_role(Role::Stopped, None);
+}
+
+/// Election and leadership on one session.
+async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
+    let mut shutdown = ctx.shutdown();
+    let mut backoff = Backoff::new();
+    let session = zk.session_id();
+    loop {
+        ctx.set_role(Role::Connecting, Some(session.clone()));
+        let campaign = election::campaign(&zk, &ctx.paths, &ctx.config.name);
+        let outcome = tokio::select! {
+            _ = stopped(&mut shutdown) => return SessionExit::Shutdown,
+            outcome = campaign => outcome,
+        };
+        let failure = match outcome {
+            Ok(Campaign::Won) => match lead(ctx, &zk).await {
+                LeadExit::Shutdown => {
+                    if let Err(err) = election::resign(&zk, &ctx.paths).await {
+                        warn!(cluster = ctx.config.cluster, error = %err, "could not delete LEADER on shutdown");
+                    }
+                    return SessionExit::Shutdown;
+                }
+                LeadExit::SessionEnded => return SessionExit::SessionEnded,
+                LeadExit::Lost => {
+                    warn!(cluster = ctx.config.cluster, "lost leadership; standing by");
+                    continue;
+                }
+                LeadExit::Failed(err) => err,
+            },
+            Ok(Campaign::Lost) => {
+                ctx.set_role(Role::Standby, Some(session.clone()));
+                let wait = election::wait_for_vacancy(&zk, &ctx.paths);
+                let result = tokio::select! {
+                    _ = stopped(&mut shutdown) => return SessionExit::Shutdown,
+                    result = wait => result,
+                };
+                match result {
+                    Ok(()) => {
+                        backoff.reset();
+                        continue;
+                    }
+                    Err(err) if err.is_session_expired() => return SessionExit::SessionEnded,
+                    Err(err) => ControllerError::Election {
+                        cluster: ctx.config.cluster.clone(),
+                        source: err,
+                    },
+                }
+            }
+            Err(err) if err.is_session_expired() => return SessionExit::SessionEnded,
+            Err(err) if err.is_no_node() => ControllerError::ClusterNotSetUp {
+                cluster: ctx.config.cluster.clone(),
+                missing: ctx.paths.controller(),
+            },
+            Err(err) => ControllerError::Election {
+                cluster: ctx.config.cluster.clone(),
+                source: err,
+            },
+        };
+        if failure.is_session_expired() {
+            return SessionExit::SessionEnded;
+        }
+        warn!(cluster = ctx.config.cluster, error = %failure, "controller step failed; retrying");
+        ctx.set_error(&failure);
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return SessionExit::Shutdown,
+            _ = tokio::time::sleep(backoff.next()) => {}
+        }
+    }
+}
+
+/// One term as leader: cache the cluster and run the pipeline on changes.
+async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
+    let mut shutdown = ctx.shutdown();
+    let cache = match TreeCache::start(zk.clone(), &ctx.paths.cluster()).await {
+        Ok(cache) => cache,
+        Err(err) if err.is_session_expired() => return LeadExit::SessionEnded,
+        Err(err) => {
+            return LeadExit::Failed(ControllerError::Cache {
+                cluster: ctx.config.cluster.clone(),
+                source: err,
+            });
+        }
+    };
+    let mut events = cache.subscribe();
+    ctx.set_role(Role::Leader, Some(zk.session_id()));
+    let mut pipeline = Pipeline::new(
+        zk.clone(),
+        ctx.paths.clone(),
+        &ctx.config.name,
+        ctx.config.aggregators.clone(),
+    );
+    let root = ctx.paths.cluster();
+    let mut due: Option<&'static str> = Some(trigger::CONTROLLER_CHANGE);
+    let mut retry_at: Option<Instant> = None;
+    let mut backoff = Backoff::new();
+    let period = ctx.config.periodic_run;
+    let mut periodic = tokio::time::interval_at(Instant::now() + period, period);
+    periodic.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        if retry_at.is_none()
+            && let Some(event) = due.take()
+        {
+            let requested = ctx.shared.requests.load(Ordering::SeqCst);
+            let mut changed: Vec<Arc<Vec<String>>> = Vec::new();
+            let mut lagged = false;
+            let result = {
+                let run = pipeline.run(&cache, event, requested);
+                let mut run = std::pin::pin!(run);
+                loop {
+                    tokio::select! {
+                        result = &mut run => break Some(result),
+                        _ = stopped(&mut shutdown) => return LeadExit::Shutdown,
+                        event = events.recv() => match event {
+                            Ok(CacheEvent::Changed(paths)) => changed.push(paths),
+                            Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => break None,
+                            Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
+                        },
+                    }
+                }
+            };
+            match result {
+                None => return LeadExit::SessionEnded,
+                Some(Ok(report)) => {
+                    backoff.reset();
+                    ctx.shared.status.send_modify(|s| {
+                        s.runs += 1;
+                        s.last_run = Some(report);
+                        s.last_error = None;
+                    });
+                }
+                Some(Err(ControllerError::LostLeadership { .. })) => return LeadExit::Lost,
+                Some(Err(err)) if err.is_session_expired() => return LeadExit::SessionEnded,
+                Some(Err(err)) => {
+                    warn!(cluster = ctx.config.cluster, error = %err, "pipeline run failed; retrying");
+                    ctx.set_error(&err);
+                    retry_at = Some(Instant::now() + backoff.next());
+                    due = Some(trigger::RETRY_REBALANCE);
+                }
+            }
+            for paths in changed {
+                due = due.or(relevant(&mut pipeline, &cache, &root, &paths));
+            }
+            if lagged {
+                due = due.or(Some("CurrentStateChange"));
+            }
+            continue;
+        }
+
+        let retry = async {
+            match retry_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return LeadExit::Shutdown,
+            event = events.recv() => match event {
+                Ok(CacheEvent::Changed(paths)) => {
+                    due = due.or(relevant(&mut pipeline, &cache, &root, &paths));
+                }
+                Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => {
+                    return LeadExit::SessionEnded;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    due = due.or(Some("CurrentStateChange"));
+                }
+            },
+            _ = ctx.shared.wake.notified() => due = due.or(Some(trigger::ON_DEMAND_REBALANCE)),
+            _ = periodic.tick() => due = due.or(Some(trigger::PERIODICAL_REBALANCE)),
+            _ = retry => retry_at = None,
+        }
+    }
+}
+
+/// The event name of the first change in `paths` that calls for a run.
+fn relevant(
+    pipeline: &mut Pipeline,
+    cache: &TreeCache,
+    root: &str,
+    paths: &[String],
+) -> Option<&'static str> {
+    let mut due = None;
+    for path in paths {
+        let event = match trigger::classify(root, path) {
+            Change::Ignore => None,
+            Change::Run(name) => Some(name),
+            // Our own creates and deletes, and participants marking a
+            // message read, change nothing; a message someone else deleted
+            // frees its replica for the next transition.
+            Change::Message => {
+                let deleted = !cache.contains(path);
+                let own = pipeline.take_own_delete(path);
+                (deleted && !own).then_some("MessageChange")
+            }
+        };
+        due = due.or(event);
+    }
+    due
+}

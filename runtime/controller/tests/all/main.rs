@@ -1,0 +1,8 @@
+//! The controller against a real ZooKeeper (a private server per test),
+//! one binary with a module per area.
+
+mod common;
+mod faults;
+mod leadership;
+mod pipeline;
+mod views;
