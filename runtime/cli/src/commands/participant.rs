@@ -1,16 +1,139 @@
-//! `strand participant`: not wired yet (in progress).
+//! `strand participant`: run one or more participants (each its own
+//! ZooKeeper session) whose state models are plugins, until SIGTERM or
+//! ctrl-c; then stop gracefully.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use strand_participant::{Participant, ParticipantConfig};
+use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_zk::ZkConfig;
+use tracing::{info, warn};
 
 use super::GlobalArgs;
 
 /// Options of `strand participant`.
 #[derive(Debug, Args)]
-pub struct ParticipantArgs {}
+pub struct ParticipantArgs {
+    /// The cluster to join.
+    #[arg(long)]
+    pub cluster: String,
+    /// Instance name (`host_port`); repeat to run several participants in
+    /// this process.
+    #[arg(long = "instance", required = true)]
+    pub instances: Vec<String>,
+    /// A state model plugin: `STATE_MODEL=FILE.wasm` (repeatable).
+    #[arg(long = "plugin", value_parser = parse_plugin)]
+    pub plugins: Vec<(String, PathBuf)>,
+    /// A directory of `<STATE_MODEL>.wasm` files, watched: replacing a file
+    /// hot-swaps that model.
+    #[arg(long)]
+    pub plugin_dir: Option<PathBuf>,
+    /// Add the instance to the cluster if it is not there.
+    #[arg(long)]
+    pub auto_join: bool,
+    /// ZooKeeper session timeout, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub session_timeout: u64,
+    /// Transitions of different partitions that may run at once, per participant.
+    #[arg(long, default_value_t = 16)]
+    pub max_parallel: usize,
+    /// Where compiled plugins are cached (default: the system temp dir).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
 
-/// Runs it.
-pub async fn run(_global: &GlobalArgs, _args: ParticipantArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("strand participant is not available in this build yet")
+fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok((name.to_owned(), PathBuf::from(path))),
+        _ => Err(format!("expected STATE_MODEL=FILE.wasm, got {value:?}")),
+    }
+}
+
+/// Runs participants until a signal arrives.
+pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode> {
+    if args.plugins.is_empty() && args.plugin_dir.is_none() {
+        bail!("give at least one --plugin STATE_MODEL=FILE.wasm or a --plugin-dir");
+    }
+    // Listen before joining: a stop request during start-up is honoured.
+    let mut stop = StopSignal::install()?;
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("strand-plugin-cache"));
+    let host = PluginHost::new(HostConfig {
+        cache_dir: Some(cache_dir),
+        ..HostConfig::default()
+    })
+    .context("starting the plugin host")?;
+    let registry = PluginRegistry::new(host);
+    for (name, path) in &args.plugins {
+        let report = registry
+            .install_file(name, path, PluginOptions::default())
+            .with_context(|| format!("loading plugin {name} from {}", path.display()))?;
+        info!(plugin = %name, version = %report.current.version, "plugin loaded");
+    }
+    let _watcher = match &args.plugin_dir {
+        Some(dir) => Some(
+            registry
+                .watch_dir(dir, PluginOptions::default(), |report| match report {
+                    Ok(report) => info!(plugin = %report.name, version = %report.current.version, "plugin installed"),
+                    Err(err) => warn!(error = %err, "plugin refused; the previous version keeps serving"),
+                })
+                .with_context(|| format!("watching {}", dir.display()))?,
+        ),
+        None => None,
+    };
+
+    let zk = ZkConfig::new(global.zk()).with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
+    let mut participants = Vec::new();
+    for instance in &args.instances {
+        let mut config = ParticipantConfig::new(zk.clone(), &args.cluster, instance);
+        config.auto_join = args.auto_join;
+        config.max_parallel_transitions = args.max_parallel.max(1);
+        let participant = Participant::start(config, Arc::clone(&registry))
+            .await
+            .with_context(|| format!("starting participant {instance}"))?;
+        eprintln!(
+            "participant {instance} joined {} (session {})",
+            args.cluster,
+            participant.session()
+        );
+        participants.push(participant);
+    }
+    stop.wait().await;
+    eprintln!("stopping: finishing transitions in flight");
+    for participant in participants {
+        participant.shutdown().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM and SIGINT (ctrl-c), listened to from the moment it is made.
+pub struct StopSignal {
+    term: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Starts listening.
+    pub fn install() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
+    }
+
+    /// Waits for either signal.
+    pub async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }

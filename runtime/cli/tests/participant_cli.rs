@@ -1,0 +1,74 @@
+//! `strand participant` as a process: it joins, a graceful stop (SIGTERM)
+//! removes its LiveInstance at once, and after `kill -9` the LiveInstance
+//! disappears when the ZooKeeper session times out.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use strand_admin::Admin;
+use strand_model::PropertyPaths;
+use strand_testkit::plugins::{names, plugin_path};
+use strand_zk::server::LocalZk;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn spawn_participant(zk: &str, instance: &str, cache: &std::path::Path) -> Child {
+    let plugin = plugin_path(names::MASTER_SLAVE).expect("plugin built");
+    Command::new(env!("CARGO_BIN_EXE_strand"))
+        .args(["participant", "--cluster", "C", "--instance", instance, "--session-timeout", "2"])
+        .arg("--plugin")
+        .arg(format!("MasterSlave={}", plugin.display()))
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(["--zk", zk])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn strand participant")
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_leaves_at_once_and_kill_9_leaves_after_the_session_timeout() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let admin = Admin::connect(&zk).await.expect("admin");
+    admin.add_cluster("C").await.expect("cluster");
+    admin.add_instance("C", "localhost_1").await.expect("instance");
+    admin.add_instance("C", "localhost_2").await.expect("instance");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let paths = PropertyPaths::new("C");
+    let live = |instance: &'static str| {
+        let admin = admin.clone();
+        let path = paths.live_instance(instance);
+        async move || admin.zk().exists(&path).await.ok().flatten().is_some()
+    };
+
+    let mut graceful = spawn_participant(&zk, "localhost_1", cache.path());
+    wait_until("localhost_1 live", live("localhost_1")).await;
+    let pid = graceful.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let status = graceful.wait().expect("exit");
+    assert!(status.success(), "graceful exit: {status}");
+    let is_live = live("localhost_1");
+    assert!(!is_live().await, "the LiveInstance is removed before the process exits");
+
+    let mut killed = spawn_participant(&zk, "localhost_2", cache.path());
+    wait_until("localhost_2 live", live("localhost_2")).await;
+    killed.kill().expect("kill -9");
+    let _ = killed.wait();
+    let is_live = live("localhost_2");
+    assert!(is_live().await, "an ephemeral outlives a crash until the session times out");
+    let gone_after = wait_until("localhost_2 gone", async || !is_live().await).await;
+    assert!(gone_after >= Duration::from_millis(500), "gone after {gone_after:?}");
+}
