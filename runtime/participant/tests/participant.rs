@@ -627,6 +627,75 @@ async fn hot_swap_keeps_every_partition_and_later_transitions_use_the_new_versio
     p.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_state() {
+    let mut f = Fixture::new().await;
+    // The built-in models record each replica's state under the customized
+    // type named in the resource's config.
+    f.admin
+        .add_resource(CLUSTER, "TestDB", 2, "MasterSlave", RebalanceMode::SemiAuto)
+        .await
+        .expect("resource");
+    f.acc()
+        .update(&f.paths.ideal_state("TestDB"), false, |current| {
+            let mut record = current.expect("ideal state");
+            record.set_simple("strand.customized-state-type", "DEPLOY_STATE");
+            strand_zk::Update::Write(record)
+        })
+        .await
+        .expect("config");
+    let p = f.start().await;
+    let session = p.session();
+    let id = f
+        .send(
+            session,
+            "TestDB",
+            "MasterSlave",
+            "TestDB_0",
+            "OFFLINE",
+            "SLAVE",
+        )
+        .await;
+    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "SLAVE")
+        .await;
+    let custom = p
+        .customized_state()
+        .get_partition("DEPLOY_STATE", "TestDB", "TestDB_0")
+        .await
+        .expect("read");
+    assert_eq!(
+        custom
+            .as_ref()
+            .and_then(|m| m.get("CURRENT_STATE"))
+            .map(String::as_str),
+        Some("SLAVE"),
+        "{custom:?}"
+    );
+
+    // ZooKeeper goes away and comes back within the session timeout.
+    f.server.stop();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    f.server.restart().expect("restart");
+    let admin = Admin::connect(&f.server.connect_string())
+        .await
+        .expect("admin again");
+    f.admin = admin;
+    assert_eq!(p.session(), session, "the session survived");
+    let id = f
+        .send(
+            session,
+            "TestDB",
+            "MasterSlave",
+            "TestDB_0",
+            "SLAVE",
+            "MASTER",
+        )
+        .await;
+    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "MASTER")
+        .await;
+    p.shutdown().await;
+}
+
 fn faulty_definition() -> Vec<u8> {
     let mut record = strand_model::builtin::online_offline().into_record();
     record.id = "Faulty".into();
