@@ -26,8 +26,10 @@ fn main() -> ExitCode {
 /// Logs go to stderr; `RUST_LOG` overrides the level chosen with `-v`.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
-        1 => "info,strand=info",
+        // The ZooKeeper client warns on every reconnect attempt; those are
+        // expected while a server starts or stops.
+        0 => "warn,zookeeper_client=error",
+        1 => "info,zookeeper_client=warn",
         2 => "debug",
         _ => "trace",
     };

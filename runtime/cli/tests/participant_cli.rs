@@ -15,7 +15,15 @@ const DEADLINE: Duration = Duration::from_secs(60);
 fn spawn_participant(zk: &str, instance: &str, cache: &std::path::Path) -> Child {
     let plugin = plugin_path(names::MASTER_SLAVE).expect("plugin built");
     Command::new(env!("CARGO_BIN_EXE_strand"))
-        .args(["participant", "--cluster", "C", "--instance", instance, "--session-timeout", "2"])
+        .args([
+            "participant",
+            "--cluster",
+            "C",
+            "--instance",
+            instance,
+            "--session-timeout",
+            "2",
+        ])
         .arg("--plugin")
         .arg(format!("MasterSlave={}", plugin.display()))
         .arg("--cache-dir")
@@ -44,8 +52,14 @@ async fn sigterm_leaves_at_once_and_kill_9_leaves_after_the_session_timeout() {
     let zk = server.connect_string();
     let admin = Admin::connect(&zk).await.expect("admin");
     admin.add_cluster("C").await.expect("cluster");
-    admin.add_instance("C", "localhost_1").await.expect("instance");
-    admin.add_instance("C", "localhost_2").await.expect("instance");
+    admin
+        .add_instance("C", "localhost_1")
+        .await
+        .expect("instance");
+    admin
+        .add_instance("C", "localhost_2")
+        .await
+        .expect("instance");
     let cache = tempfile::tempdir().expect("cache dir");
     let paths = PropertyPaths::new("C");
     let live = |instance: &'static str| {
@@ -57,18 +71,33 @@ async fn sigterm_leaves_at_once_and_kill_9_leaves_after_the_session_timeout() {
     let mut graceful = spawn_participant(&zk, "localhost_1", cache.path());
     wait_until("localhost_1 live", live("localhost_1")).await;
     let pid = graceful.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
     let status = graceful.wait().expect("exit");
     assert!(status.success(), "graceful exit: {status}");
     let is_live = live("localhost_1");
-    assert!(!is_live().await, "the LiveInstance is removed before the process exits");
+    assert!(
+        !is_live().await,
+        "the LiveInstance is removed before the process exits"
+    );
 
     let mut killed = spawn_participant(&zk, "localhost_2", cache.path());
     wait_until("localhost_2 live", live("localhost_2")).await;
     killed.kill().expect("kill -9");
     let _ = killed.wait();
     let is_live = live("localhost_2");
-    assert!(is_live().await, "an ephemeral outlives a crash until the session times out");
+    assert!(
+        is_live().await,
+        "an ephemeral outlives a crash until the session times out"
+    );
     let gone_after = wait_until("localhost_2 gone", async || !is_live().await).await;
-    assert!(gone_after >= Duration::from_millis(500), "gone after {gone_after:?}");
+    assert!(
+        gone_after >= Duration::from_millis(500),
+        "gone after {gone_after:?}"
+    );
 }

@@ -56,8 +56,11 @@ fn quickstart(root: &Path, args: &[String]) -> Result<()> {
     run_cargo(root, &["build", "--package", "strand"])?;
     step("running strand quickstart");
     let strand = target_dir(root).join("debug").join("strand");
+    let plugin_dir = root.join("plugins/target/wasm32-wasip2/release");
     let status = Command::new(&strand)
         .arg("quickstart")
+        .arg("--plugin-dir")
+        .arg(&plugin_dir)
         .args(args)
         .status()
         .with_context(|| format!("running {}", strand.display()))?;

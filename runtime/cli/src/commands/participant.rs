@@ -49,7 +49,9 @@ pub struct ParticipantArgs {
 
 fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
     match value.split_once('=') {
-        Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok((name.to_owned(), PathBuf::from(path))),
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
         _ => Err(format!("expected STATE_MODEL=FILE.wasm, got {value:?}")),
     }
 }
@@ -89,7 +91,8 @@ pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode>
         None => None,
     };
 
-    let zk = ZkConfig::new(global.zk()).with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
+    let zk = ZkConfig::new(global.zk())
+        .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
     let mut participants = Vec::new();
     for instance in &args.instances {
         let mut config = ParticipantConfig::new(zk.clone(), &args.cluster, instance);

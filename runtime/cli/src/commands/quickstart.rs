@@ -1,13 +1,24 @@
 //! `strand quickstart`: Strand's main job on one machine. Starts a private
-//! ZooKeeper (unless `--zk` is given), creates a demo cluster with three
-//! instances, a MasterSlave resource and an aggregated customized-state
-//! type, and prints the cluster. Everything it started is stopped on exit.
+//! ZooKeeper (unless `--zk` is given), creates a cluster, runs a controller
+//! and three participants whose MasterSlave state model is the Rust plugin
+//! from `plugins/`, waits for convergence, hot-swaps the state model to a
+//! new version, fails a participant over and brings it back — printing the
+//! external view at each step — and stops everything it started.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_admin::{Admin, RebalanceMode};
+use strand_controller::Controller;
+use strand_model::{CurrentState, ExternalView, PropertyPaths};
+use strand_participant::{Participant, ParticipantConfig};
+use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_zk::ZkConfig;
 use strand_zk::server::LocalZk;
 
 use super::GlobalArgs;
@@ -24,9 +35,19 @@ pub struct QuickstartArgs {
     /// Partitions of the resource.
     #[arg(long, default_value_t = 6)]
     pub partitions: u32,
+    /// Where the built plugins are (`master_slave.wasm`, `master_slave_next.wasm`).
+    #[arg(
+        long,
+        env = "STRAND_PLUGIN_DIR",
+        default_value = "plugins/target/wasm32-wasip2/release"
+    )]
+    pub plugin_dir: PathBuf,
     /// Drop the cluster first if it exists (only matters with `--zk`).
     #[arg(long)]
     pub recreate: bool,
+    /// How long each step may take before the quickstart gives up.
+    #[arg(long, default_value_t = 60)]
+    pub step_timeout: u64,
 }
 
 /// The demo's instances.
@@ -40,6 +61,9 @@ fn progress(what: &str) {
 
 /// Runs the quickstart.
 pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let v1 = plugin(&args.plugin_dir, "master_slave")?;
+    let v2 = plugin(&args.plugin_dir, "master_slave_next")?;
     // Kept alive until the end of this function: dropping it stops the server.
     let (_private_zk, connect) = match &global.zk {
         Some(connect) => {
@@ -56,41 +80,323 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
             (Some(server), connect)
         }
     };
-    let admin = Admin::connect(&connect).await?;
-    let cluster = args.cluster.as_str();
-    if args.recreate && admin.is_cluster_setup(cluster).await? {
-        progress(&format!("dropping the existing cluster {cluster}"));
-        admin.drop_cluster(cluster).await?;
-    }
-    progress(&format!("creating cluster {cluster}"));
-    admin.add_cluster(cluster).await?;
+    let demo = Demo::set_up(&connect, &args).await?;
+    let timeout = Duration::from_secs(args.step_timeout);
+
+    progress("loading the MasterSlave plugin (Rust, plugins/master-slave)");
+    let registry = registry(&v1)?;
+    progress("starting the controller");
+    let controller = Controller::start(
+        ZkConfig::new(connect.clone()),
+        &args.cluster,
+        "quickstart-controller",
+    )
+    .await
+    .context("starting the controller")?;
+    let mut participants = BTreeMap::new();
     for instance in INSTANCES {
-        progress(&format!("adding instance {instance}"));
-        admin.add_instance(cluster, instance).await?;
+        progress(&format!("starting participant {instance}"));
+        participants.insert(
+            instance,
+            demo.participant(&connect, instance, &registry).await?,
+        );
     }
-    progress(&format!(
-        "adding resource {} ({} partitions, MasterSlave, SEMI_AUTO) with 3 replicas",
-        args.resource, args.partitions
-    ));
-    admin
-        .add_resource(
-            cluster,
-            &args.resource,
-            args.partitions,
-            "MasterSlave",
-            RebalanceMode::SemiAuto,
-        )
+
+    progress("waiting for convergence: 1 MASTER and 2 SLAVEs per partition");
+    let took = demo
+        .wait_for(timeout, |view| demo.converged(view, 3))
         .await?;
-    admin.rebalance(cluster, &args.resource, 3).await?;
+    controller.wait_converged(timeout).await?;
+    println!(
+        "\nConverged in {took:.2?}. External view of {}:",
+        args.resource
+    );
+    demo.print_view().await?;
+    demo.print_customized_view().await?;
+
+    progress("hot-swapping MasterSlave to the next plugin version (no restart)");
+    let report = registry
+        .install_file("MasterSlave", &v2, PluginOptions::default())
+        .context("swapping in the next MasterSlave version")?;
+    println!(
+        "MasterSlave {} -> {} ({:?} to prepare, {:?} to swap)",
+        report.previous.as_ref().map_or("-", |v| v.version.as_str()),
+        report.current.version,
+        report.prepare_time,
+        report.swap_time
+    );
+
+    let failed = INSTANCES[0];
     progress(&format!(
-        "aggregating customized-state type {CUSTOMIZED_TYPE}"
+        "stopping participant {failed}: its masters must move"
     ));
-    admin
-        .add_customized_state_type(cluster, CUSTOMIZED_TYPE)
+    if let Some(p) = participants.remove(failed) {
+        p.shutdown().await;
+    }
+    let took = demo
+        .wait_for(timeout, |view| demo.masters_without(view, failed))
         .await?;
-    println!();
-    print!("{}", admin.cluster_info(cluster).await?);
-    println!();
-    progress("done; stopping what the quickstart started");
+    println!("\nFailed over in {took:.2?}:");
+    demo.print_view().await?;
+    demo.print_versions().await?;
+
+    progress(&format!(
+        "restarting participant {failed}: masters are handed back"
+    ));
+    participants.insert(failed, demo.participant(&connect, failed, &registry).await?);
+    let took = demo
+        .wait_for(timeout, |view| demo.converged(view, 3))
+        .await?;
+    controller.wait_converged(timeout).await?;
+    println!("\nRejoined and converged in {took:.2?}:");
+    demo.print_view().await?;
+
+    progress("stopping what the quickstart started");
+    for (_, p) in participants {
+        p.shutdown().await;
+    }
+    controller.shutdown().await?;
+    println!("\nQuickstart done in {:.1?}.", started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+fn plugin(dir: &Path, name: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{name}.wasm"));
+    if !path.is_file() {
+        bail!(
+            "plugin {} not found; build the plugins first (`cargo xtask quickstart` does) or pass --plugin-dir",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
+    let host = PluginHost::new(HostConfig {
+        cache_dir: Some(std::env::temp_dir().join("strand-plugin-cache")),
+        ..HostConfig::default()
+    })
+    .context("starting the plugin host")?;
+    let registry = PluginRegistry::new(host);
+    registry
+        .install_file("MasterSlave", master_slave, PluginOptions::default())
+        .context("loading the MasterSlave plugin")?;
+    Ok(registry)
+}
+
+/// The demo cluster and how to look at it.
+struct Demo {
+    admin: Admin,
+    cluster: String,
+    resource: String,
+    partitions: u32,
+}
+
+impl Demo {
+    async fn set_up(connect: &str, args: &QuickstartArgs) -> Result<Self> {
+        let admin = Admin::connect(connect).await?;
+        let cluster = args.cluster.as_str();
+        if args.recreate && admin.is_cluster_setup(cluster).await? {
+            progress(&format!("dropping the existing cluster {cluster}"));
+            admin.drop_cluster(cluster).await?;
+        }
+        progress(&format!(
+            "creating cluster {cluster} with {} instances",
+            INSTANCES.len()
+        ));
+        admin.add_cluster(cluster).await?;
+        for instance in INSTANCES {
+            admin.add_instance(cluster, instance).await?;
+        }
+        progress(&format!(
+            "adding resource {} ({} partitions, MasterSlave, SEMI_AUTO, 3 replicas)",
+            args.resource, args.partitions
+        ));
+        admin
+            .add_resource(
+                cluster,
+                &args.resource,
+                args.partitions,
+                "MasterSlave",
+                RebalanceMode::SemiAuto,
+            )
+            .await?;
+        admin.rebalance(cluster, &args.resource, 3).await?;
+        // The Rust MasterSlave plugin records each replica's state under the
+        // customized-state type named in the resource's config.
+        admin
+            .accessor()
+            .update(
+                &PropertyPaths::new(cluster).ideal_state(&args.resource),
+                false,
+                |current| {
+                    let Some(mut record) = current else {
+                        return strand_zk::Update::Keep;
+                    };
+                    record.set_simple("strand.customized-state-type", CUSTOMIZED_TYPE);
+                    strand_zk::Update::Write(record)
+                },
+            )
+            .await?;
+        progress(&format!(
+            "aggregating customized-state type {CUSTOMIZED_TYPE}"
+        ));
+        admin
+            .add_customized_state_type(cluster, CUSTOMIZED_TYPE)
+            .await?;
+        Ok(Self {
+            admin,
+            cluster: cluster.to_owned(),
+            resource: args.resource.clone(),
+            partitions: args.partitions,
+        })
+    }
+
+    async fn participant(
+        &self,
+        connect: &str,
+        instance: &str,
+        registry: &Arc<PluginRegistry>,
+    ) -> Result<Participant> {
+        let config = ParticipantConfig::new(ZkConfig::new(connect), &self.cluster, instance);
+        Participant::start(config, Arc::clone(registry))
+            .await
+            .with_context(|| format!("starting participant {instance}"))
+    }
+
+    fn paths(&self) -> PropertyPaths {
+        PropertyPaths::new(&self.cluster)
+    }
+
+    async fn view(&self) -> Result<Option<ExternalView>> {
+        Ok(self
+            .admin
+            .accessor()
+            .get(&self.paths().external_view(&self.resource))
+            .await?
+            .map(|v| ExternalView::from(v.value)))
+    }
+
+    /// Polls the external view until `done` holds; returns how long it took.
+    async fn wait_for(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&ExternalView) -> bool,
+    ) -> Result<Duration> {
+        let start = Instant::now();
+        loop {
+            if let Some(view) = self.view().await?
+                && done(&view)
+            {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() > timeout {
+                bail!("the cluster did not reach the expected state within {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn states(&self, view: &ExternalView, partition: &str) -> Vec<String> {
+        view.state_map(partition)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn converged(&self, view: &ExternalView, replicas: usize) -> bool {
+        (0..self.partitions).all(|p| {
+            let states = self.states(view, &format!("{}_{p}", self.resource));
+            states.iter().filter(|s| *s == "MASTER").count() == 1
+                && states.iter().filter(|s| *s == "SLAVE").count() == replicas - 1
+        })
+    }
+
+    fn masters_without(&self, view: &ExternalView, gone: &str) -> bool {
+        (0..self.partitions).all(|p| {
+            let partition = format!("{}_{p}", self.resource);
+            let map = view.state_map(&partition);
+            map.is_some_and(|m| {
+                !m.contains_key(gone) && m.values().filter(|s| *s == "MASTER").count() == 1
+            })
+        })
+    }
+
+    async fn print_view(&self) -> Result<()> {
+        let Some(view) = self.view().await? else {
+            bail!("no external view for {}", self.resource);
+        };
+        print!("{:<14}", "partition");
+        for instance in INSTANCES {
+            print!("{instance:>18}");
+        }
+        println!();
+        for p in 0..self.partitions {
+            let partition = format!("{}_{p}", self.resource);
+            print!("{partition:<14}");
+            for instance in INSTANCES {
+                let state = view
+                    .state_map(&partition)
+                    .and_then(|m| m.get(instance))
+                    .map_or("-", String::as_str);
+                print!("{state:>18}");
+            }
+            println!();
+        }
+        Ok(())
+    }
+
+    async fn print_customized_view(&self) -> Result<()> {
+        let path = self
+            .paths()
+            .customized_view(CUSTOMIZED_TYPE, &self.resource);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(view) = self.admin.accessor().get(&path).await? {
+                println!(
+                    "\nCustomized view {CUSTOMIZED_TYPE} of {} (aggregated by the controller):",
+                    self.resource
+                );
+                for (partition, states) in &view.value.map_fields {
+                    let line: Vec<String> =
+                        states.iter().map(|(i, s)| format!("{i}={s}")).collect();
+                    println!("  {partition:<12} {}", line.join(" "));
+                }
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                println!("\n(no customized view {CUSTOMIZED_TYPE} yet)");
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Which plugin version ran each replica's last transition (the
+    /// plugin's note in the current state's INFO).
+    async fn print_versions(&self) -> Result<()> {
+        println!("\nLast transition of each replica, as its plugin reported it:");
+        for instance in INSTANCES {
+            let live = self
+                .admin
+                .zk()
+                .exists(&self.paths().live_instance(instance))
+                .await?;
+            let Some(stat) = live else { continue };
+            let session = strand_model::SessionId::from_i64(stat.ephemeral_owner);
+            let path = self
+                .paths()
+                .current_state(instance, session, &self.resource);
+            let Some(state) = self.admin.accessor().get(&path).await? else {
+                continue;
+            };
+            let state = CurrentState::from(state.value);
+            for p in 0..self.partitions {
+                let partition = format!("{}_{p}", self.resource);
+                if let Some(info) = state.info(&partition).filter(|i| !i.is_empty()) {
+                    println!("  {instance:<16} {partition:<10} {info}");
+                }
+            }
+        }
+        Ok(())
+    }
 }
