@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures::StreamExt;
 use strand_model::PropertyPaths;
-use strand_zk::{CacheEvent, TreeCache, Zk, ZkConfig};
+use strand_zk::{CacheEvent, SessionEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -498,15 +499,10 @@ async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
 /// One term as leader: cache the cluster and run the pipeline on changes.
 async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     let mut shutdown = ctx.shutdown();
-    let cache = match TreeCache::start(zk.clone(), &ctx.paths.cluster()).await {
+    let mut session_events = std::pin::pin!(zk.session_events());
+    let mut cache = match start_cache(ctx, zk).await {
         Ok(cache) => cache,
-        Err(err) if err.is_session_expired() => return LeadExit::SessionEnded,
-        Err(err) => {
-            return LeadExit::Failed(ControllerError::Cache {
-                cluster: ctx.config.cluster.clone(),
-                source: err,
-            });
-        }
+        Err(exit) => return exit,
     };
     let mut events = cache.subscribe();
     ctx.set_role(Role::Leader, Some(zk.session_id()));
@@ -531,6 +527,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
             let requested = ctx.shared.requests.load(Ordering::SeqCst);
             let mut changed: Vec<Arc<Vec<String>>> = Vec::new();
             let mut lagged = false;
+            let mut rebuild = false;
             let result = {
                 let run = pipeline.run(&cache, event, requested);
                 let mut run = std::pin::pin!(run);
@@ -538,6 +535,12 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     tokio::select! {
                         result = &mut run => break Some(result),
                         _ = stopped(&mut shutdown) => return LeadExit::Shutdown,
+                        event = session_events.next() => match event {
+                            Some(SessionEvent::Reconnected) => rebuild = true,
+                            Some(event) if event.is_terminal() => break None,
+                            Some(_) => {}
+                            None => break None,
+                        },
                         event = events.recv() => match event {
                             Ok(CacheEvent::Changed(paths)) => changed.push(paths),
                             Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => break None,
@@ -571,6 +574,18 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
             if lagged {
                 due = due.or(Some("CurrentStateChange"));
             }
+            if rebuild {
+                info!(
+                    cluster = ctx.config.cluster,
+                    "reconnected; rebuilding the cluster cache"
+                );
+                cache = match start_cache(ctx, zk).await {
+                    Ok(cache) => cache,
+                    Err(exit) => return exit,
+                };
+                events = cache.subscribe();
+                due = due.or(Some(trigger::RETRY_REBALANCE));
+            }
             continue;
         }
 
@@ -593,10 +608,40 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     due = due.or(Some("CurrentStateChange"));
                 }
             },
+            event = session_events.next() => match event {
+                // zookeeper-client 0.11.2 does not re-register persistent
+                // watches after a reconnect (it re-sends only one-shot
+                // watches), which would leave the cache deaf: rebuild it
+                // on a fresh watch. The new cache reads everything again.
+                Some(SessionEvent::Reconnected) => {
+                    info!(cluster = ctx.config.cluster, "reconnected; rebuilding the cluster cache");
+                    cache = match start_cache(ctx, zk).await {
+                        Ok(cache) => cache,
+                        Err(exit) => return exit,
+                    };
+                    events = cache.subscribe();
+                    due = due.or(Some(trigger::RETRY_REBALANCE));
+                }
+                Some(event) if event.is_terminal() => return LeadExit::SessionEnded,
+                Some(_) => {}
+                None => return LeadExit::SessionEnded,
+            },
             _ = ctx.shared.wake.notified() => due = due.or(Some(trigger::ON_DEMAND_REBALANCE)),
             _ = periodic.tick() => due = due.or(Some(trigger::PERIODICAL_REBALANCE)),
             _ = retry => retry_at = None,
         }
+    }
+}
+
+/// Caches the whole cluster (on a new persistent watch).
+async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
+    match TreeCache::start(zk.clone(), &ctx.paths.cluster()).await {
+        Ok(cache) => Ok(cache),
+        Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),
+        Err(err) => Err(LeadExit::Failed(ControllerError::Cache {
+            cluster: ctx.config.cluster.clone(),
+            source: err,
+        })),
     }
 }
 

@@ -102,8 +102,9 @@ async fn record_history(zk: &Zk, paths: &PropertyPaths, name: &str) -> Result<()
     Ok(())
 }
 
-/// Returns once LEADER does not exist (a standby's wait). The watch is set
-/// before LEADER is checked, so a deletion in between is not missed.
+/// Returns once LEADER does not exist, or may not (a standby's wait; the
+/// caller campaigns again either way). The watch is set before LEADER is
+/// checked, so a deletion in between is not missed.
 ///
 /// # Errors
 /// [`ZkError::SessionExpired`] when our session ends while waiting.
@@ -117,12 +118,11 @@ pub(crate) async fn wait_for_vacancy(zk: &Zk, paths: &PropertyPaths) -> Result<(
     while let Some(event) = events.next().await {
         match event {
             NodeEvent::Deleted(path) if path == leader => return Ok(()),
-            // Events may have been lost while disconnected: look again.
-            NodeEvent::Reconnected => {
-                if zk.exists(&leader).await?.is_none() {
-                    return Ok(());
-                }
-            }
+            // The client does not re-register persistent watches after a
+            // reconnect (zookeeper-client 0.11.2 re-sends only one-shot
+            // watches), so this watch may be dead: let the caller look
+            // again and watch anew.
+            NodeEvent::Reconnected => return Ok(()),
             NodeEvent::SessionEnded(_) => return Err(ZkError::SessionExpired),
             _ => {}
         }

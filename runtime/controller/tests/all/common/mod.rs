@@ -140,13 +140,16 @@ pub fn every_partition(view: &ViewMap, partitions: usize, want: &[(&str, usize)]
         })
 }
 
+/// One applied message: (resource, partition, from, to).
+pub type Applied = (String, String, String, String);
+
 /// A participant simulated on ZooKeeper (see the module docs).
 pub struct SimParticipant {
     pub name: String,
     pub zk: Zk,
     task: tokio::task::JoinHandle<()>,
     /// Messages applied, in order: (resource, partition, from, to).
-    pub applied: Arc<Mutex<Vec<(String, String, String, String)>>>,
+    pub applied: Arc<Mutex<Vec<Applied>>>,
 }
 
 impl SimParticipant {
@@ -198,43 +201,34 @@ impl SimParticipant {
     }
 }
 
-async fn serve(
-    zk: Zk,
-    name: String,
-    session: SessionId,
-    applied: Arc<Mutex<Vec<(String, String, String, String)>>>,
-) {
+async fn serve(zk: Zk, name: String, session: SessionId, applied: Arc<Mutex<Vec<Applied>>>) {
     let paths = paths();
     let dir = paths.messages(&name);
-    let Ok(events) = zk.watch_subtree(&dir).await else {
-        return;
-    };
-    let mut events = std::pin::pin!(events);
-    // Anything already there, then whatever arrives.
-    let mut backlog: Vec<String> = zk
-        .children(&dir)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| format!("{dir}/{c}"))
-        .collect();
+    // zookeeper-client 0.11.2 does not re-register persistent watches
+    // after a reconnect: watch anew each time.
     loop {
-        for path in std::mem::take(&mut backlog) {
-            handle(&zk, &paths, &name, session, &path, &applied).await;
-        }
-        match events.next().await {
-            Some(NodeEvent::Created(path)) if path != dir => backlog.push(path),
-            Some(NodeEvent::Reconnected) => {
-                backlog.extend(
-                    zk.children(&dir)
-                        .await
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|c| format!("{dir}/{c}")),
-                );
+        let Ok(events) = zk.watch_subtree(&dir).await else {
+            return;
+        };
+        let mut events = std::pin::pin!(events);
+        // Anything already there, then whatever arrives.
+        let mut backlog: Vec<String> = zk
+            .children(&dir)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| format!("{dir}/{c}"))
+            .collect();
+        loop {
+            for path in std::mem::take(&mut backlog) {
+                handle(&zk, &paths, &name, session, &path, &applied).await;
             }
-            Some(NodeEvent::SessionEnded(_)) | None => return,
-            Some(_) => {}
+            match events.next().await {
+                Some(NodeEvent::Created(path)) if path != dir => backlog.push(path),
+                Some(NodeEvent::Reconnected) => break,
+                Some(NodeEvent::SessionEnded(_)) | None => return,
+                Some(_) => {}
+            }
         }
     }
 }
@@ -245,7 +239,7 @@ async fn handle(
     name: &str,
     session: SessionId,
     path: &str,
-    applied: &Mutex<Vec<(String, String, String, String)>>,
+    applied: &Mutex<Vec<Applied>>,
 ) {
     let Some((record, _)) = record(zk, path).await else {
         return;
@@ -285,4 +279,75 @@ async fn handle(
     }
     applied.lock().await.push((resource, partition, from, to));
     let _ = zk.delete(path, None).await;
+}
+
+/// Watches every current state of live instances' current sessions and
+/// records any moment a partition has more than one replica in `state`
+/// (e.g. two MASTERs). Checks after every cache change.
+pub struct DoubleTopWatch {
+    violations: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DoubleTopWatch {
+    pub async fn start(server: &LocalZk, state: &'static str) -> Self {
+        let zk = connect(server).await;
+        let cache = strand_zk::TreeCache::start(zk, &paths().cluster())
+            .await
+            .expect("watcher cache");
+        let violations = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let found = Arc::clone(&violations);
+        let task = tokio::spawn(async move {
+            let mut generation = cache.generation();
+            loop {
+                check(&cache, state, &found);
+                if generation.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+        Self { violations, task }
+    }
+
+    /// Panics if a violation was seen.
+    pub fn assert_clean(self) {
+        self.task.abort();
+        let found = self
+            .violations
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default();
+        assert!(found.is_empty(), "double top states seen: {found:?}");
+    }
+}
+
+fn check(cache: &strand_zk::TreeCache, state: &str, found: &std::sync::Mutex<Vec<String>>) {
+    let paths = paths();
+    let mut holders: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for instance in cache.children(&paths.live_instances()) {
+        let Some(session) = cache
+            .get(&paths.live_instance(&instance))
+            .and_then(|n| n.ephemeral_owner())
+        else {
+            continue;
+        };
+        for (resource, record) in cache.child_records(&paths.current_states(&instance, &session)) {
+            let cs = CurrentState::from((*record).clone());
+            for (partition, s) in cs.partition_states() {
+                if s == state {
+                    holders
+                        .entry((resource.clone(), partition.to_owned()))
+                        .or_default()
+                        .push(instance.clone());
+                }
+            }
+        }
+    }
+    for ((resource, partition), instances) in holders {
+        if instances.len() > 1
+            && let Ok(mut v) = found.lock()
+        {
+            v.push(format!("{resource}/{partition}: {instances:?}"));
+        }
+    }
 }
