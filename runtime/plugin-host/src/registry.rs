@@ -296,8 +296,9 @@ impl PluginRegistry {
         let candidate = Arc::new(candidate);
         let prepared = report(SwapOutcome::Swapped, None, current, changes, Duration::ZERO);
         let swap_started = Instant::now();
-        let old = slot.swap(candidate);
+        let (old, evicted) = slot.swap(candidate);
         let swap_time = swap_started.elapsed();
+        drop(evicted);
         Ok(SwapReport {
             previous: Some(old.info.clone()),
             swap_time,

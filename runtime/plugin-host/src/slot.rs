@@ -27,11 +27,17 @@ impl<K: Kind> Slot<K> {
         self.current.load_full()
     }
 
-    /// Installs `next`; returns the version it replaced (kept as previous).
-    pub(crate) fn swap(&self, next: Arc<Version<K>>) -> Arc<Version<K>> {
+    /// Installs `next`; returns the version it replaced (now kept as
+    /// previous) and the one that was previous until now. Dropping the
+    /// latter frees its pooled instances: do it outside anything timed.
+    pub(crate) fn swap(&self, next: Arc<Version<K>>) -> (Arc<Version<K>>, Option<Arc<Version<K>>>) {
         let old = self.current.swap(next);
-        *self.previous.lock().unwrap_or_else(PoisonError::into_inner) = Some(old.clone());
-        old
+        let evicted = self
+            .previous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(old.clone());
+        (old, evicted)
     }
 
     /// Puts the previous version back; returns the version it replaced.
@@ -41,6 +47,6 @@ impl<K: Kind> Slot<K> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()?;
-        Some(self.swap(prev))
+        Some(self.swap(prev).0)
     }
 }

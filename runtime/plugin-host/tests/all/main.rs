@@ -4,6 +4,7 @@
 mod aggregators;
 mod common;
 mod faults;
+mod helix_builtins;
 mod inspect;
 mod models;
 mod swap;
