@@ -12,9 +12,10 @@
 //! * The watch is registered before the first listing, so no change made
 //!   after [`TreeCache::start`] begins is missed: every event re-reads its
 //!   znode, which converges to the server's state.
-//! * After a reconnect the whole subtree is re-listed and the differences
-//!   are reported as changes (ZooKeeper can drop events while
-//!   disconnected, ZOOKEEPER-4698).
+//! * After a reconnect the watch is registered again and the whole subtree
+//!   is re-listed, the differences reported as changes (ZooKeeper can drop
+//!   events while disconnected, ZOOKEEPER-4698, and zookeeper-client 0.11.2
+//!   does not restore persistent watches on its own).
 //! * Records are parsed at most once per znode version, on first use.
 //!
 //! # Caveats
@@ -221,14 +222,7 @@ impl TreeCache {
         // Pump events into a queue right away so none is held up while
         // the initial listing runs.
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
-        let pump = tokio::spawn(async move {
-            let mut events = std::pin::pin!(events);
-            while let Some(event) = events.next().await {
-                if queue_tx.send(event).is_err() {
-                    break;
-                }
-            }
-        });
+        let pump = spawn_pump(events, queue_tx.clone());
         let initial = load(&zk, root).await?;
         {
             let mut tree = shared.write();
@@ -237,7 +231,7 @@ impl TreeCache {
             }
         }
         shared.generation.send_modify(|g| *g += 1);
-        let task = tokio::spawn(maintain(zk, Arc::clone(&shared), queue_rx, pump));
+        let task = tokio::spawn(maintain(zk, Arc::clone(&shared), queue_tx, queue_rx, pump));
         Ok(Self {
             shared,
             _task: Arc::new(AbortOnDrop(task)),
@@ -345,14 +339,31 @@ async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
     Ok(found)
 }
 
+/// Forwards a watch's events into the cache's queue.
+fn spawn_pump(
+    events: impl futures::Stream<Item = NodeEvent> + Send + 'static,
+    queue: mpsc::UnboundedSender<NodeEvent>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = std::pin::pin!(events);
+        while let Some(event) = events.next().await {
+            if queue.send(event).is_err() {
+                break;
+            }
+        }
+    })
+}
+
 /// The cache's writer: applies watch events until the session ends.
 async fn maintain(
     zk: Zk,
     shared: Arc<Shared>,
+    queue_tx: mpsc::UnboundedSender<NodeEvent>,
     mut queue: mpsc::UnboundedReceiver<NodeEvent>,
     pump: tokio::task::JoinHandle<()>,
 ) {
-    let _pump = AbortOnDrop(pump);
+    // Held only to keep the watch alive; replaced after a reconnect.
+    let mut _pump = AbortOnDrop(pump);
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = queue.try_recv() {
@@ -375,6 +386,23 @@ async fn maintain(
                 NodeEvent::SessionEnded(event) => {
                     end(&shared, event);
                     return;
+                }
+            }
+        }
+        if resync {
+            // zookeeper-client 0.11.2 does not re-register persistent
+            // watches after a reconnect (its SetWatches carries only the
+            // one-shot kinds), so watch again before re-reading. The new
+            // watcher is registered before the old one is dropped, so the
+            // server-side watch is never removed in between.
+            match zk.watch_subtree(&shared.root).await {
+                Ok(events) => _pump = AbortOnDrop(spawn_pump(events, queue_tx.clone())),
+                Err(err) if err.is_session_expired() => {
+                    end(&shared, SessionEvent::Expired);
+                    return;
+                }
+                Err(err) => {
+                    warn!(root = %shared.root, error = %err, "could not watch again after a reconnect")
                 }
             }
         }
