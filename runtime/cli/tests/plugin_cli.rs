@@ -1,0 +1,78 @@
+//! `strand plugin inspect` and `check` on the real components: good
+//! plugins pass, and each broken kind fails with exit 1 and one line.
+
+use std::process::{Command, Output};
+
+use strand_testkit::plugins::{names, plugin_path};
+
+fn strand(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strand"))
+        .args(args)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run strand")
+}
+
+fn path(name: &str) -> String {
+    plugin_path(name)
+        .expect("plugin built")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn inspect_reports_world_versions_and_definition() {
+    let out = strand(&["plugin", "inspect", "--json", &path(names::MASTER_SLAVE)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let text = report.to_string();
+    for expected in [
+        "MasterSlave",
+        "state-model",
+        "0.1.0",
+        "MASTER",
+        "SLAVE",
+        "OFFLINE",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from {text}");
+    }
+    let human = strand(&["plugin", "inspect", &path(names::PARTITION_SUMMARY)]);
+    assert!(human.status.success());
+    assert!(String::from_utf8_lossy(&human.stdout).contains("aggregator"));
+}
+
+#[test]
+fn check_accepts_good_plugins_and_refuses_broken_ones_in_one_line() {
+    for good in [
+        names::MASTER_SLAVE,
+        names::ONLINE_OFFLINE,
+        names::LEADER_STANDBY,
+        names::PARTITION_SUMMARY,
+    ] {
+        let out = strand(&["plugin", "check", &path(good)]);
+        assert!(
+            out.status.success(),
+            "{good}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"not wasm at all").expect("write");
+    let cases = [
+        (path(names::WRONG_WORLD), "incompatible"),
+        (path(names::FAULTY_DEFINITION), "trap"),
+        (garbage.display().to_string(), "not a component"),
+    ];
+    for (file, needle) in cases {
+        let out = strand(&["plugin", "check", &file]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{file}: {err}");
+        assert!(err.to_lowercase().contains(needle), "{file}: {err}");
+    }
+}
