@@ -53,11 +53,7 @@ pub fn compute(
         let assignment = partitions
             .iter()
             .map(|p| {
-                let map = snapshot
-                    .holders(resource, p)
-                    .into_keys()
-                    .map(|i| (i, DROPPED.to_owned()))
-                    .collect();
+                let map = drop_every_replica(snapshot, resource, p);
                 (p.clone(), map)
             })
             .collect();
@@ -70,19 +66,12 @@ pub fn compute(
         RebalanceMode::Customized => {
             Some(customized(snapshot, resource, ideal, model, &partitions))
         }
-        RebalanceMode::SemiAuto => {
-            let lists = semi_auto_lists(snapshot, ideal);
-            Some(from_preference_lists(
-                snapshot,
-                resource,
-                ideal,
-                model,
-                &partitions,
-                lists,
-            ))
-        }
-        RebalanceMode::FullAuto => {
-            let lists = full_auto_lists(snapshot, resource, ideal, model, previous);
+        mode @ (RebalanceMode::SemiAuto | RebalanceMode::FullAuto) => {
+            let lists = if mode == RebalanceMode::SemiAuto {
+                semi_auto_lists(snapshot, ideal)
+            } else {
+                full_auto_lists(snapshot, resource, ideal, model, previous)
+            };
             Some(from_preference_lists(
                 snapshot,
                 resource,
@@ -101,6 +90,16 @@ pub fn compute(
             None
         }
     }
+}
+
+/// Every live holder of the partition → DROPPED (the partition or its
+/// resource is gone).
+fn drop_every_replica(snapshot: &Snapshot, resource: &str, partition: &str) -> PartitionMap {
+    snapshot
+        .holders(resource, partition)
+        .into_keys()
+        .map(|instance| (instance, DROPPED.to_owned()))
+        .collect()
 }
 
 /// Live, enabled instances that carry the resource's instance group tag
@@ -223,11 +222,7 @@ fn from_preference_lists(
         .map(|p| {
             let map = match lists.get(p) {
                 Some(list) => partition_states(snapshot, resource, p, ideal.enabled(), model, list),
-                None => snapshot
-                    .holders(resource, p)
-                    .into_keys()
-                    .map(|i| (i, DROPPED.to_owned()))
-                    .collect(),
+                None => drop_every_replica(snapshot, resource, p),
             };
             (p.clone(), map)
         })
