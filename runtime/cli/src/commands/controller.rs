@@ -1,16 +1,61 @@
-//! `strand controller`: not wired yet (in progress).
+//! `strand controller`: run a controller for one cluster until SIGTERM or
+//! ctrl-c, then stop gracefully (a leader deletes LEADER so a standby
+//! takes over at once).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::{Context, Result};
 use clap::Args;
+use strand_controller::{Controller, ControllerConfig};
+use strand_zk::ZkConfig;
+use tracing::info;
 
 use super::GlobalArgs;
+use super::participant::StopSignal;
 
 /// Options of `strand controller`.
 #[derive(Debug, Args)]
-pub struct ControllerArgs {}
+pub struct ControllerArgs {
+    /// The cluster to manage.
+    #[arg(long)]
+    pub cluster: String,
+    /// The controller's name (LEADER's id and the messages' SRC_NAME)
+    /// [default: <hostname>_<pid>].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// ZooKeeper session timeout, in seconds (leader failover takes about
+    /// this long when a controller dies without stopping).
+    #[arg(long, default_value_t = 10)]
+    pub session_timeout: u64,
+}
 
-/// Runs it.
-pub async fn run(_global: &GlobalArgs, _args: ControllerArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("strand controller is not available in this build yet")
+/// Runs the controller until a signal arrives.
+pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> {
+    let mut stop = StopSignal::install()?;
+    let name = args.name.clone().unwrap_or_else(default_name);
+    let zk = ZkConfig::new(global.zk())
+        .with_session_timeout(Duration::from_secs(args.session_timeout));
+    let controller = Controller::start_with(ControllerConfig::new(zk, &args.cluster, &name))
+        .await
+        .with_context(|| format!("starting controller {name} for cluster {}", args.cluster))?;
+    eprintln!(
+        "controller {name} running for cluster {} (ctrl-c or SIGTERM to stop)",
+        args.cluster
+    );
+    stop.wait().await;
+    info!(controller = %name, "stopping");
+    eprintln!("stopping controller {name}");
+    controller.shutdown().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `<hostname>_<pid>`: unique per process on a host.
+fn default_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}_{}", std::process::id())
 }

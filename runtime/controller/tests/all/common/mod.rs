@@ -155,7 +155,14 @@ pub struct SimParticipant {
 impl SimParticipant {
     /// Joins the cluster and starts serving messages.
     pub async fn start(server: &LocalZk, name: &str) -> Self {
-        let zk = connect(server).await;
+        Self::start_on(&zk_config(server), name).await
+    }
+
+    /// Joins through any ZooKeeper.
+    pub async fn start_on(config: &ZkConfig, name: &str) -> Self {
+        let zk = Zk::connect(config.clone())
+            .await
+            .expect("connect a participant");
         let paths = paths();
         let session = SessionId::parse(&zk.session_id()).expect("session id");
         zk.create_all(&paths.current_states(name, session))
