@@ -48,7 +48,10 @@ pub fn plugins_dir() -> PathBuf {
 
 /// Where the built components land.
 pub fn wasm_dir() -> PathBuf {
-    plugins_dir().join("target").join(WASM_TARGET).join("release")
+    plugins_dir()
+        .join("target")
+        .join(WASM_TARGET)
+        .join("release")
 }
 
 /// The built component of plugin `name` (a crate name in `plugins/`, see
@@ -61,7 +64,10 @@ pub fn plugin_path(name: &str) -> Result<PathBuf> {
     ensure_built()?;
     let path = wasm_dir().join(format!("{}.wasm", name.replace('-', "_")));
     if !path.is_file() {
-        bail!("no plugin {name}: {} does not exist after building plugins/", path.display());
+        bail!(
+            "no plugin {name}: {} does not exist after building plugins/",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -72,7 +78,10 @@ pub fn plugin_path(name: &str) -> Result<PathBuf> {
 /// As [`plugin_path`].
 pub fn ensure_built() -> Result<()> {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    BUILT.get_or_init(|| build().map_err(|e| format!("{e:#}"))).clone().map_err(|e| anyhow!(e))
+    BUILT
+        .get_or_init(|| build().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow!(e))
 }
 
 fn build() -> Result<()> {
@@ -107,7 +116,10 @@ fn build() -> Result<()> {
 /// Fails with the fix when the toolchain has no `wasm32-wasip2` std.
 fn check_target_installed() -> Result<()> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let out = Command::new(rustc).args(["--print", "sysroot"]).output().context("cannot run rustc")?;
+    let out = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .context("cannot run rustc")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     if !sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
         bail!(

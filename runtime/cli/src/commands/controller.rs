@@ -34,8 +34,8 @@ pub struct ControllerArgs {
 pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> {
     let mut stop = StopSignal::install()?;
     let name = args.name.clone().unwrap_or_else(default_name);
-    let zk = ZkConfig::new(global.zk())
-        .with_session_timeout(Duration::from_secs(args.session_timeout));
+    let zk =
+        ZkConfig::new(global.zk()).with_session_timeout(Duration::from_secs(args.session_timeout));
     let controller = Controller::start_with(ControllerConfig::new(zk, &args.cluster, &name))
         .await
         .with_context(|| format!("starting controller {name} for cluster {}", args.cluster))?;

@@ -1,1 +1,0 @@
-//! Examples built on Strand.
