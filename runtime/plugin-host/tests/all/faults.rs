@@ -45,7 +45,9 @@ fn trap_fails_the_call_and_the_host_keeps_serving() {
 #[test]
 fn timeout_is_honoured_within_twice_the_deadline() {
     let model = faulty(Limits::default());
-    for deadline in [Duration::from_millis(200), Duration::from_millis(500)] {
+    // Deadlines long enough that a loaded 2-core machine's scheduling
+    // noise stays well inside the 2x window the issue asks for.
+    for deadline in [Duration::from_millis(1000), Duration::from_millis(2000)] {
         let started = Instant::now();
         let result = model.transition(
             &ctx("spin_0", "OFFLINE", "ONLINE"),
@@ -70,13 +72,14 @@ fn per_plugin_deadline_applies_when_the_call_sets_none() {
         deadline: Duration::from_millis(150),
         ..Limits::default()
     });
-    let started = Instant::now();
     let result = model.transition(&ctx("spin_1", "OFFLINE", "ONLINE"), &CallOptions::default());
-    assert!(
-        matches!(result, Err(CallError::Timeout { .. })),
-        "{result:?}"
-    );
-    assert!(started.elapsed() < Duration::from_millis(300));
+    // The plugin's own deadline (not the 30 s default) interrupted it.
+    match result {
+        Err(CallError::Timeout { deadline, .. }) => {
+            assert_eq!(deadline, Duration::from_millis(150))
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
 }
 
 #[test]
@@ -123,11 +126,10 @@ fn a_spinning_call_does_not_block_other_partitions() {
         let spin = s.spawn(move || {
             spinner.transition(
                 &ctx("spin_2", "OFFLINE", "ONLINE"),
-                &CallOptions::with_deadline(Duration::from_secs(1)),
+                &CallOptions::with_deadline(Duration::from_secs(5)),
             )
         });
         std::thread::sleep(Duration::from_millis(50));
-        let started = Instant::now();
         for i in 0..50 {
             model
                 .transition(
@@ -136,8 +138,9 @@ fn a_spinning_call_does_not_block_other_partitions() {
                 )
                 .expect("call");
         }
+        // All fifty finished while the spinning call was still running.
         assert!(
-            started.elapsed() < Duration::from_millis(900),
+            !spin.is_finished(),
             "other calls waited for the spinning one"
         );
         assert!(matches!(spin.join(), Ok(Err(CallError::Timeout { .. }))));
