@@ -266,12 +266,15 @@ impl Pipeline {
 /// forgets those the cache now shows or that are done.
 fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Snapshot) {
     let now = Instant::now();
+    let cached: HashSet<String> = snapshot
+        .pending
+        .values()
+        .flatten()
+        .map(|m| m.msg_id().to_owned())
+        .collect();
     in_flight.retain(|_, f| {
         let m = &f.message;
-        let shown = snapshot
-            .pending
-            .get(&f.instance)
-            .is_some_and(|ms| ms.iter().any(|x| x.msg_id() == m.msg_id()));
+        let shown = cached.contains(m.msg_id());
         let live_session = snapshot.live.get(&f.instance).map(|l| l.session.as_str());
         let same_session = live_session
             .is_some_and(|s| SessionId::parse(s).is_ok_and(|session| m.is_for_session(session)));
