@@ -87,7 +87,7 @@ impl Admin {
                 )));
             }
         }
-        let source = format!("{}-ADMIN", hostname());
+        let source = format!("{}-ADMIN", crate::local_hostname());
         let admin_session = SessionId::parse(&self.zk().session_id())?;
         let now = now_ms();
         let mut multi = self.zk().multi();
@@ -141,10 +141,4 @@ impl Admin {
         }
         Ok(found)
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
 }

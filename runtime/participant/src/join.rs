@@ -229,7 +229,7 @@ async fn record_history(
     instance: &str,
     session: SessionId,
 ) {
-    let host = hostname();
+    let host = strand_admin::local_hostname();
     let result = accessor
         .update(&paths.participant_history(instance), true, |current| {
             let mut history = current
@@ -246,11 +246,5 @@ async fn record_history(
 
 /// `<pid>@<hostname>`, as the JVM names a process.
 fn process_name() -> String {
-    format!("{}@{}", std::process::id(), hostname())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
+    format!("{}@{}", std::process::id(), strand_admin::local_hostname())
 }

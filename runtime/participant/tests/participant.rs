@@ -142,6 +142,24 @@ impl Fixture {
             .is_none()
     }
 
+    /// Sends a transition and waits until it is done (see
+    /// [`Fixture::expect_state_after`]).
+    async fn transition(
+        &self,
+        session: SessionId,
+        resource: &str,
+        model: &str,
+        partition: &str,
+        from: &str,
+        to: &str,
+    ) {
+        let id = self
+            .send(session, resource, model, partition, from, to)
+            .await;
+        self.expect_state_after(&id, session, resource, partition, to)
+            .await;
+    }
+
     /// Waits for a message to be deleted, then checks the replica's state
     /// was already written (current state before deletion).
     async fn expect_state_after(
@@ -199,18 +217,15 @@ async fn joins_and_runs_transitions_like_the_java_participant() {
     assert_eq!(live.session_id_str(), Some(session.to_string().as_str()));
     assert!(live.helix_version().is_some_and(|v| v.starts_with("2.0.1")));
 
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "OFFLINE",
-            "SLAVE",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "SLAVE")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
     let cs = f.current_state(session, "TestDB").await.expect("cs");
     assert_eq!(cs.session_id_str(), Some(session.to_string().as_str()));
     assert_eq!(cs.state_model_def(), Some("MasterSlave"));
@@ -226,18 +241,15 @@ async fn joins_and_runs_transitions_like_the_java_participant() {
         cs.info("TestDB_0")
     );
 
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "SLAVE",
-            "MASTER",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "MASTER")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "SLAVE",
+        "MASTER",
+    )
+    .await;
 
     // Stale (wrong from-state) and duplicate messages are deleted, unexecuted.
     let stale = f
@@ -347,18 +359,15 @@ async fn malformed_and_unknown_messages_are_deleted_and_serving_continues() {
     for id in ["garbage", "unknown-type", "incomplete", "noop"] {
         eventually(&format!("{id} deleted"), || f.message_gone(id)).await;
     }
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_1",
-            "OFFLINE",
-            "SLAVE",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_1", "SLAVE")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_1",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
     p.shutdown().await;
 }
 
@@ -431,18 +440,15 @@ async fn session_expiry_re_registers_and_carries_states_over() {
     let f = Fixture::new().await;
     let p = f.start().await;
     let first = p.session();
-    let id = f
-        .send(
-            first,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "OFFLINE",
-            "SLAVE",
-        )
-        .await;
-    f.expect_state_after(&id, first, "TestDB", "TestDB_0", "SLAVE")
-        .await;
+    f.transition(
+        first,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
 
     p.zk().expire_session().await.expect("expired");
     eventually("a new session", || async { p.session() != first }).await;
@@ -467,18 +473,15 @@ async fn session_expiry_re_registers_and_carries_states_over() {
     assert_eq!(cs.session_id_str(), Some(second.to_string().as_str()));
     assert!(f.current_state(first, "TestDB").await.is_none());
     // And it keeps serving.
-    let id = f
-        .send(
-            second,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "OFFLINE",
-            "SLAVE",
-        )
-        .await;
-    f.expect_state_after(&id, second, "TestDB", "TestDB_0", "SLAVE")
-        .await;
+    f.transition(
+        second,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
     p.shutdown().await;
 }
 
@@ -574,18 +577,15 @@ async fn hot_swap_keeps_every_partition_and_later_transitions_use_the_new_versio
     let p = f.start().await;
     let session = p.session();
     for i in 0..8 {
-        let id = f
-            .send(
-                session,
-                "TestDB",
-                "MasterSlave",
-                &format!("TestDB_{i}"),
-                "OFFLINE",
-                "SLAVE",
-            )
-            .await;
-        f.expect_state_after(&id, session, "TestDB", &format!("TestDB_{i}"), "SLAVE")
-            .await;
+        f.transition(
+            session,
+            "TestDB",
+            "MasterSlave",
+            &format!("TestDB_{i}"),
+            "OFFLINE",
+            "SLAVE",
+        )
+        .await;
     }
     let before = f.current_state(session, "TestDB").await.expect("cs");
     let old_info = before.info("TestDB_0").expect("info").to_owned();
@@ -600,18 +600,15 @@ async fn hot_swap_keeps_every_partition_and_later_transitions_use_the_new_versio
         after_swap.record().map_fields.len()
     );
 
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "SLAVE",
-            "MASTER",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "MASTER")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "SLAVE",
+        "MASTER",
+    )
+    .await;
     let new_info = f
         .current_state(session, "TestDB")
         .await
@@ -646,18 +643,15 @@ async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_s
         .expect("config");
     let p = f.start().await;
     let session = p.session();
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "OFFLINE",
-            "SLAVE",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "SLAVE")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
     let custom = p
         .customized_state()
         .get_partition("DEPLOY_STATE", "TestDB", "TestDB_0")
@@ -681,18 +675,15 @@ async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_s
         .expect("admin again");
     f.admin = admin;
     assert_eq!(p.session(), session, "the session survived");
-    let id = f
-        .send(
-            session,
-            "TestDB",
-            "MasterSlave",
-            "TestDB_0",
-            "SLAVE",
-            "MASTER",
-        )
-        .await;
-    f.expect_state_after(&id, session, "TestDB", "TestDB_0", "MASTER")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "SLAVE",
+        "MASTER",
+    )
+    .await;
     p.shutdown().await;
 }
 
