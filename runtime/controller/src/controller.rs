@@ -75,6 +75,11 @@ pub struct Status {
     pub runs: u64,
     /// The last run's report.
     pub last_run: Option<RunReport>,
+    /// State-transition messages sent since start, summed over all runs.
+    pub messages_sent: u64,
+    /// Time spent computing (reading the cache and deciding, no I/O),
+    /// summed over all runs.
+    pub compute_time: Duration,
     /// The last failure, if the last attempt failed.
     pub last_error: Option<String>,
 }
@@ -153,6 +158,8 @@ impl Controller {
             session: None,
             runs: 0,
             last_run: None,
+            messages_sent: 0,
+            compute_time: Duration::ZERO,
             last_error: None,
         });
         let shared = Arc::new(Shared {
@@ -555,6 +562,8 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     backoff.reset();
                     ctx.shared.status.send_modify(|s| {
                         s.runs += 1;
+                        s.messages_sent += report.sent as u64;
+                        s.compute_time += report.compute;
                         s.last_run = Some(report);
                         s.last_error = None;
                     });

@@ -268,9 +268,8 @@ fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Sna
     let now = Instant::now();
     let cached: HashSet<String> = snapshot
         .pending
-        .values()
-        .flatten()
-        .map(|m| m.msg_id().to_owned())
+        .iter()
+        .map(|(_, m)| m.msg_id().to_owned())
         .collect();
     in_flight.retain(|_, f| {
         let m = &f.message;
@@ -296,11 +295,7 @@ fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Sna
         current.or(initial) == m.from_state()
     });
     for f in in_flight.values() {
-        snapshot
-            .pending
-            .entry(f.instance.clone())
-            .or_default()
-            .push(f.message.clone());
+        snapshot.pending.insert(&f.instance, f.message.clone());
     }
 }
 
@@ -408,7 +403,7 @@ mod tests {
         // Not applied: both stay pending, so no new message is planned.
         let mut s1 = snapshot();
         merge(&mut pipeline_in_flight, &mut s1);
-        assert_eq!(s1.pending.values().map(Vec::len).sum::<usize>(), 2);
+        assert_eq!(s1.pending.len(), 2);
         let best = best_possible::compute(&s1, "db", &PreferenceLists::new()).unwrap_or_default();
         let again = messages::plan(&s1, "db", &best, &sender, 0, "Test", &mut || "x".into());
         assert!(again.send.is_empty());
