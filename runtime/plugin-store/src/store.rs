@@ -222,11 +222,21 @@ impl PluginStore {
             }
             Ok(record)
         };
-        // Every check once before anything is written.
-        place(self.read_record(&name).await?.map(|(r, _)| r))?;
+        // Every check once before anything is written: the kind, the
+        // definition (the refusal that matters most), the version string.
+        let current = self.read_record(&name).await?.map(|(r, _)| r);
+        if let Some(record) = &current
+            && record.kind != kind
+        {
+            return Err(StoreError::Conflict(format!(
+                "{name} is a {} plugin; this component is a {kind}",
+                record.kind
+            )));
+        }
         if let Some(helix) = &helix {
             self.definition_op(&name, helix, opts.force).await?;
         }
+        place(current)?;
         self.ensure_artefact(&sha256, bytes).await?;
         let record = self
             .commit(&name, place, helix.as_ref(), opts.force)

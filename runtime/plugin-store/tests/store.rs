@@ -393,9 +393,13 @@ async fn a_definition_change_for_a_model_in_use_needs_force() {
         .await
         .expect("resource using MasterSlave");
     let defs = PropertyPaths::new(CLUSTER).state_model_def("MasterSlave");
+    f.deploy(names::MASTER_SLAVE, None)
+        .await
+        .expect("MasterSlave 0.1.0");
     let before = f.snapshot().await;
 
-    // OnlineOffline's states under the name MasterSlave.
+    // OnlineOffline's states (also at version 0.1.0) under the name
+    // MasterSlave: the definition is the reason given.
     let other = bytes(names::ONLINE_OFFLINE);
     match f.deploy_bytes(&other, Some("MasterSlave"), false).await {
         Err(e @ StoreError::Conflict(_)) => {
