@@ -155,9 +155,9 @@ impl Toolchain {
                     .arg(&plugin.source)
                     .arg(module)
                     .arg("--output")
-                    .arg(out)
-                    // Leave no __pycache__ in the source tree.
-                    .env("PYTHONDONTWRITEBYTECODE", "1");
+                    .arg(out);
+                // componentize-py leaves a __pycache__ next to the sources:
+                // ignored by git and by the fingerprint.
             }
             Language::JavaScript => {
                 command

@@ -1,21 +1,27 @@
 //! The MasterSlave model written in Python (componentize-py) and in
 //! JavaScript (componentize-js), side by side with the Rust one: they load,
 //! describe Helix's built-in definition, transition with the same outcomes,
-//! use the customized-state import, and a fault in them fails one call
-//! cleanly while the plugin keeps serving.
+//! use the customized-state import, and a fault inside their runtime (a
+//! memory blow-up, a deadline overrun) fails that call only: the instance is
+//! dropped and the plugin keeps serving from a fresh one. The default memory
+//! cap is enough for both runtimes; a cap below what they need refuses the
+//! install and keeps the running version.
 //!
-//! Compiling a 12–18 MB component takes 10–30 s, so these tests share the
+//! Compiling a 12–18 MB component takes 10 s idle and over a minute on a
+//! loaded machine, so these tests share the
 //! persistent cache `strand_testkit::plugins::compiled_cache_dir()` and warm
 //! it once per process before any install.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use strand_model::builtin;
 use strand_plugin_host::{
-    CallError, CallOptions, HostConfig, InMemoryCustomizedState, Limits, LoadError, PluginHost,
-    PluginOptions, PluginRegistry, Rejection, StateModelDefinition, StateModelHandle,
+    CallError, CallOptions, CustomizedStateStore, HostConfig, InMemoryCustomizedState, Limits,
+    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelDefinition,
+    StateModelHandle, StateStoreError,
 };
 use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
@@ -243,6 +249,68 @@ fn a_memory_blow_up_fails_one_call_and_the_plugin_keeps_serving() {
             let out = model
                 .transition(&ctx("db_2", "OFFLINE", "SLAVE"), &CallOptions::default())
                 .unwrap_or_else(|e| panic!("{name}: healthy call after the fault: {e}"));
+            assert_eq!(out.note, format!("MasterSlave {version}: OFFLINE->SLAVE"));
+        }
+    }
+}
+
+/// A customized-state store that takes `delay` to answer: the guest gets
+/// control back after its deadline has passed.
+struct SlowStore {
+    delay: Duration,
+}
+
+impl CustomizedStateStore for SlowStore {
+    fn update(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: Vec<(String, String)>,
+    ) -> Result<(), StateStoreError> {
+        std::thread::sleep(self.delay);
+        Ok(())
+    }
+
+    fn get(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<Option<Vec<(String, String)>>, StateStoreError> {
+        Ok(None)
+    }
+
+    fn delete(&self, _: &str, _: &str, _: &str) -> Result<(), StateStoreError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_call_past_its_deadline_is_interrupted_inside_the_runtime_and_the_plugin_keeps_serving() {
+    // The interpreter is interrupted in the middle of `transition`, after
+    // the import returns; the instance is dropped, the next call gets a
+    // fresh one.
+    let deadline = Duration::from_millis(200);
+    for (name, version) in POLYGLOT {
+        let (_registry, model) = install(name, PluginOptions::default());
+        let mut c = ctx("db_4", "OFFLINE", "SLAVE");
+        c.config
+            .push((CUSTOMIZED_STATE_TYPE_KEY.into(), "READINESS".into()));
+        let slow = CallOptions {
+            deadline: Some(deadline),
+            customized_state: Some(Arc::new(SlowStore {
+                delay: deadline * 3,
+            })),
+        };
+        for _ in 0..2 {
+            match model.transition(&c, &slow) {
+                Err(CallError::Timeout { deadline: d, .. }) => assert_eq!(d, deadline, "{name}"),
+                other => panic!("{name}: expected a timeout, got {other:?}"),
+            }
+            let out = model
+                .transition(&ctx("db_4", "OFFLINE", "SLAVE"), &CallOptions::default())
+                .unwrap_or_else(|e| panic!("{name}: healthy call after the timeout: {e}"));
             assert_eq!(out.note, format!("MasterSlave {version}: OFFLINE->SLAVE"));
         }
     }
