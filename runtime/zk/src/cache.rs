@@ -154,6 +154,8 @@ fn split_parent(path: &str) -> Option<(&str, &str)> {
 
 struct Shared {
     root: String,
+    /// Subtrees neither read nor kept (see [`TreeCache::start_excluding`]).
+    excluded: Vec<String>,
     tree: RwLock<Tree>,
     events: broadcast::Sender<CacheEvent>,
     generation: watch::Sender<u64>,
@@ -170,6 +172,10 @@ impl Shared {
         self.tree
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_excluded(&self, path: &str) -> bool {
+        is_under_any(&self.excluded, path)
     }
 
     fn publish(&self, changed: Vec<String>) {
@@ -210,10 +216,19 @@ impl TreeCache {
     /// The cache follows changes until the session ends or the last clone
     /// is dropped.
     pub async fn start(zk: Zk, root: &str) -> Result<Self> {
+        Self::start_excluding(zk, root, &[]).await
+    }
+
+    /// [`TreeCache::start`], leaving out the subtrees at `excluded` (absolute
+    /// paths below `root`): their znodes are never read, kept or reported,
+    /// e.g. the plugin store's artefact chunks under a cluster's
+    /// `PROPERTYSTORE`, which would cost a controller megabytes per version.
+    pub async fn start_excluding(zk: Zk, root: &str, excluded: &[String]) -> Result<Self> {
         let events = zk.watch_subtree(root).await?;
         let (sender, _) = broadcast::channel(1024);
         let (generation, _) = watch::channel(0);
         let shared = Arc::new(Shared {
+            excluded: excluded.to_vec(),
             root: root.to_owned(),
             tree: RwLock::new(Tree::default()),
             events: sender,
@@ -223,7 +238,7 @@ impl TreeCache {
         // the initial listing runs.
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
         let pump = spawn_pump(events, queue_tx.clone());
-        let initial = load(&zk, root).await?;
+        let initial = load(&zk, root, &shared.excluded).await?;
         {
             let mut tree = shared.write();
             for (path, node) in initial {
@@ -312,8 +327,16 @@ impl TreeCache {
     }
 }
 
-/// Lists `root` and everything below it.
-async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
+/// Whether `path` is one of `subtrees` or below one.
+fn is_under_any(subtrees: &[String], path: &str) -> bool {
+    subtrees.iter().any(|s| {
+        path.strip_prefix(s.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Lists `root` and everything below it, except the `excluded` subtrees.
+async fn load(zk: &Zk, root: &str, excluded: &[String]) -> Result<Vec<(String, CachedNode)>> {
     let mut found = Vec::new();
     let mut frontier = vec![root.to_owned()];
     while !frontier.is_empty() {
@@ -331,7 +354,12 @@ async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
         for read in reads {
             let (path, node, children) = read?;
             if let Some((data, stat)) = node {
-                frontier.extend(children.iter().map(|child| join(&path, child)));
+                frontier.extend(
+                    children
+                        .iter()
+                        .map(|child| join(&path, child))
+                        .filter(|child| !is_under_any(excluded, child)),
+                );
                 found.push((path, CachedNode::new(data, stat)));
             }
         }
@@ -377,7 +405,7 @@ async fn maintain(
                 NodeEvent::Created(path)
                 | NodeEvent::DataChanged(path)
                 | NodeEvent::Deleted(path) => {
-                    if seen.insert(path.clone()) {
+                    if !shared.is_excluded(&path) && seen.insert(path.clone()) {
                         dirty.push(path);
                     }
                 }
@@ -469,7 +497,7 @@ async fn refresh(zk: &Zk, shared: &Shared, paths: Vec<String>) -> Result<()> {
 
 /// Re-lists the whole subtree and reports every difference.
 async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
-    let fresh = load(zk, &shared.root).await?;
+    let fresh = load(zk, &shared.root, &shared.excluded).await?;
     let mut changed = Vec::new();
     {
         let mut tree = shared.write();
@@ -500,6 +528,16 @@ async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exclusion_covers_the_subtree_and_nothing_beside_it() {
+        let ex = vec!["/c/P/A".to_owned()];
+        assert!(is_under_any(&ex, "/c/P/A"));
+        assert!(is_under_any(&ex, "/c/P/A/x/0001"));
+        assert!(!is_under_any(&ex, "/c/P/AB"));
+        assert!(!is_under_any(&ex, "/c/P"));
+        assert!(!is_under_any(&[], "/c"));
+    }
 
     #[test]
     fn split_parent_handles_root_children_and_deep_paths() {

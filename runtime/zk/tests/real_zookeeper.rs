@@ -318,3 +318,28 @@ async fn chroot_and_ensemble_connect_strings_work() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_excluded_subtree_is_neither_read_nor_kept() -> TestResult {
+    let server = LocalZk::start()?;
+    let zk = connect(&server).await;
+    zk.create_all("/x/keep").await?;
+    zk.create_all("/x/skip/a").await?;
+    let cache = TreeCache::start_excluding(zk.clone(), "/x", &["/x/skip".to_owned()]).await?;
+    assert!(cache.contains("/x/keep"));
+    assert!(!cache.contains("/x/skip") && !cache.contains("/x/skip/a"));
+
+    zk.create("/x/skip/b", b"chunk", CreateKind::Persistent)
+        .await?;
+    zk.create("/x/keep/after", b"", CreateKind::Persistent)
+        .await?;
+    // Changes arrive in order: once the later one is in, the earlier one
+    // under the excluded subtree was seen and left out.
+    eventually("the later change to arrive", || {
+        cache.contains("/x/keep/after")
+    })
+    .await;
+    assert!(!cache.contains("/x/skip/b"));
+    assert!(cache.children("/x").iter().all(|c| c != "skip"));
+    Ok(())
+}
