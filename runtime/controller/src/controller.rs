@@ -642,9 +642,13 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     }
 }
 
-/// Caches the whole cluster (on a new persistent watch).
+/// Caches the whole cluster (on a new persistent watch) except the plugin
+/// store's artefacts (`PROPERTYSTORE/STRAND/ARTEFACTS`, strand-plugin-store):
+/// megabytes of component chunks per deployed version the pipeline never
+/// reads.
 async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
-    match TreeCache::start(zk.clone(), &ctx.paths.cluster()).await {
+    let artefacts = format!("{}/STRAND/ARTEFACTS", ctx.paths.property_store());
+    match TreeCache::start_excluding(zk.clone(), &ctx.paths.cluster(), vec![artefacts]).await {
         Ok(cache) => Ok(cache),
         Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),
         Err(err) => Err(LeadExit::Failed(ControllerError::Cache {

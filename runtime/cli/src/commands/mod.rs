@@ -56,7 +56,7 @@ pub enum Command {
     Participant(participant::ParticipantArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
-    /// Inspect and validate plugin components.
+    /// Inspect and validate plugin components; deploy them to a cluster.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
 }
