@@ -19,6 +19,7 @@ use crate::aggregate::Aggregators;
 use crate::election::{self, Campaign};
 use crate::error::{ControllerError, Result};
 use crate::pipeline::{Pipeline, RunReport};
+use crate::plugin_aggregators::PluginAggregators;
 use crate::trigger::{self, Change};
 
 /// How a controller is set up.
@@ -32,6 +33,11 @@ pub struct ControllerConfig {
     pub name: String,
     /// Aggregators bound to customized-state types.
     pub aggregators: Aggregators,
+    /// Where compiled aggregator plugins are cached (by content hash);
+    /// `None` compiles them in memory each time the controller starts.
+    /// Plugins are loaded only when the cluster config binds one to a
+    /// customized-state type (`STRAND_AGGREGATORS`).
+    pub plugin_cache_dir: Option<std::path::PathBuf>,
     /// A leader re-runs the pipeline at least this often, even when nothing
     /// changed (so obsolete messages are purged; Helix's periodic
     /// rebalance). It reads only the cache.
@@ -46,6 +52,7 @@ impl ControllerConfig {
             cluster: cluster.into(),
             name: name.into(),
             aggregators: Aggregators::default(),
+            plugin_cache_dir: None,
             periodic_run: Duration::from_secs(60),
         }
     }
@@ -170,10 +177,20 @@ impl Controller {
             status,
         });
         let cluster = config.cluster.clone();
+        let wake_shared = Arc::clone(&shared);
+        let plugins = Arc::new(PluginAggregators::new(
+            &config.cluster,
+            config.plugin_cache_dir.clone(),
+            Arc::new(move || {
+                wake_shared.requests.fetch_add(1, Ordering::SeqCst);
+                wake_shared.wake.notify_one();
+            }),
+        ));
         let ctx = Context {
             paths,
             config,
             shared: Arc::clone(&shared),
+            plugins,
         };
         let task = tokio::spawn(supervise(ctx, zk));
         Ok(ControllerHandle {
@@ -317,6 +334,9 @@ struct Context {
     paths: PropertyPaths,
     config: ControllerConfig,
     shared: Arc<Shared>,
+    /// Aggregator plugins; kept across leadership terms, so a new term
+    /// does not load them again.
+    plugins: Arc<PluginAggregators>,
 }
 
 impl Context {
@@ -518,6 +538,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         ctx.paths.clone(),
         &ctx.config.name,
         ctx.config.aggregators.clone(),
+        Arc::clone(&ctx.plugins),
     );
     let root = ctx.paths.cluster();
     let mut due: Option<&'static str> = Some(trigger::CONTROLLER_CHANGE);
@@ -647,7 +668,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
 /// megabytes of component chunks per deployed version the pipeline never
 /// reads.
 async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
-    let artefacts = format!("{}/STRAND/ARTEFACTS", ctx.paths.property_store());
+    let artefacts = ctx.plugins.excluded_subtree();
     match TreeCache::start_excluding(zk.clone(), &ctx.paths.cluster(), vec![artefacts]).await {
         Ok(cache) => Ok(cache),
         Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),

@@ -39,6 +39,9 @@ pub mod names {
     pub const PARTITION_SUMMARY: &str = "partition-summary";
     /// Traps, spins or hogs memory depending on the partition name.
     pub const FAULTY: &str = "faulty";
+    /// An aggregator that lowercases states and traps, fails or spins on
+    /// request (states `TRAP`, `FAIL`, `SPIN`).
+    pub const FAULTY_AGGREGATOR: &str = "faulty-aggregator";
     /// Traps in its definition.
     pub const FAULTY_DEFINITION: &str = "faulty-definition";
     /// Built for an incompatible world version.

@@ -1,6 +1,7 @@
 //! The subcommands of `strand`, one module each, and the flags they share.
 
 mod admin;
+mod aggregators;
 mod controller;
 mod participant;
 mod plugin;
