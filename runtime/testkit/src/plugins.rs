@@ -34,6 +34,11 @@ pub mod names {
     pub const FAULTY_DEFINITION: &str = "faulty-definition";
     /// Built for an incompatible world version.
     pub const WRONG_WORLD: &str = "wrong-world";
+    /// A WASI command program (`plugins/programs/hello`).
+    pub const HELLO_PROGRAM: &str = "hello";
+    /// A WASI command program that spins, allocates, floods, exits or
+    /// panics on request (`plugins/programs/stress`).
+    pub const STRESS_PROGRAM: &str = "stress";
 }
 
 /// The repository root.
