@@ -5,6 +5,7 @@ mod controller;
 mod participant;
 mod plugin;
 mod quickstart;
+mod routes;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,8 @@ pub enum Command {
     Participant(participant::ParticipantArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
+    /// Show a cluster's routing table (live instance × partition × state).
+    Routes(routes::RoutesArgs),
     /// Inspect and validate plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quickstart(args) => runtime()?.block_on(quickstart::run(&cli.global, args)),
         Command::Controller(args) => runtime()?.block_on(controller::run(&cli.global, args)),
         Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
+        Command::Routes(args) => runtime()?.block_on(routes::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
     }
 }
