@@ -50,6 +50,17 @@ pub struct Selection {
     state: Option<String>,
 }
 
+impl Selection {
+    /// One source's table, optionally one resource and one state only.
+    pub fn new(source: ViewSource, resource: Option<String>, state: Option<String>) -> Self {
+        Self {
+            source,
+            resource,
+            state,
+        }
+    }
+}
+
 /// Runs `strand routes`.
 pub async fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let admin = Admin::connect(global.zk()).await?;
@@ -212,6 +223,7 @@ pub fn render_table(
         for (instance, width) in instances.iter().zip(&widths) {
             out.push_str(&format!("  {instance:<width$}"));
         }
+        out.truncate(out.trim_end_matches(' ').len());
         out.push('\n');
         if rows.is_empty() {
             out.push_str("(no replica in the selected state)\n");
@@ -221,6 +233,7 @@ pub fn render_table(
             for (cell, width) in cells.iter().zip(&widths) {
                 out.push_str(&format!("  {cell:<width$}"));
             }
+            out.truncate(out.trim_end_matches(' ').len());
             out.push('\n');
         }
     }
