@@ -28,16 +28,26 @@ async fn main() -> Result<()> {
         let live = LiveInstance::new(i, SessionId::from_i64(1), "bench", "1@bench");
         admin
             .zk()
-            .create(&paths.live_instance(i), &live.to_bytes()?, CreateKind::Ephemeral)
+            .create(
+                &paths.live_instance(i),
+                &live.to_bytes()?,
+                CreateKind::Ephemeral,
+            )
             .await?;
     }
-    let provider =
-        RoutingTableProvider::start(ProviderConfig::new(ZkConfig::new(server.connect_string()), CLUSTER))
-            .await?;
+    let provider = RoutingTableProvider::start(ProviderConfig::new(
+        ZkConfig::new(server.connect_string()),
+        CLUSTER,
+    ))
+    .await?;
     let path = paths.external_view("DB");
     let mut samples = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
-        let (master, slave) = if round % 2 == 0 { ("a_1", "b_1") } else { ("b_1", "a_1") };
+        let (master, slave) = if round % 2 == 0 {
+            ("a_1", "b_1")
+        } else {
+            ("b_1", "a_1")
+        };
         let mut view = ZNRecord::new("DB");
         let map = view.map_mut("DB_0");
         map.insert(master.into(), "MASTER".into());

@@ -66,9 +66,18 @@ impl ProviderConfig {
 struct Shared {
     current: ArcSwap<RoutingSnapshot>,
     listeners: watch::Sender<Arc<RoutingSnapshot>>,
+    /// The session the caches run on (replaced after an expiry).
+    session: std::sync::Mutex<Zk>,
 }
 
 impl Shared {
+    fn set_session(&self, zk: Zk) {
+        *self
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = zk;
+    }
+
     fn publish(&self, snapshot: RoutingSnapshot) {
         let snapshot = Arc::new(snapshot);
         self.current.store(Arc::clone(&snapshot));
@@ -120,6 +129,7 @@ impl RoutingTableProvider {
         let shared = Arc::new(Shared {
             current: ArcSwap::new(Arc::clone(&first)),
             listeners: watch::channel(first).0,
+            session: std::sync::Mutex::new(zk),
         });
         let sources = config.sources.clone();
         let task = tokio::spawn({
@@ -141,7 +151,9 @@ impl RoutingTableProvider {
                         cluster = config.cluster,
                         "spectator session ended; reconnecting"
                     );
-                    (caches, events) = reconnect(&config, &paths).await;
+                    let zk;
+                    (zk, caches, events) = reconnect(&config, &paths).await;
+                    shared.set_session(zk);
                     generation += 1;
                     shared.publish(caches.snapshot(generation, &config.sources, &paths));
                 }
@@ -174,6 +186,16 @@ impl RoutingTableProvider {
     /// The view sources.
     pub fn sources(&self) -> &[ViewSource] {
         &self.sources
+    }
+
+    /// The ZooKeeper session currently followed (for fault tests that
+    /// expire it).
+    pub fn zk(&self) -> Zk {
+        self.shared
+            .session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Waits until a snapshot satisfies `done` and returns it, or `None`
@@ -328,17 +350,18 @@ async fn follow(
 async fn reconnect(
     config: &ProviderConfig,
     paths: &PropertyPaths,
-) -> (Caches, Vec<broadcast::Receiver<CacheEvent>>) {
+) -> (Zk, Caches, Vec<broadcast::Receiver<CacheEvent>>) {
     let mut pause = Duration::from_millis(100);
     loop {
         let attempt = async {
             let zk = Zk::connect(config.zk.clone()).await?;
-            Caches::start(&zk, paths).await
+            let caches = Caches::start(&zk, paths).await?;
+            Ok::<_, SpectatorError>((zk, caches))
         };
         match attempt.await {
-            Ok(caches) => {
+            Ok((zk, caches)) => {
                 let events = caches.subscribe();
-                return (caches, events);
+                return (zk, caches, events);
             }
             Err(err) => {
                 warn!(cluster = config.cluster, error = %err, "spectator reconnect failed; retrying");

@@ -183,6 +183,55 @@ async fn follows_views_liveness_and_customized_views() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_session_after_expiry_keeps_the_table_current() {
+    let server = LocalZk::start().expect("zookeeper");
+    let admin = Admin::connect(&server.connect_string())
+        .await
+        .expect("admin");
+    admin.add_cluster(CLUSTER).await.expect("cluster");
+    admin.add_instance(CLUSTER, "a_1").await.expect("instance");
+    let _a = go_live(&server, "a_1").await;
+    let paths = PropertyPaths::new(CLUSTER);
+    let write = |state: &'static str| {
+        let admin = &admin;
+        let path = paths.external_view("DB");
+        async move {
+            admin
+                .accessor()
+                .put(&path, &view("DB", &[("DB_0", &[("a_1", state)])]))
+                .await
+                .expect("write view");
+        }
+    };
+    write("SLAVE").await;
+    let config = ProviderConfig::new(
+        ZkConfig::new(server.connect_string()).with_session_timeout(Duration::from_secs(4)),
+        CLUSTER,
+    );
+    let provider = RoutingTableProvider::start(config).await.expect("provider");
+    wait(&provider, "the first view", |s| {
+        s.instances("DB", "DB_0", "SLAVE") == ["a_1"]
+    })
+    .await;
+    let old_session = provider.zk().session_id();
+    provider.zk().expire_session().await.expect("expire");
+    // Written while the provider may still be reconnecting: the new
+    // session's first read must pick it up.
+    write("MASTER").await;
+    wait(&provider, "the view after the expiry", |s| {
+        s.instances("DB", "DB_0", "MASTER") == ["a_1"]
+    })
+    .await;
+    assert_ne!(provider.zk().session_id(), old_session);
+    // And it follows changes on the new session.
+    write("OFFLINE").await;
+    wait(&provider, "a change on the new session", |s| {
+        s.instances("DB", "DB_0", "OFFLINE") == ["a_1"]
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_cluster_and_bad_types_are_refused() {
     let server = LocalZk::start().expect("zookeeper");
     let config = ProviderConfig::new(ZkConfig::new(server.connect_string()), "NOPE");
