@@ -71,6 +71,34 @@ fn lookups(c: &mut Criterion) {
     c.bench_function("rebuild: whole snapshot (6,400 partitions)", |b| {
         b.iter(|| RoutingSnapshot::build(2, &[ViewSource::ExternalView], black_box(&inputs)))
     });
+    // One resource's view changed (a new record), the other 99 reused.
+    let mut changed = inputs_like(&inputs);
+    let (name, record) = &changed.external_views[42];
+    let mut edited = (**record).clone();
+    edited
+        .map_mut("db42_0")
+        .insert("host00_12000".into(), "OFFLINE".into());
+    changed.external_views[42] = (name.clone(), Arc::new(edited));
+    c.bench_function("rebuild: one resource changed (64 partitions)", |b| {
+        b.iter(|| {
+            RoutingSnapshot::rebuild(
+                Some(&snapshot),
+                2,
+                &[ViewSource::ExternalView],
+                black_box(&changed),
+            )
+        })
+    });
+}
+
+/// The same records (the same `Arc`s), as the provider's caches hand them out.
+fn inputs_like(inputs: &SnapshotInputs) -> SnapshotInputs {
+    SnapshotInputs {
+        external_views: inputs.external_views.clone(),
+        customized_views: inputs.customized_views.clone(),
+        live_instances: inputs.live_instances.clone(),
+        instance_configs: inputs.instance_configs.clone(),
+    }
 }
 
 criterion_group!(benches, lookups);

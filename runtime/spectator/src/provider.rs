@@ -124,7 +124,7 @@ impl RoutingTableProvider {
         }
         let caches = Caches::start(&zk, &paths).await?;
         let mut events = caches.subscribe();
-        let first = caches.snapshot(1, &config.sources, &paths);
+        let first = caches.snapshot(None, 1, &config.sources, &paths);
         let first = Arc::new(first);
         let shared = Arc::new(Shared {
             current: ArcSwap::new(Arc::clone(&first)),
@@ -155,7 +155,7 @@ impl RoutingTableProvider {
                     (zk, caches, events) = reconnect(&config, &paths).await;
                     shared.set_session(zk);
                     generation += 1;
-                    shared.publish(caches.snapshot(generation, &config.sources, &paths));
+                    shared.publish(caches.snapshot(None, generation, &config.sources, &paths));
                 }
             }
         });
@@ -254,6 +254,7 @@ impl Caches {
 
     fn snapshot(
         &self,
+        previous: Option<&RoutingSnapshot>,
         generation: u64,
         sources: &[ViewSource],
         paths: &PropertyPaths,
@@ -275,7 +276,7 @@ impl Caches {
                 .instance_configs
                 .child_records(&paths.instance_configs()),
         };
-        RoutingSnapshot::build(generation, sources, &inputs)
+        RoutingSnapshot::rebuild(previous, generation, sources, &inputs)
     }
 }
 
@@ -334,7 +335,9 @@ async fn follow(
             Wake::SessionEnded => return,
             Wake::Changed => {
                 *generation += 1;
-                let snapshot = caches.snapshot(*generation, &config.sources, paths);
+                let previous = shared.current.load_full();
+                let snapshot =
+                    caches.snapshot(Some(&previous), *generation, &config.sources, paths);
                 debug!(
                     cluster = config.cluster,
                     generation = *generation,

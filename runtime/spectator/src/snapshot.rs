@@ -37,6 +37,19 @@ impl RoutingSnapshot {
     /// Builds the tables of `sources` from `inputs`. `generation` numbers
     /// the snapshot (it grows with every rebuild).
     pub fn build(generation: u64, sources: &[ViewSource], inputs: &SnapshotInputs) -> Self {
+        Self::rebuild(None, generation, sources, inputs)
+    }
+
+    /// As [`RoutingSnapshot::build`], reusing the index of every resource
+    /// whose view record is unchanged since `previous` — when the live
+    /// instances and instance configs are the same (otherwise every
+    /// resource is indexed again).
+    pub fn rebuild(
+        previous: Option<&RoutingSnapshot>,
+        generation: u64,
+        sources: &[ViewSource],
+        inputs: &SnapshotInputs,
+    ) -> Self {
         let live_instances: BTreeMap<String, LiveInstance> = inputs
             .live_instances
             .iter()
@@ -47,26 +60,22 @@ impl RoutingSnapshot {
             .iter()
             .map(|(name, record)| (name.clone(), InstanceConfig::from((**record).clone())))
             .collect();
+        let previous = previous.filter(|p| {
+            p.live_instances.keys().eq(live_instances.keys())
+                && p.instance_configs.keys().eq(instance_configs.keys())
+        });
         let routable = |i: &str| live_instances.contains_key(i) && instance_configs.contains_key(i);
-        let build = |views: &[(String, Arc<ZNRecord>)]| {
-            RoutingTable::build(
-                views
-                    .iter()
-                    .map(|(resource, record)| (resource.as_str(), record.map_fields.iter())),
-                routable,
-            )
-        };
         let tables = sources
             .iter()
             .map(|source| {
-                let table = match source {
-                    ViewSource::ExternalView => build(&inputs.external_views),
-                    ViewSource::Customized(t) => inputs
-                        .customized_views
-                        .get(t)
-                        .map(|views| build(views))
-                        .unwrap_or_default(),
+                let views = match source {
+                    ViewSource::ExternalView => Some(&inputs.external_views),
+                    ViewSource::Customized(t) => inputs.customized_views.get(t),
                 };
+                let before = previous.and_then(|p| p.tables.get(source));
+                let table = views
+                    .map(|views| RoutingTable::rebuild(views, routable, before))
+                    .unwrap_or_default();
                 (source.clone(), table)
             })
             .collect();
@@ -203,6 +212,19 @@ mod tests {
         assert_eq!(snap.instances("DB", "DB_0", "MASTER"), ["a"]);
         assert!(snap.is_live("d"));
         assert!(snap.instance_config("d").is_none());
+    }
+
+    #[test]
+    fn rebuild_after_a_liveness_change_reindexes_unchanged_views() {
+        let sources = [ViewSource::ExternalView];
+        let mut inputs = inputs();
+        let first = RoutingSnapshot::build(1, &sources, &inputs);
+        assert_eq!(first.instances("DB", "DB_0", "SLAVE"), ["b"]);
+        // b's session ends; the view record (same Arc) still names it.
+        inputs.live_instances.retain(|(name, _)| name != "b");
+        let second = RoutingSnapshot::rebuild(Some(&first), 2, &sources, &inputs);
+        assert!(second.instances("DB", "DB_0", "SLAVE").is_empty());
+        assert_eq!(second.instances("DB", "DB_0", "MASTER"), ["a"]);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! allocating (Helix's `RoutingTable`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use strand_model::FieldMap;
+use strand_model::{FieldMap, ZNRecord};
 
 /// Lookups hash short strings; foldhash is several times faster than the
 /// default SipHash for them (the keys come from the cluster's own views).
@@ -29,13 +30,15 @@ struct ResourceRoutes {
     partition_names: Vec<String>,
     /// Instances holding any partition in a state, sorted, deduplicated.
     by_state: ByState,
+    /// The view record this was built from, to reuse it while unchanged.
+    built_from: Option<Arc<ZNRecord>>,
 }
 
 /// One source's routing table: which routable instance holds which
 /// partition in which state. Immutable once built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoutingTable {
-    resources: HashMap<String, ResourceRoutes>,
+    resources: HashMap<String, Arc<ResourceRoutes>>,
     /// Resource names with at least one route, sorted.
     resource_names: Vec<String>,
 }
@@ -51,40 +54,45 @@ impl RoutingTable {
     {
         let mut resources = HashMap::default();
         for (resource, partitions) in views {
-            let mut routes = ResourceRoutes::default();
-            for (partition, states) in partitions {
-                let mut part = PartitionRoutes::default();
-                for (instance, state) in states.iter().filter(|(i, _)| routable(i)) {
-                    part.states.insert(instance.clone(), state.clone());
-                }
-                if part.states.is_empty() {
-                    continue;
-                }
-                // `states` is sorted by instance, so every list comes out sorted.
-                for (instance, state) in &part.states {
-                    part.by_state
-                        .entry(state.clone())
-                        .or_default()
-                        .push(instance.clone());
-                    routes
-                        .by_state
-                        .entry(state.clone())
-                        .or_default()
-                        .push(instance.clone());
-                }
-                routes.partition_names.push(partition.clone());
-                routes.partitions.insert(partition.clone(), part);
+            if let Some(routes) = build_resource(partitions, &routable, None) {
+                resources.insert(resource.to_owned(), Arc::new(routes));
             }
-            if routes.partitions.is_empty() {
-                continue;
-            }
-            routes.partition_names.sort();
-            for list in routes.by_state.values_mut() {
-                list.sort();
-                list.dedup();
-            }
-            resources.insert(resource.to_owned(), routes);
         }
+        Self::from_resources(resources)
+    }
+
+    /// Builds a table from view records, reusing `previous`'s index of
+    /// every resource whose record is the very same (`Arc`) as the one it
+    /// was built from. Only valid when the routable instances are the
+    /// same as when `previous` was built.
+    pub fn rebuild(
+        views: &[(String, Arc<ZNRecord>)],
+        routable: impl Fn(&str) -> bool,
+        previous: Option<&RoutingTable>,
+    ) -> Self {
+        let mut resources = HashMap::default();
+        for (resource, record) in views {
+            let reused = previous
+                .and_then(|t| t.resources.get(resource))
+                .filter(|r| {
+                    r.built_from
+                        .as_ref()
+                        .is_some_and(|f| Arc::ptr_eq(f, record))
+                });
+            let routes = match reused {
+                Some(routes) => Some(Arc::clone(routes)),
+                None => {
+                    build_resource(record.map_fields.iter(), &routable, Some(record)).map(Arc::new)
+                }
+            };
+            if let Some(routes) = routes {
+                resources.insert(resource.clone(), routes);
+            }
+        }
+        Self::from_resources(resources)
+    }
+
+    fn from_resources(resources: HashMap<String, Arc<ResourceRoutes>>) -> Self {
         let mut resource_names: Vec<String> = resources.keys().cloned().collect();
         resource_names.sort();
         Self {
@@ -155,6 +163,53 @@ impl RoutingTable {
     }
 }
 
+/// One resource's routes; `None` when no entry is routable.
+fn build_resource<'a, P>(
+    partitions: P,
+    routable: &impl Fn(&str) -> bool,
+    built_from: Option<&Arc<ZNRecord>>,
+) -> Option<ResourceRoutes>
+where
+    P: IntoIterator<Item = (&'a String, &'a FieldMap)>,
+{
+    let mut routes = ResourceRoutes {
+        built_from: built_from.cloned(),
+        ..ResourceRoutes::default()
+    };
+    for (partition, states) in partitions {
+        let mut part = PartitionRoutes::default();
+        for (instance, state) in states.iter().filter(|(i, _)| routable(i)) {
+            part.states.insert(instance.clone(), state.clone());
+        }
+        if part.states.is_empty() {
+            continue;
+        }
+        // `states` is sorted by instance, so every list comes out sorted.
+        for (instance, state) in &part.states {
+            part.by_state
+                .entry(state.clone())
+                .or_default()
+                .push(instance.clone());
+            routes
+                .by_state
+                .entry(state.clone())
+                .or_default()
+                .push(instance.clone());
+        }
+        routes.partition_names.push(partition.clone());
+        routes.partitions.insert(partition.clone(), part);
+    }
+    if routes.partitions.is_empty() {
+        return None;
+    }
+    routes.partition_names.sort();
+    for list in routes.by_state.values_mut() {
+        list.sort();
+        list.dedup();
+    }
+    Some(routes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +270,44 @@ mod tests {
         assert_eq!(t.instances("DB", "DB_1", "SLAVE"), ["a"]);
         assert_eq!(t.resources(), ["DB"]);
         assert!(t.instances("ONLY_GONE", "ONLY_GONE_0", "ONLINE").is_empty());
+    }
+
+    #[test]
+    fn rebuild_reuses_unchanged_records_and_rebuilds_changed_ones() {
+        let record = |master: &str| {
+            let mut r = ZNRecord::new("DB");
+            r.map_mut("DB_0")
+                .insert(master.to_owned(), "MASTER".to_owned());
+            Arc::new(r)
+        };
+        let (one, two) = (record("a"), record("b"));
+        let first = RoutingTable::rebuild(
+            &[
+                ("DB".into(), Arc::clone(&one)),
+                ("OTHER".into(), Arc::clone(&two)),
+            ],
+            |_| true,
+            None,
+        );
+        let changed = record("c");
+        let second = RoutingTable::rebuild(
+            &[
+                ("DB".into(), Arc::clone(&changed)),
+                ("OTHER".into(), Arc::clone(&two)),
+            ],
+            |_| true,
+            Some(&first),
+        );
+        assert_eq!(second.instances("DB", "DB_0", "MASTER"), ["c"]);
+        assert_eq!(second.instances("OTHER", "DB_0", "MASTER"), ["b"]);
+        assert!(Arc::ptr_eq(
+            &first.resources["OTHER"],
+            &second.resources["OTHER"]
+        ));
+        assert!(!Arc::ptr_eq(
+            &first.resources["DB"],
+            &second.resources["DB"]
+        ));
     }
 
     #[test]
