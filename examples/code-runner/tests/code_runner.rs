@@ -179,6 +179,56 @@ async fn runs_programs_on_live_runners_and_drops_stopped_ones_at_once() {
     assert_eq!(from, RUNNERS[1..]);
     assert!(replies.iter().all(|r| r.success()));
 
+    // The command line does the same.
+    let hello_path = plugin_path(names::HELLO_PROGRAM).expect("program built");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_code-runner"))
+        .args([
+            "--zk",
+            &server.connect_string(),
+            "--cluster",
+            CLUSTER,
+            "run",
+            "--target",
+            "all",
+        ])
+        .arg(&hello_path)
+        .args(["--", "from", "the", "cli"])
+        .env_remove("STRAND_ZK")
+        .output()
+        .await
+        .expect("run code-runner");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for instance in &RUNNERS[1..] {
+        assert!(
+            stdout.contains(&format!("== {instance}: exited with code 0")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(stdout.matches("args: from the cli").count(), 2, "{stdout}");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_code-runner"))
+        .args([
+            "--zk",
+            &server.connect_string(),
+            "--cluster",
+            CLUSTER,
+            "run",
+            "--target",
+        ])
+        .arg(RUNNERS[0])
+        .arg(&hello_path)
+        .env_remove("STRAND_ZK")
+        .output()
+        .await
+        .expect("run code-runner");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a live code runner"), "{stderr}");
+
     for runner in runners {
         runner.shutdown().await;
     }
