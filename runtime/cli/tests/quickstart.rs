@@ -1,6 +1,7 @@
 //! The README's first command must not rot: `strand quickstart` brings up
 //! its own ZooKeeper, a controller and three participants, converges,
-//! hot-swaps, fails over, rejoins and exits 0.
+//! shows the routing table (external and customized view), hot-swaps,
+//! fails over, rejoins and exits 0.
 
 use std::process::Command;
 
@@ -21,6 +22,8 @@ fn quickstart_runs_end_to_end() {
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
     for expected in [
         "Converged in",
+        "Routing table of STRAND_QUICKSTART from EXTERNALVIEW",
+        "Routing table of STRAND_QUICKSTART from CUSTOMIZEDVIEW/DEPLOY_STATE",
         "Failed over in",
         "Rejoined and converged in",
         "MasterSlave 0.2.0",

@@ -19,9 +19,13 @@
 //!   a store that faulted is dropped, never reused.
 //! - A swap is atomic: calls in flight finish on the old version, a call
 //!   never mixes versions, and a refused candidate is never installed.
+//!
+//! [`CommandRunner`] runs whole WASI command programs (`fn main`) under
+//! the same deadline and memory machinery, for the remote code runner.
 
 pub mod bindings;
 mod cache;
+pub mod command;
 pub mod customized;
 pub mod definition;
 mod engine;
@@ -39,6 +43,7 @@ mod version;
 mod watch;
 mod world;
 
+pub use command::{CommandLimits, CommandOutput, CommandRunner, CommandStatus};
 pub use customized::{CustomizedStateStore, InMemoryCustomizedState, StateStoreError};
 pub use definition::{
     AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, SwapPolicy, Transition,

@@ -50,6 +50,11 @@ pub mod names {
     pub const PY_MASTER_SLAVE: &str = "py-master-slave";
     /// Helix's MasterSlave model written in JavaScript (`plugins/js/master-slave`).
     pub const JS_MASTER_SLAVE: &str = "js-master-slave";
+    /// A WASI command program (`plugins/programs/hello`).
+    pub const HELLO_PROGRAM: &str = "hello";
+    /// A WASI command program that spins, allocates, floods, exits or
+    /// panics on request (`plugins/programs/stress`).
+    pub const STRESS_PROGRAM: &str = "stress";
 }
 
 /// The repository root.

@@ -7,6 +7,7 @@ mod controller;
 mod participant;
 mod plugin;
 mod quickstart;
+mod routes;
 
 use std::process::ExitCode;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
+    /// Show a cluster's routing table (live instance × partition × state).
+    Routes(routes::RoutesArgs),
     /// Inspect and validate plugin components; deploy them to a cluster.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quickstart(args) => runtime()?.block_on(quickstart::run(&cli.global, args)),
         Command::Controller(args) => runtime()?.block_on(controller::run(&cli.global, args)),
         Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
+        Command::Routes(args) => runtime()?.block_on(routes::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
     }
 }

@@ -3,7 +3,8 @@
 //! and three participants whose MasterSlave state model is the Rust plugin
 //! from `plugins/`, waits for convergence, hot-swaps the state model to a
 //! new version, fails a participant over and brings it back — printing the
-//! external view at each step — and stops everything it started.
+//! routing table (through `strand-spectator`, the external view and the
+//! customized view) at each step — and stops everything it started.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,13 +16,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::Controller;
-use strand_model::{CurrentState, ExternalView, PropertyPaths};
+use strand_model::{CurrentState, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider, ViewSource};
 use strand_zk::ZkConfig;
 use strand_zk::server::LocalZk;
 
 use super::GlobalArgs;
+use super::routes::{Selection, render_table};
 
 /// Options of `strand quickstart`.
 #[derive(Debug, Args)]
@@ -82,6 +85,15 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     };
     let demo = Demo::set_up(&connect, &args).await?;
     let timeout = Duration::from_secs(args.step_timeout);
+    progress(
+        "starting a spectator: the routing table (external view + DEPLOY_STATE customized view)",
+    );
+    let routes = RoutingTableProvider::start(
+        ProviderConfig::new(ZkConfig::new(connect.clone()), &args.cluster)
+            .with_customized(CUSTOMIZED_TYPE)?,
+    )
+    .await
+    .context("starting the routing table provider")?;
 
     progress("loading the MasterSlave plugin (Rust, plugins/master-slave)");
     let registry = registry(&v1)?;
@@ -104,15 +116,11 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
 
     progress("waiting for convergence: 1 MASTER and 2 SLAVEs per partition");
     let took = demo
-        .wait_for(timeout, |view| demo.converged(view, 3))
+        .wait_for(&routes, timeout, |snap| demo.converged(snap, 3))
         .await?;
     controller.wait_converged(timeout).await?;
-    println!(
-        "\nConverged in {took:.2?}. External view of {}:",
-        args.resource
-    );
-    demo.print_view().await?;
-    demo.print_customized_view().await?;
+    println!("\nConverged in {took:.2?}.");
+    demo.print_routes(&routes, timeout).await?;
 
     progress("hot-swapping MasterSlave to the next plugin version (no restart)");
     let report = registry
@@ -133,11 +141,13 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     if let Some(p) = participants.remove(failed) {
         p.shutdown().await;
     }
+    // The spectator drops the stopped instance as soon as its LiveInstance
+    // is gone; the masters move when the controller has acted.
     let took = demo
-        .wait_for(timeout, |view| demo.masters_without(view, failed))
+        .wait_for(&routes, timeout, |snap| demo.masters_without(snap, failed))
         .await?;
     println!("\nFailed over in {took:.2?}:");
-    demo.print_view().await?;
+    demo.print_routes(&routes, timeout).await?;
     demo.print_versions().await?;
 
     progress(&format!(
@@ -145,13 +155,14 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     ));
     participants.insert(failed, demo.participant(&connect, failed, &registry).await?);
     let took = demo
-        .wait_for(timeout, |view| demo.converged(view, 3))
+        .wait_for(&routes, timeout, |snap| demo.converged(snap, 3))
         .await?;
     controller.wait_converged(timeout).await?;
     println!("\nRejoined and converged in {took:.2?}:");
-    demo.print_view().await?;
+    demo.print_routes(&routes, timeout).await?;
 
     progress("stopping what the quickstart started");
+    drop(routes);
     for (_, p) in participants {
         p.shutdown().await;
     }
@@ -190,6 +201,8 @@ struct Demo {
     cluster: String,
     resource: String,
     partitions: u32,
+    /// The head of each partition's preference list, by partition number.
+    preferred_masters: Vec<String>,
 }
 
 impl Demo {
@@ -244,11 +257,22 @@ impl Demo {
         admin
             .add_customized_state_type(cluster, CUSTOMIZED_TYPE)
             .await?;
+        let ideal = admin.ideal_state(cluster, &args.resource).await?;
+        let preferred_masters = (0..args.partitions)
+            .map(|p| {
+                let partition = format!("{}_{p}", args.resource);
+                ideal
+                    .preference_list(&partition)
+                    .and_then(|list| list.first().cloned())
+                    .with_context(|| format!("{partition} has no preference list"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             admin,
             cluster: cluster.to_owned(),
             resource: args.resource.clone(),
             partitions: args.partitions,
+            preferred_masters,
         })
     }
 
@@ -268,107 +292,75 @@ impl Demo {
         PropertyPaths::new(&self.cluster)
     }
 
-    async fn view(&self) -> Result<Option<ExternalView>> {
-        Ok(self
-            .admin
-            .accessor()
-            .get(&self.paths().external_view(&self.resource))
-            .await?
-            .map(|v| ExternalView::from(v.value)))
+    fn partition(&self, p: u32) -> String {
+        format!("{}_{p}", self.resource)
     }
 
-    /// Polls the external view until `done` holds; returns how long it took.
+    /// Waits on the routing table until `done` holds; returns how long it took.
     async fn wait_for(
         &self,
+        routes: &RoutingTableProvider,
         timeout: Duration,
-        done: impl Fn(&ExternalView) -> bool,
+        done: impl Fn(&RoutingSnapshot) -> bool,
     ) -> Result<Duration> {
         let start = Instant::now();
-        loop {
-            if let Some(view) = self.view().await?
-                && done(&view)
-            {
-                return Ok(start.elapsed());
-            }
-            if start.elapsed() > timeout {
-                bail!("the cluster did not reach the expected state within {timeout:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        if routes.wait_for(timeout, done).await.is_none() {
+            bail!("the cluster did not reach the expected state within {timeout:?}");
         }
+        Ok(start.elapsed())
     }
 
-    fn states(&self, view: &ExternalView, partition: &str) -> Vec<String> {
-        view.state_map(partition)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    fn converged(&self, view: &ExternalView, replicas: usize) -> bool {
+    /// Every partition routes to its preferred MASTER (the head of its
+    /// preference list) and `replicas - 1` SLAVEs.
+    fn converged(&self, snap: &RoutingSnapshot, replicas: usize) -> bool {
         (0..self.partitions).all(|p| {
-            let states = self.states(view, &format!("{}_{p}", self.resource));
-            states.iter().filter(|s| *s == "MASTER").count() == 1
-                && states.iter().filter(|s| *s == "SLAVE").count() == replicas - 1
+            let partition = self.partition(p);
+            let masters = snap.instances(&self.resource, &partition, "MASTER");
+            masters.len() == 1
+                && self.preferred_masters.get(p as usize) == Some(&masters[0])
+                && snap.instances(&self.resource, &partition, "SLAVE").len() == replicas - 1
         })
     }
 
-    fn masters_without(&self, view: &ExternalView, gone: &str) -> bool {
-        (0..self.partitions).all(|p| {
-            let partition = format!("{}_{p}", self.resource);
-            let map = view.state_map(&partition);
-            map.is_some_and(|m| {
-                !m.contains_key(gone) && m.values().filter(|s| *s == "MASTER").count() == 1
+    /// `gone` is routed to for nothing and every partition has a MASTER.
+    fn masters_without(&self, snap: &RoutingSnapshot, gone: &str) -> bool {
+        !snap.is_live(gone)
+            && (0..self.partitions).all(|p| {
+                let partition = self.partition(p);
+                let masters = snap.instances(&self.resource, &partition, "MASTER");
+                masters.len() == 1 && masters[0] != gone
             })
-        })
     }
 
-    async fn print_view(&self) -> Result<()> {
-        let Some(view) = self.view().await? else {
-            bail!("no external view for {}", self.resource);
+    /// The routing table from the external view, then from the customized
+    /// view (waiting, within `timeout`, until it covers every partition:
+    /// the controller aggregates it after the transitions).
+    async fn print_routes(&self, routes: &RoutingTableProvider, timeout: Duration) -> Result<()> {
+        let external = Selection::new(ViewSource::ExternalView, Some(self.resource.clone()), None);
+        println!(
+            "{}",
+            render_table(&self.cluster, &routes.snapshot(), &external)?
+        );
+        let live = routes.snapshot().live_instances().len();
+        let customized = ViewSource::customized(CUSTOMIZED_TYPE)?;
+        let complete = |snap: &RoutingSnapshot| {
+            snap.table(&customized).is_ok_and(|t| {
+                (0..self.partitions).all(|p| {
+                    t.state_map(&self.resource, &self.partition(p))
+                        .is_some_and(|m| m.len() == live)
+                })
+            })
         };
-        print!("{:<14}", "partition");
-        for instance in INSTANCES {
-            print!("{instance:>18}");
-        }
-        println!();
-        for p in 0..self.partitions {
-            let partition = format!("{}_{p}", self.resource);
-            print!("{partition:<14}");
-            for instance in INSTANCES {
-                let state = view
-                    .state_map(&partition)
-                    .and_then(|m| m.get(instance))
-                    .map_or("-", String::as_str);
-                print!("{state:>18}");
+        let snap = match routes.wait_for(timeout, complete).await {
+            Some(snap) => snap,
+            None => {
+                println!("(the customized view {CUSTOMIZED_TYPE} is not complete yet)");
+                routes.snapshot()
             }
-            println!();
-        }
+        };
+        let selection = Selection::new(customized, Some(self.resource.clone()), None);
+        println!("{}", render_table(&self.cluster, &snap, &selection)?);
         Ok(())
-    }
-
-    async fn print_customized_view(&self) -> Result<()> {
-        let path = self
-            .paths()
-            .customized_view(CUSTOMIZED_TYPE, &self.resource);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(view) = self.admin.accessor().get(&path).await? {
-                println!(
-                    "\nCustomized view {CUSTOMIZED_TYPE} of {} (aggregated by the controller):",
-                    self.resource
-                );
-                for (partition, states) in &view.value.map_fields {
-                    let line: Vec<String> =
-                        states.iter().map(|(i, s)| format!("{i}={s}")).collect();
-                    println!("  {partition:<12} {}", line.join(" "));
-                }
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                println!("\n(no customized view {CUSTOMIZED_TYPE} yet)");
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     /// Which plugin version ran each replica's last transition (the

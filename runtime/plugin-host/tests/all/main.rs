@@ -2,6 +2,7 @@
 //! `plugins/` (no mocks). One binary, a module per area.
 
 mod aggregators;
+mod commands;
 mod common;
 mod faults;
 mod helix_builtins;
