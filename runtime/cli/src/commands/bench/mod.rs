@@ -191,9 +191,14 @@ async fn big_step(
     args: &BenchArgs,
 ) -> Result<serde_json::Value> {
     let mut status = controller.subscribe();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let collect = tokio::spawn(async move {
         let mut runs: Vec<RunReport> = Vec::new();
-        while status.changed().await.is_ok() {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                changed = status.changed() => if changed.is_err() { break },
+            }
             let last = status.borrow().last_run.clone();
             if let Some(run) = last
                 && runs.last() != Some(&run)
@@ -226,14 +231,19 @@ async fn big_step(
                 .await
                 .ok()
         } else {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // Still rebalancing: the next run that completes.
+            let runs = controller.status().runs;
+            let mut status = controller.subscribe();
+            let _ =
+                tokio::time::timeout(Duration::from_secs(60), status.wait_for(|s| s.runs > runs))
+                    .await;
             controller.status().last_run
         };
         if let Some(report) = report {
             steady.push(report);
         }
     }
-    collect.abort();
+    let _ = stop.send(());
     let runs = collect.await.unwrap_or_default();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mut compute: Vec<f64> = runs.iter().map(|r| ms(r.compute)).collect();
