@@ -7,16 +7,23 @@
 //! a refused or failed operation leaves the cluster exactly as it was.
 
 mod cluster;
+mod configs;
 mod customized;
 mod dump;
 mod error;
 mod info;
 mod instance;
+mod maintenance;
 pub mod placement;
 mod reset;
 mod resource;
+mod resource_edit;
+mod state_models;
+mod views;
 
+pub use configs::RecordEdit;
 pub use error::{AdminError, Result};
+pub use views::ErrorIndex;
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
 pub use strand_model::RebalanceMode;
 
