@@ -80,19 +80,6 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
         self
     }
 
-    /// Adds a table built separately (with its own layers) under the same prefix.
-    pub fn merge(mut self, other: RouteTable<S>) -> Self {
-        self.router = self.router.merge(other.router);
-        self.routes.extend(other.routes);
-        self
-    }
-
-    /// Applies `f` to the router built so far (layers for these routes).
-    pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
-        self.router = f(self.router);
-        self
-    }
-
     /// The router and the route list.
     pub fn into_parts(self) -> (Router<S>, Vec<Route>) {
         (self.router, self.routes)

@@ -5,6 +5,7 @@ mod controller;
 mod participant;
 mod plugin;
 mod quickstart;
+mod rest;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,8 @@ pub enum Command {
     /// Inspect and validate plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Serve the Helix-compatible HTTP admin API (`/admin/v2/...`).
+    Rest(rest::RestArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Controller(args) => runtime()?.block_on(controller::run(&cli.global, args)),
         Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
+        Command::Rest(args) => runtime()?.block_on(rest::run(&cli.global, args)),
     }
 }
 
