@@ -103,8 +103,12 @@ async fn a_cluster_set_up_over_rest_runs_and_its_views_are_served() {
     let instances = ["localhost_12913", "localhost_12914"];
     http.ok(Method::PUT, "/clusters/myCluster", "").await;
     for instance in instances {
-        http.ok(Method::PUT, &format!("/clusters/myCluster/instances/{instance}"), "")
-            .await;
+        http.ok(
+            Method::PUT,
+            &format!("/clusters/myCluster/instances/{instance}"),
+            "",
+        )
+        .await;
     }
     http.ok(
         Method::PUT,

@@ -142,7 +142,9 @@ impl Admin {
         self.require_cluster(cluster).await?;
         let path = PropertyPaths::new(cluster).customized_state_config();
         let existed = self.zk().exists(&path).await?.is_some();
-        self.accessor().update(&path, false, |_| Update::Delete).await?;
+        self.accessor()
+            .update(&path, false, |_| Update::Delete)
+            .await?;
         Ok(existed)
     }
 }

@@ -23,9 +23,9 @@ mod views;
 
 pub use configs::RecordEdit;
 pub use error::{AdminError, Result};
-pub use views::ErrorIndex;
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
 pub use strand_model::RebalanceMode;
+pub use views::ErrorIndex;
 
 use strand_zk::{Accessor, Zk, ZkConfig};
 

@@ -24,9 +24,9 @@ impl Admin {
         crate::cluster::validate_name("resource", resource)?;
         require_id(&record, resource, "resource")?;
         let ideal = IdealState::from(record);
-        ideal.validate().map_err(|e| {
-            AdminError::Invalid(format!("invalid IdealState for {resource}: {e}"))
-        })?;
+        ideal
+            .validate()
+            .map_err(|e| AdminError::Invalid(format!("invalid IdealState for {resource}: {e}")))?;
         if let Some(model) = ideal.state_model_def_ref() {
             self.state_model(cluster, model).await?;
         }

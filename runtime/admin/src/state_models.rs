@@ -22,7 +22,12 @@ impl Admin {
     ///
     /// # Errors
     /// [`AdminError::StateModelExists`] if `name` is defined already.
-    pub async fn create_state_model(&self, cluster: &str, name: &str, record: ZNRecord) -> Result<()> {
+    pub async fn create_state_model(
+        &self,
+        cluster: &str,
+        name: &str,
+        record: ZNRecord,
+    ) -> Result<()> {
         let model = self.checked_state_model(cluster, name, record).await?;
         match self
             .accessor()
@@ -74,7 +79,9 @@ impl Admin {
                 users.join(", ")
             )));
         }
-        self.zk().delete_recursive(&paths.state_model_def(name)).await?;
+        self.zk()
+            .delete_recursive(&paths.state_model_def(name))
+            .await?;
         Ok(())
     }
 

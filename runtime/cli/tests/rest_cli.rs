@@ -49,7 +49,11 @@ async fn wait_until_serving(base: &str) {
 async fn helix_documented_customized_state_config_request_reaches_the_admin_cli() {
     let zk_server = LocalZk::start().expect("zookeeper");
     let zk = zk_server.connect_string();
-    assert!(strand(&["--zk", &zk, "admin", "add-cluster", "myCluster"]).status.success());
+    assert!(
+        strand(&["--zk", &zk, "admin", "add-cluster", "myCluster"])
+            .status
+            .success()
+    );
     let port = free_port().expect("free port");
     let listen = format!("127.0.0.1:{port}");
     let _server = Server(
@@ -83,7 +87,11 @@ async fn helix_documented_customized_state_config_request_reaches_the_admin_cli(
         "myCluster",
         "get",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "CUSTOMIZED_STATE_TYPE_0\nCUSTOMIZED_STATE_TYPE_1\n"

@@ -58,7 +58,9 @@ pub async fn require_token(
     match presented {
         Some(presented) if token.matches(presented.trim()) => next.run(request).await,
         Some(_) => unauthorized("the bearer token is not valid"),
-        None => unauthorized("this request changes the cluster and needs an Authorization: Bearer token"),
+        None => unauthorized(
+            "this request changes the cluster and needs an Authorization: Bearer token",
+        ),
     }
 }
 

@@ -76,5 +76,8 @@ async fn without_a_token_nothing_is_asked() {
     )
     .await
     .expect(200);
-    assert!(BearerToken::new("  \n").is_none(), "an empty token is no token");
+    assert!(
+        BearerToken::new("  \n").is_none(),
+        "an empty token is no token"
+    );
 }

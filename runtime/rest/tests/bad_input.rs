@@ -38,7 +38,10 @@ async fn malformed_bodies_unknown_clusters_and_routes() {
         ("{\"id\": \"x\", ", "not a ZNRecord"),
         ("[1, 2]", "expected an object"),
         (r#"{"simpleFields":{}}"#, "no \"id\""),
-        (r#"{"id":"x","listFields":{"L":"not-a-list"}}"#, "expected an array"),
+        (
+            r#"{"id":"x","listFields":{"L":"not-a-list"}}"#,
+            "expected an array",
+        ),
         (r#"{"id":"x","simpleFields":[]}"#, "not a ZNRecord"),
     ];
     for (method, path) in record_routes {
@@ -125,7 +128,11 @@ async fn malformed_bodies_unknown_clusters_and_routes() {
         .await
         .expect_error(405, "does not support POST");
 
-    assert_eq!(before, api.snapshot().await, "a refused request changed ZooKeeper");
+    assert_eq!(
+        before,
+        api.snapshot().await,
+        "a refused request changed ZooKeeper"
+    );
 }
 
 #[tokio::test]

@@ -45,12 +45,19 @@ async fn cluster_lifecycle_summary_pause_and_maintenance() {
     )
     .await
     .expect(200);
-    let maintenance = api.get("/clusters/myCluster/maintenance").await.expect(200).json;
+    let maintenance = api
+        .get("/clusters/myCluster/maintenance")
+        .await
+        .expect(200)
+        .json;
     assert_eq!(maintenance["maintenance"], true);
     assert_eq!(maintenance["REASON"], "upgrading racks");
     assert_eq!(maintenance["TRIGGERED_BY"], "USER");
     assert_eq!(maintenance["ticket"], "OPS-7");
-    assert_eq!(api.get("/clusters/myCluster").await.json["maintenance"], true);
+    assert_eq!(
+        api.get("/clusters/myCluster").await.json["maintenance"],
+        true
+    );
     // Plain text is the reason.
     api.post(
         "/clusters/myCluster?command=enableMaintenanceMode",

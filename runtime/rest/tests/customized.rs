@@ -57,8 +57,15 @@ async fn helix_documented_put_then_add_delete_get_and_remove() {
     .await
     .expect(200);
     assert_eq!(
-        api.admin.customized_state_types("myCluster").await.expect("types"),
-        ["CUSTOMIZED_STATE_TYPE_0", "CUSTOMIZED_STATE_TYPE_1", "DEPLOY_STATE"]
+        api.admin
+            .customized_state_types("myCluster")
+            .await
+            .expect("types"),
+        [
+            "CUSTOMIZED_STATE_TYPE_0",
+            "CUSTOMIZED_STATE_TYPE_1",
+            "DEPLOY_STATE"
+        ]
     );
     api.post(
         "/clusters/myCluster/customized-state-config?command=delete&type=CUSTOMIZED_STATE_TYPE_0",
@@ -67,15 +74,21 @@ async fn helix_documented_put_then_add_delete_get_and_remove() {
     .await
     .expect(200);
     assert_eq!(
-        api.admin.customized_state_types("myCluster").await.expect("types"),
+        api.admin
+            .customized_state_types("myCluster")
+            .await
+            .expect("types"),
         ["CUSTOMIZED_STATE_TYPE_1", "DEPLOY_STATE"]
     );
 
     // Refusals change nothing.
     let before = api.snapshot().await;
-    api.post("/clusters/myCluster/customized-state-config?command=add", "")
-        .await
-        .expect_error(400, "type is required");
+    api.post(
+        "/clusters/myCluster/customized-state-config?command=add",
+        "",
+    )
+    .await
+    .expect_error(400, "type is required");
     api.post(
         "/clusters/myCluster/customized-state-config?command=toggle&type=X",
         "",

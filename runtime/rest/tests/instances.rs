@@ -29,7 +29,12 @@ async fn add_list_get_enable_disable_configs_and_drop() {
     cluster_with_instances(&api).await;
     for path in PropertyPaths::new("C").instance_creation_paths("localhost_12914") {
         assert!(
-            api.admin.zk().exists(&path).await.expect("exists").is_some(),
+            api.admin
+                .zk()
+                .exists(&path)
+                .await
+                .expect("exists")
+                .is_some(),
             "{path} missing"
         );
     }
@@ -81,10 +86,7 @@ async fn add_list_get_enable_disable_configs_and_drop() {
         .expect(200)
         .json;
     assert_eq!(config["simpleFields"]["HELIX_ENABLED"], "false");
-    assert_eq!(
-        config["simpleFields"]["HELIX_DISABLED_REASON"],
-        "bad disk"
-    );
+    assert_eq!(config["simpleFields"]["HELIX_DISABLED_REASON"], "bad disk");
     api.post("/clusters/C/instances/localhost_12913?command=enable", "")
         .await
         .expect(200);
@@ -101,7 +103,10 @@ async fn add_list_get_enable_disable_configs_and_drop() {
         .get("/clusters/C/instances/localhost_12913/configs")
         .await
         .json;
-    assert_eq!(config["listFields"]["TAG_LIST"], serde_json::json!(["blue"]));
+    assert_eq!(
+        config["listFields"]["TAG_LIST"],
+        serde_json::json!(["blue"])
+    );
     api.post(
         "/clusters/C/instances/localhost_12913/configs?command=delete",
         r#"{"id":"localhost_12913","listFields":{"TAG_LIST":[]}}"#,
@@ -183,7 +188,9 @@ async fn live_instances_messages_errors_and_refusals() {
     let session_id = SessionId::parse(&session.session_id()).expect("session id");
     let mut current = ZNRecord::new("db");
     current.set_simple("STATE_MODEL_DEF", "OnlineOffline");
-    current.map_mut("db_0").insert("CURRENT_STATE".into(), "ONLINE".into());
+    current
+        .map_mut("db_0")
+        .insert("CURRENT_STATE".into(), "ONLINE".into());
     api.admin
         .accessor()
         .put(
@@ -271,7 +278,10 @@ async fn live_instances_messages_errors_and_refusals() {
     error.set_simple("ERROR", "boom");
     api.admin
         .accessor()
-        .put(&paths.error("localhost_12913", session_id, "db", "db_0"), &error)
+        .put(
+            &paths.error("localhost_12913", session_id, "db", "db_0"),
+            &error,
+        )
         .await
         .expect("error record");
     let errors = api

@@ -13,7 +13,9 @@ fn openapi() -> Value {
 fn every_served_route_is_documented_and_every_documented_route_is_served() {
     let spec = openapi();
     assert!(
-        spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
         "an OpenAPI 3 document"
     );
     let mut documented = BTreeSet::new();
@@ -35,8 +37,14 @@ fn every_served_route_is_documented_and_every_documented_route_is_served() {
         .collect();
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let unserved: Vec<_> = documented.difference(&served).collect();
-    assert!(undocumented.is_empty(), "served but not in openapi.json: {undocumented:?}");
-    assert!(unserved.is_empty(), "in openapi.json but not served: {unserved:?}");
+    assert!(
+        undocumented.is_empty(),
+        "served but not in openapi.json: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "in openapi.json but not served: {unserved:?}"
+    );
 }
 
 #[test]
@@ -59,7 +67,10 @@ fn every_path_parameter_is_declared() {
                 .collect();
             for name in &in_path {
                 if method != "parameters" {
-                    assert!(declared.contains(*name), "{method} {path}: {{{name}}} undeclared");
+                    assert!(
+                        declared.contains(*name),
+                        "{method} {path}: {{{name}}} undeclared"
+                    );
                 }
             }
         }

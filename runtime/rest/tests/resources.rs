@@ -49,9 +49,12 @@ async fn add_inspect_rebalance_enable_and_drop() {
     assert!(one["resourceConfig"].is_null());
     assert!(one["externalView"].is_null());
 
-    api.post("/clusters/C/resources/myDB?command=rebalance&replicas=3", "")
-        .await
-        .expect(200);
+    api.post(
+        "/clusters/C/resources/myDB?command=rebalance&replicas=3",
+        "",
+    )
+    .await
+    .expect(200);
     let ideal = api
         .get("/clusters/C/resources/myDB/idealState")
         .await
@@ -66,11 +69,23 @@ async fn add_inspect_rebalance_enable_and_drop() {
     api.post("/clusters/C/resources/myDB?command=disable", "")
         .await
         .expect(200);
-    assert!(!api.admin.ideal_state("C", "myDB").await.expect("is").enabled());
+    assert!(
+        !api.admin
+            .ideal_state("C", "myDB")
+            .await
+            .expect("is")
+            .enabled()
+    );
     api.post("/clusters/C/resources/myDB?command=enable", "")
         .await
         .expect(200);
-    assert!(api.admin.ideal_state("C", "myDB").await.expect("is").enabled());
+    assert!(
+        api.admin
+            .ideal_state("C", "myDB")
+            .await
+            .expect("is")
+            .enabled()
+    );
 
     // IdealState edits: update (default) then delete.
     api.post(
@@ -177,9 +192,12 @@ async fn bad_resource_requests_change_nothing() {
     )
     .await
     .expect_error(400, "rebalancerMode");
-    api.put("/clusters/C/resources/x?numPartitions=2&stateModelRef=Nope", "")
-        .await
-        .expect_error(404, "state model Nope");
+    api.put(
+        "/clusters/C/resources/x?numPartitions=2&stateModelRef=Nope",
+        "",
+    )
+    .await
+    .expect_error(404, "state model Nope");
     api.put(
         "/clusters/C/resources/x",
         r#"{"id":"y","simpleFields":{"NUM_PARTITIONS":"1","STATE_MODEL_DEF_REF":"MasterSlave"}}"#,
@@ -195,9 +213,12 @@ async fn bad_resource_requests_change_nothing() {
     api.post("/clusters/C/resources/myDB?command=rebalance", "")
         .await
         .expect_error(400, "replicas is required");
-    api.post("/clusters/C/resources/myDB?command=rebalance&replicas=9", "")
-        .await
-        .expect_error(400, "fewer than 9 replicas");
+    api.post(
+        "/clusters/C/resources/myDB?command=rebalance&replicas=9",
+        "",
+    )
+    .await
+    .expect_error(400, "fewer than 9 replicas");
     api.post("/clusters/C/resources/myDB?command=shuffle", "")
         .await
         .expect_error(400, "unsupported command");

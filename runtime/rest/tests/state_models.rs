@@ -51,9 +51,12 @@ async fn list_get_create_overwrite_and_delete() {
         .expect_error(400, "does not match state model");
     let mut broken = copy.clone();
     broken.remove_simple("INITIAL_STATE");
-    api.post("/clusters/C/statemodeldefs/MyModel", &broken.to_json_string())
-        .await
-        .expect_error(400, "INITIAL_STATE");
+    api.post(
+        "/clusters/C/statemodeldefs/MyModel",
+        &broken.to_json_string(),
+    )
+    .await
+    .expect_error(400, "INITIAL_STATE");
     // In use by a resource: refused.
     assert_eq!(before, api.snapshot().await);
     api.put(

@@ -88,7 +88,9 @@ pub async fn command(
     match command {
         "enable" => s.admin.set_cluster_enabled(&cluster, true, "").await?,
         "disable" => {
-            let reason = params.get("reason").unwrap_or("paused through the REST API");
+            let reason = params
+                .get("reason")
+                .unwrap_or("paused through the REST API");
             s.admin.set_cluster_enabled(&cluster, false, reason).await?
         }
         "enableMaintenanceMode" => {
@@ -116,8 +118,7 @@ fn maintenance_body(body: &Body) -> ApiResult<(String, Vec<(String, String)>)> {
             "the maintenance body must be a reason or a JSON object of strings: {detail}"
         ))
     };
-    let fields: serde_json::Map<String, Value> =
-        body.json().map_err(|e| not_strings(e.message))?;
+    let fields: serde_json::Map<String, Value> = body.json().map_err(|e| not_strings(e.message))?;
     let mut reason = String::new();
     let mut custom = Vec::new();
     for (key, value) in fields {

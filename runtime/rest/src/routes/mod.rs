@@ -33,40 +33,116 @@ pub(crate) fn table() -> RouteTable<AppState> {
         .add(Delete, "/clusters/{cluster}", clusters::delete)
         .add(Get, "/clusters/{cluster}/configs", clusters::configs)
         .add(Post, "/clusters/{cluster}/configs", clusters::edit_configs)
-        .add(Get, "/clusters/{cluster}/maintenance", clusters::maintenance)
+        .add(
+            Get,
+            "/clusters/{cluster}/maintenance",
+            clusters::maintenance,
+        )
         .add(Get, "/clusters/{cluster}/controller", clusters::controller)
         // customized-state config
-        .add(Get, "/clusters/{cluster}/customized-state-config", customized::get)
-        .add(Put, "/clusters/{cluster}/customized-state-config", customized::put)
-        .add(Post, "/clusters/{cluster}/customized-state-config", customized::command)
-        .add(Delete, "/clusters/{cluster}/customized-state-config", customized::delete)
+        .add(
+            Get,
+            "/clusters/{cluster}/customized-state-config",
+            customized::get,
+        )
+        .add(
+            Put,
+            "/clusters/{cluster}/customized-state-config",
+            customized::put,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/customized-state-config",
+            customized::command,
+        )
+        .add(
+            Delete,
+            "/clusters/{cluster}/customized-state-config",
+            customized::delete,
+        )
         // state model definitions
-        .add(Get, "/clusters/{cluster}/statemodeldefs", state_models::list)
-        .add(Get, "/clusters/{cluster}/statemodeldefs/{statemodel}", state_models::get)
-        .add(Put, "/clusters/{cluster}/statemodeldefs/{statemodel}", state_models::create)
-        .add(Post, "/clusters/{cluster}/statemodeldefs/{statemodel}", state_models::set)
-        .add(Delete, "/clusters/{cluster}/statemodeldefs/{statemodel}", state_models::delete)
+        .add(
+            Get,
+            "/clusters/{cluster}/statemodeldefs",
+            state_models::list,
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/statemodeldefs/{statemodel}",
+            state_models::get,
+        )
+        .add(
+            Put,
+            "/clusters/{cluster}/statemodeldefs/{statemodel}",
+            state_models::create,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/statemodeldefs/{statemodel}",
+            state_models::set,
+        )
+        .add(
+            Delete,
+            "/clusters/{cluster}/statemodeldefs/{statemodel}",
+            state_models::delete,
+        )
         // instances
         .add(Get, "/clusters/{cluster}/instances", instances::list)
-        .add(Get, "/clusters/{cluster}/instances/{instance}", instances::get)
-        .add(Put, "/clusters/{cluster}/instances/{instance}", instances::add)
-        .add(Post, "/clusters/{cluster}/instances/{instance}", instances::command)
-        .add(Delete, "/clusters/{cluster}/instances/{instance}", instances::delete)
-        .add(Get, "/clusters/{cluster}/instances/{instance}/configs", instances::configs)
-        .add(Post, "/clusters/{cluster}/instances/{instance}/configs", instances::edit_configs)
-        .add(Get, "/clusters/{cluster}/instances/{instance}/resources", instances::resources)
+        .add(
+            Get,
+            "/clusters/{cluster}/instances/{instance}",
+            instances::get,
+        )
+        .add(
+            Put,
+            "/clusters/{cluster}/instances/{instance}",
+            instances::add,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/instances/{instance}",
+            instances::command,
+        )
+        .add(
+            Delete,
+            "/clusters/{cluster}/instances/{instance}",
+            instances::delete,
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/instances/{instance}/configs",
+            instances::configs,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/instances/{instance}/configs",
+            instances::edit_configs,
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/instances/{instance}/resources",
+            instances::resources,
+        )
         .add(
             Get,
             "/clusters/{cluster}/instances/{instance}/resources/{resource}",
             instances::current_state,
         )
-        .add(Get, "/clusters/{cluster}/instances/{instance}/messages", instances::messages)
+        .add(
+            Get,
+            "/clusters/{cluster}/instances/{instance}/messages",
+            instances::messages,
+        )
         .add(
             Get,
             "/clusters/{cluster}/instances/{instance}/messages/{message}",
             instances::message,
         )
-        .add(Get, "/clusters/{cluster}/instances/{instance}/errors", instances::errors)
+        .add(
+            Get,
+            "/clusters/{cluster}/instances/{instance}/errors",
+            instances::errors,
+        )
         .add(
             Get,
             "/clusters/{cluster}/instances/{instance}/errors/{session}/{resource}/{partition}",
@@ -74,13 +150,41 @@ pub(crate) fn table() -> RouteTable<AppState> {
         )
         // resources
         .add(Get, "/clusters/{cluster}/resources", resources::list)
-        .add(Get, "/clusters/{cluster}/resources/{resource}", resources::get)
-        .add(Put, "/clusters/{cluster}/resources/{resource}", resources::add)
-        .add(Post, "/clusters/{cluster}/resources/{resource}", resources::command)
-        .add(Delete, "/clusters/{cluster}/resources/{resource}", resources::delete)
-        .add(Get, "/clusters/{cluster}/resources/{resource}/configs", resources::configs)
-        .add(Post, "/clusters/{cluster}/resources/{resource}/configs", resources::edit_configs)
-        .add(Get, "/clusters/{cluster}/resources/{resource}/idealState", resources::ideal_state)
+        .add(
+            Get,
+            "/clusters/{cluster}/resources/{resource}",
+            resources::get,
+        )
+        .add(
+            Put,
+            "/clusters/{cluster}/resources/{resource}",
+            resources::add,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/resources/{resource}",
+            resources::command,
+        )
+        .add(
+            Delete,
+            "/clusters/{cluster}/resources/{resource}",
+            resources::delete,
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/resources/{resource}/configs",
+            resources::configs,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/resources/{resource}/configs",
+            resources::edit_configs,
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/resources/{resource}/idealState",
+            resources::ideal_state,
+        )
         .add(
             Post,
             "/clusters/{cluster}/resources/{resource}/idealState",

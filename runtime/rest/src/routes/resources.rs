@@ -63,9 +63,11 @@ pub async fn add(
             .await?;
         return Ok(StatusCode::OK);
     }
-    let partitions: u32 = params
-        .parsed("numPartitions")?
-        .ok_or_else(|| ApiError::bad_request("query parameter numPartitions is required (or send an IdealState body)"))?;
+    let partitions: u32 = params.parsed("numPartitions")?.ok_or_else(|| {
+        ApiError::bad_request(
+            "query parameter numPartitions is required (or send an IdealState body)",
+        )
+    })?;
     let model = params.required("stateModelRef")?;
     let mode = match params.get("rebalancerMode") {
         None => RebalanceMode::SemiAuto,
@@ -87,7 +89,11 @@ pub async fn add(
             "bucketSize other than 0 is not supported (bucketised records)",
         ));
     }
-    if params.parsed::<i64>("maxPartitionsPerInstance")?.unwrap_or(-1) != -1 {
+    if params
+        .parsed::<i64>("maxPartitionsPerInstance")?
+        .unwrap_or(-1)
+        != -1
+    {
         return Err(ApiError::bad_request(
             "maxPartitionsPerInstance is not supported; set it in an IdealState body",
         ));
@@ -105,7 +111,11 @@ pub async fn command(
     params: Params,
 ) -> ApiResult<StatusCode> {
     match params.required("command")? {
-        "enable" => s.admin.set_resource_enabled(&cluster, &resource, true).await?,
+        "enable" => {
+            s.admin
+                .set_resource_enabled(&cluster, &resource, true)
+                .await?
+        }
         "disable" => {
             s.admin
                 .set_resource_enabled(&cluster, &resource, false)
@@ -148,7 +158,9 @@ pub async fn configs(
 ) -> ApiResult<Response> {
     s.admin.ideal_state(&cluster, &resource).await?;
     let record = s.admin.resource_config(&cluster, &resource).await?;
-    record_or_404(record, || format!("resource {resource} has no ResourceConfig"))
+    record_or_404(record, || {
+        format!("resource {resource} has no ResourceConfig")
+    })
 }
 
 /// POST configs `?command=update|delete` (default update).

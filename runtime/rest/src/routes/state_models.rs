@@ -17,7 +17,9 @@ pub async fn list(
     PathArgs(cluster): PathArgs<String>,
 ) -> ApiResult<Json<Value>> {
     let models = s.admin.list_state_models(&cluster).await?;
-    Ok(Json(json!({ "id": cluster, "stateModelDefinitions": models })))
+    Ok(Json(
+        json!({ "id": cluster, "stateModelDefinitions": models }),
+    ))
 }
 
 /// GET one → the definition record (404 when absent; Helix says 400).

@@ -39,14 +39,22 @@ impl Reply {
     /// Asserts the status, showing the body on failure.
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
     /// Asserts a JSON error reply with this status whose message mentions `needle`.
     #[track_caller]
     pub fn expect_error(self, status: u16, needle: &str) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         assert!(
             self.error().contains(needle),
             "error {:?} does not mention {needle:?}",
