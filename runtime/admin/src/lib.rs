@@ -6,6 +6,7 @@
 //! changes ZooKeeper atomically (one multi-op, or one compare-and-set), so
 //! a refused or failed operation leaves the cluster exactly as it was.
 
+mod aggregators;
 mod cluster;
 mod configs;
 mod customized;

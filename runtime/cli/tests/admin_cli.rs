@@ -243,3 +243,62 @@ fn bad_input_gets_one_clear_line_and_a_failure_status() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn aggregators_are_deployed_bound_listed_and_unbound() {
+    use strand_testkit::plugins::{names, plugin_path};
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let summary = plugin_path(names::PARTITION_SUMMARY).expect("plugin");
+    let summary = summary.to_str().expect("utf-8 path");
+    let state_model = plugin_path(names::MASTER_SLAVE).expect("plugin");
+    let state_model = state_model.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--zk", zk.as_str(), "admin"];
+        all.extend_from_slice(args);
+        strand(&all)
+    };
+    assert!(run(&["add-cluster", "AGG"]).status.success());
+
+    // Refusals change nothing.
+    assert_one_line_error(&run(&["set-aggregator", "NOPE", "DEPLOY", summary]), "NOPE");
+    assert_one_line_error(
+        &run(&["set-aggregator", "AGG", "DEPLOY", state_model]),
+        "not the aggregator world",
+    );
+    assert_one_line_error(
+        &run(&["set-aggregator", "AGG", "DEPLOY", "--plugin", "missing"]),
+        "no plugin named missing",
+    );
+    assert_eq!(stdout(&run(&["list-aggregators", "AGG"])), "");
+
+    let out = run(&["set-aggregator", "AGG", "DEPLOY", summary]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("DEPLOY is aggregated by partition-summary"));
+    assert!(stderr(&out).contains("add-type DEPLOY"), "{}", stderr(&out));
+    let out = run(&[
+        "set-aggregator",
+        "AGG",
+        "OTHER",
+        "--plugin",
+        "partition-summary",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&run(&["list-aggregators", "AGG"])),
+        "DEPLOY\tpartition-summary\nOTHER\tpartition-summary\n"
+    );
+    assert!(
+        run(&["remove-aggregator", "AGG", "DEPLOY"])
+            .status
+            .success()
+    );
+    assert_one_line_error(
+        &run(&["remove-aggregator", "AGG", "DEPLOY"]),
+        "no aggregator",
+    );
+    assert_eq!(
+        stdout(&run(&["list-aggregators", "AGG"])),
+        "OTHER\tpartition-summary\n"
+    );
+}

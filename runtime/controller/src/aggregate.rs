@@ -4,28 +4,47 @@
 //! states. A failing aggregator falls back to the default for that
 //! partition and the reason is logged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use strand_model::CustomizedView;
+use strand_model::{CustomizedState, CustomizedView, FieldMap};
 use tracing::warn;
+
+/// One live instance's customized state of one partition: every field of
+/// its map (`CURRENT_STATE`, `PREVIOUS_STATE`, `START_TIME`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct InstanceFields<'a> {
+    /// The instance.
+    pub instance: &'a str,
+    /// Its fields for the partition.
+    pub fields: &'a FieldMap,
+}
+
+/// What an aggregator sees of one partition.
+#[derive(Debug, Clone)]
+pub struct PartitionInput<'a> {
+    /// The cluster.
+    pub cluster: &'a str,
+    /// The customized-state type.
+    pub customized_type: &'a str,
+    /// The resource.
+    pub resource: &'a str,
+    /// The partition.
+    pub partition: &'a str,
+    /// Live instances reporting the partition, sorted by instance.
+    pub states: Vec<InstanceFields<'a>>,
+}
 
 /// Computes one partition's customized view from its per-instance states.
 pub trait ViewAggregator: Send + Sync {
-    /// `states` are (instance, state) pairs of live instances, sorted by
-    /// instance; the result is the partition's view map (instance → value).
+    /// The partition's view map (key → value; Helix's default is
+    /// instance → `CURRENT_STATE`).
     ///
     /// # Errors
     /// A message saying why the aggregation failed; the controller then
     /// uses the default view for the partition.
-    fn aggregate(
-        &self,
-        customized_type: &str,
-        resource: &str,
-        partition: &str,
-        states: &[(String, String)],
-    ) -> Result<Vec<(String, String)>, String>;
+    fn aggregate(&self, input: &PartitionInput<'_>) -> Result<Vec<(String, String)>, String>;
 }
 
 /// The aggregators bound to customized-state types.
@@ -57,12 +76,27 @@ impl Aggregators {
         self.by_type.contains_key(customized_type)
     }
 
-    /// The view of `resource` for `customized_type`: `default` as is, or
-    /// recomputed partition by partition by the bound aggregator.
+    /// These bindings plus `more` for the types not bound here.
+    pub(crate) fn with_fallbacks(
+        &self,
+        more: impl IntoIterator<Item = (String, Arc<dyn ViewAggregator>)>,
+    ) -> Self {
+        let mut all = self.clone();
+        for (customized_type, aggregator) in more {
+            all.by_type.entry(customized_type).or_insert(aggregator);
+        }
+        all
+    }
+
+    /// The view of `resource` for `customized_type`: `default` (Helix's
+    /// view of `states`) as is, or recomputed partition by partition by
+    /// the bound aggregator from the full per-instance `states`.
     pub fn view(
         &self,
+        cluster: &str,
         customized_type: &str,
         resource: &str,
+        states: &BTreeMap<String, CustomizedState>,
         default: CustomizedView,
     ) -> CustomizedView {
         let Some(aggregator) = self.by_type.get(customized_type) else {
@@ -70,11 +104,28 @@ impl Aggregators {
         };
         let mut view = CustomizedView::new(resource);
         for partition in default.partitions() {
-            let states: Vec<(String, String)> = default
-                .state_map(partition)
-                .map(|m| m.iter().map(|(i, s)| (i.clone(), s.clone())).collect())
-                .unwrap_or_default();
-            let map = match aggregator.aggregate(customized_type, resource, partition, &states) {
+            let Some(default_map) = default.state_map(partition) else {
+                continue;
+            };
+            // The instances of the default view are the live ones that
+            // report the partition; the aggregator sees all their fields.
+            let input = PartitionInput {
+                cluster,
+                customized_type,
+                resource,
+                partition,
+                states: default_map
+                    .keys()
+                    .filter_map(|instance| {
+                        let fields = states.get(instance)?.record().map(partition)?;
+                        Some(InstanceFields {
+                            instance: instance.as_str(),
+                            fields,
+                        })
+                    })
+                    .collect(),
+            };
+            let map = match aggregator.aggregate(&input) {
                 Ok(map) => map,
                 Err(reason) => {
                     warn!(
@@ -84,7 +135,10 @@ impl Aggregators {
                         reason,
                         "aggregator failed; using the default view for this partition"
                     );
-                    states
+                    default_map
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
                 }
             };
             for (key, value) in map {
@@ -102,47 +156,78 @@ mod tests {
     struct Count;
 
     impl ViewAggregator for Count {
-        fn aggregate(
-            &self,
-            _: &str,
-            _: &str,
-            partition: &str,
-            states: &[(String, String)],
-        ) -> Result<Vec<(String, String)>, String> {
-            if partition.ends_with("_1") {
+        fn aggregate(&self, input: &PartitionInput<'_>) -> Result<Vec<(String, String)>, String> {
+            if input.partition.ends_with("_1") {
                 return Err("boom".into());
             }
-            Ok(vec![("count".into(), states.len().to_string())])
+            let with_previous = input
+                .states
+                .iter()
+                .filter(|s| s.fields.contains_key("PREVIOUS_STATE"))
+                .count();
+            Ok(vec![
+                ("count".into(), input.states.len().to_string()),
+                ("with_previous".into(), with_previous.to_string()),
+            ])
         }
     }
 
-    #[test]
-    fn bound_type_is_aggregated_and_failures_fall_back() {
+    fn states() -> BTreeMap<String, CustomizedState> {
+        let mut a = CustomizedState::new("db");
+        a.set_state("db_0", "X", None);
+        a.set_state("db_1", "Z", None);
+        a.record_mut()
+            .map_mut("db_0")
+            .insert("PREVIOUS_STATE".into(), "W".into());
+        let mut b = CustomizedState::new("db");
+        b.set_state("db_0", "Y", None);
+        BTreeMap::from([("a".to_owned(), a), ("b".to_owned(), b)])
+    }
+
+    fn default_view() -> CustomizedView {
         let mut default = CustomizedView::new("db");
         default.set_state("db_0", "a", "X");
         default.set_state("db_0", "b", "Y");
         default.set_state("db_1", "a", "Z");
+        default
+    }
+
+    #[test]
+    fn bound_type_is_aggregated_from_all_fields_and_failures_fall_back() {
+        let states = states();
         let mut aggregators = Aggregators::default();
-        assert_eq!(aggregators.view("T", "db", default.clone()), default);
+        assert_eq!(
+            aggregators.view("C", "T", "db", &states, default_view()),
+            default_view()
+        );
         aggregators.bind("T", Arc::new(Count));
-        let view = aggregators.view("T", "db", default);
-        assert_eq!(
-            view.state_map("db_0")
-                .and_then(|m| m.get("count"))
-                .map(String::as_str),
-            Some("2")
-        );
-        assert_eq!(
-            view.state_map("db_1")
-                .and_then(|m| m.get("a"))
-                .map(String::as_str),
-            Some("Z")
-        );
+        let view = aggregators.view("C", "T", "db", &states, default_view());
+        let get = |p: &str, k: &str| {
+            view.state_map(p)
+                .and_then(|m| m.get(k))
+                .map(String::as_str)
+                .map(str::to_owned)
+        };
+        assert_eq!(get("db_0", "count").as_deref(), Some("2"));
+        assert_eq!(get("db_0", "with_previous").as_deref(), Some("1"));
+        assert_eq!(get("db_1", "a").as_deref(), Some("Z"));
         assert!(
             !aggregators
-                .view("U", "db", CustomizedView::new("db"))
+                .view("C", "U", "db", &states, CustomizedView::new("db"))
                 .partitions()
                 .any(|_| true)
         );
+    }
+
+    #[test]
+    fn configured_bindings_win_over_fallbacks() {
+        let mut configured = Aggregators::default();
+        configured.bind("T", Arc::new(Count));
+        let all = configured.with_fallbacks([
+            ("T".to_owned(), Arc::new(Count) as Arc<dyn ViewAggregator>),
+            ("U".to_owned(), Arc::new(Count) as Arc<dyn ViewAggregator>),
+        ]);
+        assert!(all.is_bound("T") && all.is_bound("U") && !all.is_bound("V"));
+        assert!(Arc::ptr_eq(&all.by_type["T"], &configured.by_type["T"]));
     }
 }

@@ -19,6 +19,7 @@ use crate::aggregate::Aggregators;
 use crate::election::{self, Campaign};
 use crate::error::{ControllerError, Result};
 use crate::pipeline::{Pipeline, RunReport};
+use crate::plugin_aggregators::PluginAggregators;
 use crate::trigger::{self, Change};
 
 /// How a controller is set up.
@@ -32,6 +33,11 @@ pub struct ControllerConfig {
     pub name: String,
     /// Aggregators bound to customized-state types.
     pub aggregators: Aggregators,
+    /// Where compiled aggregator plugins are cached (by content hash);
+    /// `None` compiles them in memory each time the controller starts.
+    /// Plugins are loaded only when the cluster config binds one to a
+    /// customized-state type (`STRAND_AGGREGATORS`).
+    pub plugin_cache_dir: Option<std::path::PathBuf>,
     /// A leader re-runs the pipeline at least this often, even when nothing
     /// changed (so obsolete messages are purged; Helix's periodic
     /// rebalance). It reads only the cache.
@@ -46,6 +52,7 @@ impl ControllerConfig {
             cluster: cluster.into(),
             name: name.into(),
             aggregators: Aggregators::default(),
+            plugin_cache_dir: None,
             periodic_run: Duration::from_secs(60),
         }
     }
@@ -75,6 +82,11 @@ pub struct Status {
     pub runs: u64,
     /// The last run's report.
     pub last_run: Option<RunReport>,
+    /// State-transition messages sent since start, summed over all runs.
+    pub messages_sent: u64,
+    /// Time spent computing (reading the cache and deciding, no I/O),
+    /// summed over all runs.
+    pub compute_time: Duration,
     /// The last failure, if the last attempt failed.
     pub last_error: Option<String>,
 }
@@ -153,6 +165,8 @@ impl Controller {
             session: None,
             runs: 0,
             last_run: None,
+            messages_sent: 0,
+            compute_time: Duration::ZERO,
             last_error: None,
         });
         let shared = Arc::new(Shared {
@@ -163,10 +177,20 @@ impl Controller {
             status,
         });
         let cluster = config.cluster.clone();
+        let wake_shared = Arc::clone(&shared);
+        let plugins = Arc::new(PluginAggregators::new(
+            &config.cluster,
+            config.plugin_cache_dir.clone(),
+            Arc::new(move || {
+                wake_shared.requests.fetch_add(1, Ordering::SeqCst);
+                wake_shared.wake.notify_one();
+            }),
+        ));
         let ctx = Context {
             paths,
             config,
             shared: Arc::clone(&shared),
+            plugins,
         };
         let task = tokio::spawn(supervise(ctx, zk));
         Ok(ControllerHandle {
@@ -310,6 +334,9 @@ struct Context {
     paths: PropertyPaths,
     config: ControllerConfig,
     shared: Arc<Shared>,
+    /// Aggregator plugins; kept across leadership terms, so a new term
+    /// does not load them again.
+    plugins: Arc<PluginAggregators>,
 }
 
 impl Context {
@@ -511,6 +538,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         ctx.paths.clone(),
         &ctx.config.name,
         ctx.config.aggregators.clone(),
+        Arc::clone(&ctx.plugins),
     );
     let root = ctx.paths.cluster();
     let mut due: Option<&'static str> = Some(trigger::CONTROLLER_CHANGE);
@@ -555,6 +583,8 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     backoff.reset();
                     ctx.shared.status.send_modify(|s| {
                         s.runs += 1;
+                        s.messages_sent += report.sent as u64;
+                        s.compute_time += report.compute;
                         s.last_run = Some(report);
                         s.last_error = None;
                     });
@@ -633,9 +663,13 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     }
 }
 
-/// Caches the whole cluster (on a new persistent watch).
+/// Caches the whole cluster (on a new persistent watch) except the plugin
+/// store's artefacts (`PROPERTYSTORE/STRAND/ARTEFACTS`, strand-plugin-store):
+/// megabytes of component chunks per deployed version the pipeline never
+/// reads.
 async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
-    match TreeCache::start(zk.clone(), &ctx.paths.cluster()).await {
+    let artefacts = ctx.plugins.excluded_subtree();
+    match TreeCache::start_excluding(zk.clone(), &ctx.paths.cluster(), vec![artefacts]).await {
         Ok(cache) => Ok(cache),
         Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),
         Err(err) => Err(LeadExit::Failed(ControllerError::Cache {

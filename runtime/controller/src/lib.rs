@@ -15,6 +15,8 @@
 //! * `views` — which external and customized views change.
 //! * [`aggregate`] — customized-view aggregation, default or bound
 //!   aggregators.
+//! * `plugin_aggregators` — aggregator plugins bound by the cluster config
+//!   (`strand admin set-aggregator`), loaded from the cluster's plugin store.
 //!
 //! The decisions themselves are pure functions in `strand_rebalance`.
 
@@ -24,11 +26,12 @@ mod dispatch;
 mod election;
 mod error;
 pub mod pipeline;
+mod plugin_aggregators;
 mod read;
 mod trigger;
 mod views;
 
-pub use aggregate::{Aggregators, ViewAggregator};
+pub use aggregate::{Aggregators, InstanceFields, PartitionInput, ViewAggregator};
 pub use controller::{Controller, ControllerConfig, ControllerHandle, Role, Status};
 pub use election::HELIX_VERSION;
 pub use error::{ControllerError, Result};

@@ -22,18 +22,20 @@
 //!   [`IN_FLIGHT_GRACE`] of its creation.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_model::records::DROPPED;
 use strand_model::{Message, PropertyPaths, RebalanceMode, SessionId};
 use strand_rebalance::{BestPossible, PreferenceLists, Sender, Snapshot, best_possible, messages};
 use strand_zk::{TreeCache, Zk};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::aggregate::Aggregators;
 use crate::dispatch::Writer;
 use crate::error::Result;
 use crate::now_ms;
+use crate::plugin_aggregators::PluginAggregators;
 use crate::read;
 use crate::views::{self, Written};
 
@@ -85,16 +87,26 @@ pub(crate) struct Pipeline {
     own_deletes: HashSet<String>,
     written: Written,
     aggregators: Aggregators,
+    plugins: Arc<PluginAggregators>,
+    zk: Zk,
 }
 
 impl Pipeline {
-    pub(crate) fn new(zk: Zk, paths: PropertyPaths, name: &str, aggregators: Aggregators) -> Self {
+    pub(crate) fn new(
+        zk: Zk,
+        paths: PropertyPaths,
+        name: &str,
+        aggregators: Aggregators,
+        plugins: Arc<PluginAggregators>,
+    ) -> Self {
         let sender = Sender {
             name: name.to_owned(),
             session: SessionId::parse(&zk.session_id()).unwrap_or(SessionId(0)),
         };
         Self {
-            writer: Writer::new(zk, paths.clone()),
+            writer: Writer::new(zk.clone(), paths.clone()),
+            zk,
+            plugins,
             paths,
             sender,
             previous: BTreeMap::new(),
@@ -213,13 +225,22 @@ impl Pipeline {
         self.written
             .settle(|path| cache.record(path).map(|r| (*r).clone()));
         let mut writes = views::external_views(&state, &resources, &self.paths, &self.written);
-        let customized = views::customized_views(
-            &state,
-            &resources,
-            &self.paths,
-            &self.written,
-            &self.aggregators,
-        );
+        let plugin_bound = self.plugins.resolve(cache, &self.paths, &self.zk);
+        let any_plugin = !plugin_bound.is_empty();
+        let aggregators = self.aggregators.with_fallbacks(plugin_bound);
+        let aggregate = || {
+            views::customized_views(&state, &resources, &self.paths, &self.written, &aggregators)
+        };
+        // Plugin calls block (wasmtime, WASI streams): run them on a plain
+        // thread, outside the async runtime.
+        let customized = if any_plugin {
+            std::thread::scope(|scope| scope.spawn(aggregate).join()).unwrap_or_else(|_| {
+                warn!("customized-view aggregation panicked; no customized view written this run");
+                views::ViewWrites::default()
+            })
+        } else {
+            aggregate()
+        };
         writes.put.extend(customized.put);
         writes.delete.extend(customized.delete);
         let views_written = writes.put.len();
@@ -268,9 +289,8 @@ fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Sna
     let now = Instant::now();
     let cached: HashSet<String> = snapshot
         .pending
-        .values()
-        .flatten()
-        .map(|m| m.msg_id().to_owned())
+        .iter()
+        .map(|(_, m)| m.msg_id().to_owned())
         .collect();
     in_flight.retain(|_, f| {
         let m = &f.message;
@@ -296,11 +316,7 @@ fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Sna
         current.or(initial) == m.from_state()
     });
     for f in in_flight.values() {
-        snapshot
-            .pending
-            .entry(f.instance.clone())
-            .or_default()
-            .push(f.message.clone());
+        snapshot.pending.insert(&f.instance, f.message.clone());
     }
 }
 
@@ -408,7 +424,7 @@ mod tests {
         // Not applied: both stay pending, so no new message is planned.
         let mut s1 = snapshot();
         merge(&mut pipeline_in_flight, &mut s1);
-        assert_eq!(s1.pending.values().map(Vec::len).sum::<usize>(), 2);
+        assert_eq!(s1.pending.len(), 2);
         let best = best_possible::compute(&s1, "db", &PreferenceLists::new()).unwrap_or_default();
         let again = messages::plan(&s1, "db", &best, &sender, 0, "Test", &mut || "x".into());
         assert!(again.send.is_empty());

@@ -106,7 +106,6 @@ pub(crate) fn read(cache: &TreeCache, paths: &PropertyPaths) -> ClusterState {
         if !current.is_empty() {
             snapshot.current.insert(instance.clone(), current);
         }
-        let mut pending = Vec::new();
         for (id, record) in cache.child_records(&paths.messages(instance)) {
             let message = Message::from((*record).clone());
             if !matches!(
@@ -116,13 +115,10 @@ pub(crate) fn read(cache: &TreeCache, paths: &PropertyPaths) -> ClusterState {
                 continue;
             }
             if message.is_for_session(session_id) {
-                pending.push(message);
+                snapshot.pending.insert(instance, message);
             } else {
                 state.stale.push((instance.clone(), id));
             }
-        }
-        if !pending.is_empty() {
-            snapshot.pending.insert(instance.clone(), pending);
         }
     }
 

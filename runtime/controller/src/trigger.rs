@@ -48,6 +48,8 @@ pub(crate) fn classify(root: &str, path: &str) -> Change {
         ["INSTANCES", _, "CURRENTSTATES", _, _, ..] => Change::Run("CurrentStateChange"),
         ["INSTANCES", _, "CUSTOMIZEDSTATES", _, _, ..] => Change::Run("CustomizedStateChange"),
         ["INSTANCES", _, "MESSAGES", _] => Change::Message,
+        // Strand's plugin store: a new active version of a bound aggregator.
+        ["PROPERTYSTORE", "STRAND", "PLUGINS", _] => Change::Run("PluginChange"),
         _ => Change::Ignore,
     }
 }
@@ -70,6 +72,11 @@ mod tests {
             Change::Run("CustomizedStateChange")
         );
         assert_eq!(c("/C/INSTANCES/h_1/MESSAGES/m1"), Change::Message);
+        assert_eq!(
+            c("/C/PROPERTYSTORE/STRAND/PLUGINS/summary"),
+            Change::Run("PluginChange")
+        );
+        assert_eq!(c("/C/PROPERTYSTORE/STRAND/STATUS/h_1"), Change::Ignore);
         assert_eq!(
             c("/C/CONTROLLER/MAINTENANCE"),
             Change::Run("ClusterConfigChange")

@@ -127,7 +127,13 @@ pub(crate) fn customized_views(
         for resource in resources {
             let states = by_resource.get(resource).unwrap_or(&empty);
             let default = views::default_customized_view(snapshot, resource, states);
-            let view = aggregators.view(customized_type, resource, default);
+            let view = aggregators.view(
+                paths.cluster_name(),
+                customized_type,
+                resource,
+                states,
+                default,
+            );
             let path = paths.customized_view(customized_type, resource);
             let in_zk = existing
                 .and_then(|v| v.get(resource))

@@ -30,6 +30,10 @@ pub struct ParticipantConfig {
     /// How often a transition the plugin calls `retryable` is retried
     /// before the partition goes to ERROR.
     pub retry_limit: u32,
+    /// Bumped when plugins are installed or swapped (e.g.
+    /// [`ClusterPlugins::updates`](crate::ClusterPlugins::updates)): messages
+    /// waiting for a state model with no plugin are looked at again.
+    pub plugin_updates: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 impl ParticipantConfig {
@@ -44,6 +48,7 @@ impl ParticipantConfig {
             max_parallel_transitions: 16,
             shutdown_deadline: Duration::from_secs(30),
             retry_limit: 2,
+            plugin_updates: None,
         }
     }
 }

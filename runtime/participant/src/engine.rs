@@ -136,9 +136,11 @@ impl Served {
     ) -> SessionEnd {
         let mut generation = self.messages.generation();
         let mut events = self.messages.subscribe();
+        let mut plugin_updates = self.config.plugin_updates.clone();
         self.scan();
         loop {
             tokio::select! {
+                () = plugins_changed(&mut plugin_updates) => {}
                 changed = generation.changed() => {
                     if changed.is_err() {
                         return SessionEnd::Expired;
@@ -491,5 +493,18 @@ impl Served {
             Ok(()) | Err(ZkError::NoNode { .. }) => {}
             Err(err) => warn!(message = id, error = %err, "could not delete message"),
         }
+    }
+}
+
+/// Resolves when plugins were installed or swapped; never without a source.
+async fn plugins_changed(updates: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    match updates {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                // The source is gone: nothing more will change.
+                *updates = None;
+            }
+        }
+        None => std::future::pending().await,
     }
 }

@@ -11,7 +11,10 @@
 //! * [`engine`](crate::engine) — the message loop and transition execution.
 //! * [`current_state`] — how finished transitions are recorded.
 //! * [`customized`] — Helix's `CustomizedStateProvider`, shared with plugins.
+//! * [`cluster_plugins`] — state-model plugins deployed to the cluster
+//!   (`strand plugin deploy`), fetched, verified and hot-swapped in.
 
+pub mod cluster_plugins;
 mod config;
 pub mod current_state;
 pub mod customized;
@@ -20,6 +23,7 @@ mod error;
 mod join;
 mod participant;
 
+pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
 pub use config::{HELIX_VERSION, ParticipantConfig};
 pub use customized::CustomizedStateProvider;
 pub use error::{ParticipantError, Result};

@@ -9,9 +9,17 @@
 //!   the bytes + mmap of the `.cwasm`);
 //! * `swap/install` (a whole hot swap of a cached candidate: load, type
 //!   check, definition, compare, canary, swap) and `swap/pointer` (the
-//!   pointer exchange alone).
+//!   pointer exchange alone);
+//! * `polyglot/{transition,instantiate,cached_load}/{rust,python,js}`: the
+//!   MasterSlave model in Rust, Python (componentize-py) and JavaScript
+//!   (componentize-js) side by side: a transition through the host on a
+//!   pooled instance, a fresh instantiation from the pre-instantiated
+//!   component, and `PluginHost::compile` on a cache hit (the persistent
+//!   `strand_testkit::plugins::compiled_cache_dir()`, so the 10–30 s compile
+//!   of the big components happens once per machine).
 //!
-//! Run: `cargo bench -p strand-plugin-host --bench host`.
+//! Run: `cargo bench -p strand-plugin-host --bench host` (add
+//! `-- polyglot` for the language comparison only).
 
 use std::time::Duration;
 
@@ -19,7 +27,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use strand_plugin_host::{
     CallOptions, HostConfig, PluginHost, PluginOptions, PluginRegistry, TransitionContext, raw,
 };
-use strand_testkit::plugins::{names, plugin_path};
+use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 fn ctx() -> TransitionContext {
     TransitionContext {
@@ -110,9 +118,57 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
+/// The MasterSlave model in each language: per-call, instantiation and
+/// cached-load cost.
+fn polyglot(c: &mut Criterion) {
+    let host = PluginHost::new(HostConfig {
+        cache_dir: Some(compiled_cache_dir()),
+        ..HostConfig::default()
+    })
+    .expect("host");
+    let plugins = [
+        ("rust", names::MASTER_SLAVE),
+        ("python", names::PY_MASTER_SLAVE),
+        ("js", names::JS_MASTER_SLAVE),
+    ];
+    let ctx = ctx();
+    let opts = CallOptions::default();
+    for (language, name) in plugins {
+        let bytes = std::fs::read(plugin_path(name).expect("plugin")).expect("read");
+        let registry = PluginRegistry::new(host.clone());
+        registry
+            .install_bytes("ms", &bytes, PluginOptions::default())
+            .expect("install");
+        let model = registry.state_model("ms").expect("model");
+        c.bench_function(&format!("polyglot/transition/{language}"), |b| {
+            b.iter(|| model.transition(&ctx, &opts).expect("call"))
+        });
+
+        let (component, _) = host.compile(&bytes).expect("compile");
+        let pre = raw::state_model_pre(&host, &component).expect("pre");
+        let mut g = c.benchmark_group("polyglot/instantiate");
+        g.sample_size(20);
+        g.bench_function(language, |b| {
+            b.iter(|| {
+                let mut store = raw::store(&host).expect("store");
+                pre.instantiate(&mut store).expect("instantiate");
+                store
+            })
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group("polyglot/cached_load");
+        g.sample_size(20);
+        g.bench_function(language, |b| {
+            b.iter(|| host.compile(&bytes).expect("cached load"))
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = host_benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = benches
+    targets = benches, polyglot
 }
 criterion_main!(host_benches);

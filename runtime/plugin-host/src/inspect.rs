@@ -53,13 +53,27 @@ pub fn inspect_file(
         path: path.to_owned(),
         source,
     })?;
-    let (component, digest) = host.compile(&bytes)?;
-    let (imports, exports) = host.interface_names(&component);
-    let world = host.detect_world(&component)?;
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("plugin");
+    inspect_bytes(host, name, &bytes, canary)
+}
+
+/// [`inspect_file`] for a component already in memory (`name` labels its
+/// log lines), e.g. one uploaded for a cluster-wide deployment.
+///
+/// # Errors
+/// As [`inspect_file`], except for reading the file.
+pub fn inspect_bytes(
+    host: &Arc<PluginHost>,
+    name: &str,
+    bytes: &[u8],
+    canary: bool,
+) -> Result<PluginReport, LoadError> {
+    let (component, digest) = host.compile(bytes)?;
+    let (imports, exports) = host.interface_names(&component);
+    let world = host.detect_world(&component)?;
     let options = PluginOptions::default();
     let mut report = PluginReport {
         digest: digest.clone(),

@@ -50,7 +50,7 @@ pub use handles::{
     AggregateOutcome, AggregatorHandle, InstanceState, PartitionStates, StateModelHandle,
     TransitionContext, TransitionOutcome,
 };
-pub use inspect::{PluginReport, inspect_file};
+pub use inspect::{PluginReport, inspect_bytes, inspect_file};
 pub use limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_BYTES, Limits};
 pub use options::{CallOptions, PluginOptions};
 pub use registry::{PluginRegistry, SwapError, SwapOutcome, SwapReport};

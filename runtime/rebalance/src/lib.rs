@@ -10,10 +10,12 @@
 
 pub mod best_possible;
 pub mod messages;
+pub mod pending;
 pub mod placement;
 pub mod snapshot;
 pub mod views;
 
 pub use best_possible::{BestPossible, PartitionMap, PreferenceLists, ResourceAssignment};
 pub use messages::{MessagePlan, Sender};
+pub use pending::PendingMessages;
 pub use snapshot::{LiveParticipant, Snapshot};

@@ -209,17 +209,22 @@ fn select(
         Some(Count::Nodes) => Some(snapshot.live.len()),
         _ => None,
     };
+    // Helix's initial counts: every live instance in its current state (or
+    // the initial state), and every pending message in both its FROM and
+    // its TO state — a replica in mid-transition counts in both.
+    let initial = model.initial_state();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for state in holders.values() {
-        *counts.entry(state.clone()).or_default() += 1;
-    }
-    // A pending message will put its replica in its target state.
     for instance in snapshot.live.keys() {
-        if let Some(pending) = snapshot.pending_message(instance, resource, partition)
-            && let Some(to) = pending.to_state()
-            && holders.get(instance).map(String::as_str) != Some(to)
-        {
-            *counts.entry(to.to_owned()).or_default() += 1;
+        if let Some(state) = holders.get(instance).map(String::as_str).or(initial) {
+            *counts.entry(state.to_owned()).or_default() += 1;
+        }
+        if let Some(pending) = snapshot.pending_message(instance, resource, partition) {
+            for state in [pending.from_state(), pending.to_state()]
+                .into_iter()
+                .flatten()
+            {
+                *counts.entry(state.to_owned()).or_default() += 1;
+            }
         }
     }
     candidates.sort_by(|a, b| (a.priority, &a.instance).cmp(&(b.priority, &b.instance)));

@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use strand_model::{CurrentState, IdealState, InstanceConfig, Message, StateModelDefinition};
 
+use crate::pending::PendingMessages;
+
 /// A live participant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveParticipant {
@@ -28,8 +30,9 @@ pub struct Snapshot {
     /// Current states of live instances' current sessions:
     /// instance → resource → record.
     pub current: BTreeMap<String, BTreeMap<String, CurrentState>>,
-    /// Pending state-transition messages for live sessions, by instance.
-    pub pending: BTreeMap<String, Vec<Message>>,
+    /// Pending state-transition messages for live sessions, indexed by
+    /// replica.
+    pub pending: PendingMessages,
     /// Maintenance mode: FULL_AUTO resources keep their placement.
     pub maintenance: bool,
 }
@@ -134,8 +137,6 @@ impl Snapshot {
         resource: &str,
         partition: &str,
     ) -> Option<&Message> {
-        self.pending.get(instance)?.iter().find(|m| {
-            m.resource_name() == Some(resource) && m.partition_names().contains(&partition)
-        })
+        self.pending.get(instance, resource, partition)
     }
 }

@@ -108,10 +108,10 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
         let plan = messages::plan(s, RESOURCE, &best, &sender(), 1_000, "Test", &mut new_id);
         for m in &plan.send {
             let target = m.tgt_name().expect("target").to_owned();
-            s.pending.entry(target).or_default().push(m.clone());
+            s.pending.insert(&target, m.clone());
         }
         total += plan.send.len();
-        let pending: Vec<Message> = s.pending.values().flatten().cloned().collect();
+        let pending: Vec<Message> = s.pending.iter().map(|(_, m)| m.clone()).collect();
         if pending.is_empty() {
             return total;
         }
@@ -120,9 +120,7 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
             apply(s, m);
             assert_at_most_one_master(s);
             let target = m.tgt_name().expect("target").to_owned();
-            if let Some(list) = s.pending.get_mut(&target) {
-                list.retain(|p| p.msg_id() != m.msg_id());
-            }
+            s.pending.remove(&target, m.msg_id());
         }
     }
     panic!("did not converge in 200 rounds");
@@ -153,7 +151,7 @@ fn semi_auto_master_slave_converges_fails_over_and_hands_back() {
         // host_0 dies: its current states stop counting.
         let dead = s.live.remove("host_0").expect("live");
         s.current.remove("host_0");
-        s.pending.remove("host_0");
+        s.pending.remove_instance("host_0");
         converge(&mut s, &mut previous, partial);
         for p in 0..6 {
             let st = states(&s, &format!("{RESOURCE}_{p}"));
@@ -287,10 +285,7 @@ fn stale_pending_messages_are_deleted_and_block_duplicates() {
     let plan = messages::plan(&s, RESOURCE, &best, &sender(), 0, "T", &mut || "m1".into());
     assert_eq!(plan.send.len(), 2, "both replicas go OFFLINE→SLAVE");
     for m in &plan.send {
-        s.pending
-            .entry(m.tgt_name().expect("t").to_owned())
-            .or_default()
-            .push(m.clone());
+        s.pending.insert(m.tgt_name().expect("t"), m.clone());
     }
     // Pending messages are never sent twice.
     let again = messages::plan(&s, RESOURCE, &best, &sender(), 10, "T", &mut || "m2".into());
@@ -305,4 +300,43 @@ fn stale_pending_messages_are_deleted_and_block_duplicates() {
         .set_state("DB_0", "MASTER");
     let cleanup = messages::plan(&s, RESOURCE, &best, &sender(), 20, "T", &mut || "m3".into());
     assert_eq!(cleanup.delete.len(), 1, "{:?}", cleanup.delete);
+}
+
+#[test]
+fn a_replica_in_mid_transition_counts_in_its_from_and_to_states() {
+    let mut s = snapshot(2, RebalanceMode::SemiAuto, "MasterSlave", 1, 2);
+    converge(&mut s, &mut PreferenceLists::new(), false);
+    let partition = format!("{RESOURCE}_0");
+    assert_eq!(states(&s, &partition)["host_0"], "MASTER");
+    s.ideal_states
+        .get_mut(RESOURCE)
+        .expect("ideal state")
+        .set_preference_list(&partition, ["host_1", "host_0"]);
+    let plan_now = |s: &Snapshot| {
+        let best = best_possible::compute(s, RESOURCE, &PreferenceLists::new()).expect("best");
+        messages::plan(s, RESOURCE, &best, &sender(), 10, "T", &mut || "m".into())
+    };
+
+    let demote = plan_now(&s);
+    assert_eq!(
+        demote.send.len(),
+        1,
+        "demote before promote: {:?}",
+        demote.send
+    );
+    let message = demote.send[0].clone();
+    assert_eq!(message.tgt_name(), Some("host_0"));
+    assert_eq!(message.to_state(), Some("SLAVE"));
+
+    // host_0 has written SLAVE but not yet deleted its message: the
+    // message still counts in MASTER, so host_1 is not promoted yet.
+    apply(&mut s, &message);
+    s.pending.insert("host_0", message.clone());
+    assert!(plan_now(&s).send.is_empty());
+
+    s.pending.remove("host_0", message.msg_id());
+    let promote = plan_now(&s);
+    assert_eq!(promote.send.len(), 1);
+    assert_eq!(promote.send[0].tgt_name(), Some("host_1"));
+    assert_eq!(promote.send[0].to_state(), Some("MASTER"));
 }

@@ -1,13 +1,22 @@
 //! Paths of the plugin components built from `plugins/`.
 //!
-//! [`plugin_path`] returns the `.wasm` of one plugin, building the
-//! `plugins/` workspace first (once per test process) with
+//! [`plugin_path`] returns the `.wasm` of one plugin. Rust plugins: the
+//! `plugins/` workspace is built first (once per test process) with
 //! `cargo build --release --target wasm32-wasip2`; cargo itself decides what
 //! is stale, so an edited plugin or WIT file is rebuilt before it is used.
+//! Python and JavaScript plugins (`py-…`, `js-…`): built by
+//! [`strand_plugin_build`], the same code `cargo xtask test` runs, which
+//! installs the pinned toolchain on first use and rebuilds only when the
+//! sources, the WIT or the pin changed.
+//!
+//! [`compiled_cache_dir`] is a plugin-host cache directory that survives
+//! test runs, so the ~10–30 s compile of a Python or JavaScript component
+//! happens once per machine, not once per test.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -30,10 +39,17 @@ pub mod names {
     pub const PARTITION_SUMMARY: &str = "partition-summary";
     /// Traps, spins or hogs memory depending on the partition name.
     pub const FAULTY: &str = "faulty";
+    /// An aggregator that lowercases states and traps, fails or spins on
+    /// request (states `TRAP`, `FAIL`, `SPIN`).
+    pub const FAULTY_AGGREGATOR: &str = "faulty-aggregator";
     /// Traps in its definition.
     pub const FAULTY_DEFINITION: &str = "faulty-definition";
     /// Built for an incompatible world version.
     pub const WRONG_WORLD: &str = "wrong-world";
+    /// Helix's MasterSlave model written in Python (`plugins/python/master-slave`).
+    pub const PY_MASTER_SLAVE: &str = "py-master-slave";
+    /// Helix's MasterSlave model written in JavaScript (`plugins/js/master-slave`).
+    pub const JS_MASTER_SLAVE: &str = "js-master-slave";
 }
 
 /// The repository root.
@@ -54,13 +70,24 @@ pub fn wasm_dir() -> PathBuf {
         .join("release")
 }
 
-/// The built component of plugin `name` (a crate name in `plugins/`, see
-/// [`names`]), building the plugins first if needed.
+/// A plugin-host cache directory for compiled components that outlives the
+/// test process (`plugins/target/compiled`). Artefact names carry the
+/// component's sha256 and the engine's compatibility hash, so hosts of
+/// other builds or settings never pick up each other's files.
+pub fn compiled_cache_dir() -> PathBuf {
+    plugins_dir().join("target").join("compiled")
+}
+
+/// The built component of plugin `name` (a crate name in `plugins/`, or a
+/// `py-…` / `js-…` plugin; see [`names`]), building it first if needed.
 ///
 /// # Errors
-/// When the wasm target is not installed, the build fails, or there is no
-/// such plugin.
+/// When the wasm target or a polyglot toolchain cannot be set up, the build
+/// fails, or there is no such plugin.
 pub fn plugin_path(name: &str) -> Result<PathBuf> {
+    if let Some(plugin) = strand_plugin_build::find(&plugins_dir(), name)? {
+        return polyglot_path(&plugin);
+    }
     ensure_built()?;
     let path = wasm_dir().join(format!("{}.wasm", name.replace('-', "_")));
     if !path.is_file() {
@@ -80,6 +107,30 @@ pub fn ensure_built() -> Result<()> {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     BUILT
         .get_or_init(|| build().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+/// Builds a Python or JavaScript plugin once per process (later calls
+/// return the first result).
+fn polyglot_path(plugin: &strand_plugin_build::PolyglotPlugin) -> Result<PathBuf> {
+    static BUILT: Mutex<BTreeMap<String, Result<PathBuf, String>>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    built
+        .entry(plugin.name.clone())
+        .or_insert_with(|| {
+            strand_plugin_build::build(&plugins_dir(), plugin)
+                .map(|report| {
+                    tracing::info!(
+                        plugin = %plugin.name,
+                        cached = report.cached,
+                        secs = report.elapsed.as_secs_f64(),
+                        "polyglot plugin ready"
+                    );
+                    report.output
+                })
+                .map_err(|e| format!("{e:#}"))
+        })
         .clone()
         .map_err(|e| anyhow!(e))
 }

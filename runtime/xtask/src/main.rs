@@ -73,6 +73,7 @@ fn quickstart(root: &Path, args: &[String]) -> Result<()> {
 fn test(root: &Path, args: &[String]) -> Result<()> {
     setup::ensure_zookeeper()?;
     plugins::build_plugins(root)?;
+    plugins::build_polyglot_plugins(root)?;
     step("running the test suite (cargo test --workspace)");
     let mut cargo_args = vec!["test", "--workspace"];
     cargo_args.extend(args.iter().map(String::as_str));

@@ -1,5 +1,7 @@
 //! Building the plugin components: makes sure the `wasm32-wasip2` target is
-//! installed, then builds the separate `plugins/` workspace in release mode.
+//! installed, then builds the separate `plugins/` workspace in release mode;
+//! [`build_polyglot_plugins`] builds the Python and JavaScript plugins with
+//! `strand-plugin-build` (the same code the tests use).
 
 use std::path::Path;
 use std::process::Command;
@@ -25,6 +27,29 @@ pub fn build_plugins(root: &Path) -> Result<()> {
         .context("cannot run cargo")?;
     if !status.success() {
         bail!("building plugins/ failed ({status})");
+    }
+    Ok(())
+}
+
+/// Builds the Python and JavaScript plugins (`plugins/python/*`,
+/// `plugins/js/*`), installing their pinned toolchains on first use; an
+/// unchanged plugin is not rebuilt.
+pub fn build_polyglot_plugins(root: &Path) -> Result<()> {
+    crate::setup::ensure_polyglot_prerequisites()?;
+    let dir = root.join("plugins");
+    eprintln!(
+        "xtask: building Python and JavaScript plugins (toolchains in {})",
+        strand_plugin_build::toolchain::root(&dir).display()
+    );
+    for report in strand_plugin_build::build_all(&dir)? {
+        eprintln!(
+            "xtask:   {} {} ({:.1} MiB, {:.1} s) -> {}",
+            report.plugin.name,
+            if report.cached { "up to date" } else { "built" },
+            report.size_bytes as f64 / f64::from(1 << 20),
+            report.elapsed.as_secs_f64(),
+            report.output.display()
+        );
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Installing what the commands need on a fresh machine: Debian's
-//! `zookeeper` package (and with it a Java runtime).
+//! `zookeeper` package (and with it a Java runtime), and for the Python and
+//! JavaScript plugins Node.js with npm and Python's `venv` module (the
+//! toolchains themselves come from PyPI and npm, see `strand-plugin-build`).
 
 use std::path::Path;
 use std::process::Command;
@@ -23,6 +25,33 @@ pub fn ensure_zookeeper() -> Result<()> {
         bail!("apt-get installed `zookeeper` but {ZOOKEEPER_JAR} is still missing");
     }
     Ok(())
+}
+
+/// Installs Debian's `nodejs` and `npm` when npm is missing, and
+/// `python3-venv` when `python3 -m venv` cannot work.
+pub fn ensure_polyglot_prerequisites() -> Result<()> {
+    let mut missing = Vec::new();
+    if !which("npm") {
+        missing.extend(["nodejs", "npm"]);
+    }
+    let has_venv = Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_venv {
+        missing.extend(["python3", "python3-venv"]);
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!(
+        "installing {} (apt-get install)",
+        missing.join(" ")
+    ));
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq"];
+    args.extend(missing);
+    apt(&args)
 }
 
 fn apt(args: &[&str]) -> Result<()> {

@@ -143,6 +143,14 @@ impl Tree {
     }
 }
 
+/// Whether `path` is one of `subtrees` or below one.
+fn is_under_any(path: &str, subtrees: &[String]) -> bool {
+    subtrees.iter().any(|subtree| {
+        path.strip_prefix(subtree.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 fn split_parent(path: &str) -> Option<(&str, &str)> {
     let index = path.rfind('/')?;
     if index == 0 {
@@ -154,6 +162,8 @@ fn split_parent(path: &str) -> Option<(&str, &str)> {
 
 struct Shared {
     root: String,
+    /// Subtrees left out of the cache (see [`TreeCache::start_excluding`]).
+    excluded: Vec<String>,
     tree: RwLock<Tree>,
     events: broadcast::Sender<CacheEvent>,
     generation: watch::Sender<u64>,
@@ -170,6 +180,10 @@ impl Shared {
         self.tree
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_excluded(&self, path: &str) -> bool {
+        is_under_any(path, &self.excluded)
     }
 
     fn publish(&self, changed: Vec<String>) {
@@ -210,11 +224,20 @@ impl TreeCache {
     /// The cache follows changes until the session ends or the last clone
     /// is dropped.
     pub async fn start(zk: Zk, root: &str) -> Result<Self> {
+        Self::start_excluding(zk, root, Vec::new()).await
+    }
+
+    /// Like [`TreeCache::start`], but the subtrees at `excluded` (absolute
+    /// paths below `root`) are neither read nor kept: their changes are
+    /// ignored. For subtrees that hold bulk data nobody reading this cache
+    /// needs (e.g. plugin artefacts in a cluster's property store).
+    pub async fn start_excluding(zk: Zk, root: &str, excluded: Vec<String>) -> Result<Self> {
         let events = zk.watch_subtree(root).await?;
         let (sender, _) = broadcast::channel(1024);
         let (generation, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             root: root.to_owned(),
+            excluded,
             tree: RwLock::new(Tree::default()),
             events: sender,
             generation,
@@ -223,7 +246,7 @@ impl TreeCache {
         // the initial listing runs.
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
         let pump = spawn_pump(events, queue_tx.clone());
-        let initial = load(&zk, root).await?;
+        let initial = load(&zk, root, &shared.excluded).await?;
         {
             let mut tree = shared.write();
             for (path, node) in initial {
@@ -313,7 +336,7 @@ impl TreeCache {
 }
 
 /// Lists `root` and everything below it.
-async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
+async fn load(zk: &Zk, root: &str, excluded: &[String]) -> Result<Vec<(String, CachedNode)>> {
     let mut found = Vec::new();
     let mut frontier = vec![root.to_owned()];
     while !frontier.is_empty() {
@@ -331,7 +354,12 @@ async fn load(zk: &Zk, root: &str) -> Result<Vec<(String, CachedNode)>> {
         for read in reads {
             let (path, node, children) = read?;
             if let Some((data, stat)) = node {
-                frontier.extend(children.iter().map(|child| join(&path, child)));
+                frontier.extend(
+                    children
+                        .iter()
+                        .map(|child| join(&path, child))
+                        .filter(|child| !is_under_any(child, excluded)),
+                );
                 found.push((path, CachedNode::new(data, stat)));
             }
         }
@@ -377,7 +405,7 @@ async fn maintain(
                 NodeEvent::Created(path)
                 | NodeEvent::DataChanged(path)
                 | NodeEvent::Deleted(path) => {
-                    if seen.insert(path.clone()) {
+                    if !shared.is_excluded(&path) && seen.insert(path.clone()) {
                         dirty.push(path);
                     }
                 }
@@ -469,7 +497,7 @@ async fn refresh(zk: &Zk, shared: &Shared, paths: Vec<String>) -> Result<()> {
 
 /// Re-lists the whole subtree and reports every difference.
 async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
-    let fresh = load(zk, &shared.root).await?;
+    let fresh = load(zk, &shared.root, &shared.excluded).await?;
     let mut changed = Vec::new();
     {
         let mut tree = shared.write();
@@ -500,6 +528,25 @@ async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exclusion_covers_the_subtree_and_nothing_else() {
+        let excluded = vec!["/C/PROPERTYSTORE/STRAND/ARTEFACTS".to_owned()];
+        assert!(is_under_any("/C/PROPERTYSTORE/STRAND/ARTEFACTS", &excluded));
+        assert!(is_under_any(
+            "/C/PROPERTYSTORE/STRAND/ARTEFACTS/ab/0000",
+            &excluded
+        ));
+        assert!(!is_under_any(
+            "/C/PROPERTYSTORE/STRAND/ARTEFACTSX",
+            &excluded
+        ));
+        assert!(!is_under_any(
+            "/C/PROPERTYSTORE/STRAND/PLUGINS/x",
+            &excluded
+        ));
+        assert!(!is_under_any("/C", &[]));
+    }
 
     #[test]
     fn split_parent_handles_root_children_and_deep_paths() {

@@ -212,6 +212,29 @@ async fn cache_follows_creates_changes_and_deletes() -> TestResult {
 }
 
 #[tokio::test]
+async fn excluded_subtrees_are_neither_loaded_nor_followed() -> TestResult {
+    let server = LocalZk::start()?;
+    let zk = connect(&server).await;
+    zk.create_all("/x/bulk/old").await?;
+    zk.create_all("/x/kept").await?;
+    let cache = TreeCache::start_excluding(zk.clone(), "/x", vec!["/x/bulk".into()]).await?;
+    assert!(cache.contains("/x/kept"));
+    assert!(!cache.contains("/x/bulk") && !cache.contains("/x/bulk/old"));
+
+    // A change in the excluded subtree, then one outside it: only the
+    // second reaches the cache.
+    zk.create_all("/x/bulk/new").await?;
+    zk.create_all("/x/kept/child").await?;
+    eventually("the kept change to reach the cache", || {
+        cache.contains("/x/kept/child")
+    })
+    .await;
+    assert!(!cache.contains("/x/bulk/new"));
+    assert_eq!(cache.children("/x"), vec!["kept"]);
+    Ok(())
+}
+
+#[tokio::test]
 async fn session_expiry_is_reported_to_session_and_cache_listeners() -> TestResult {
     let server = LocalZk::start()?;
     let zk = connect(&server).await;

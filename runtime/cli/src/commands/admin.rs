@@ -109,6 +109,35 @@ pub enum AdminCommand {
         #[command(subcommand)]
         action: CustomizedStateAction,
     },
+    /// Compute a customized-state type's view with an aggregator plugin
+    /// (deploys FILE to the cluster unless --plugin names a deployed one).
+    SetAggregator {
+        /// Cluster name.
+        cluster: String,
+        /// The customized-state type.
+        r#type: String,
+        /// The aggregator component to deploy and bind.
+        #[arg(required_unless_present = "plugin")]
+        file: Option<PathBuf>,
+        /// Bind an aggregator already deployed under this name instead.
+        #[arg(long, conflicts_with_all = ["file", "name"])]
+        plugin: Option<String>,
+        /// Deploy FILE under this name (default: the name it reports).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Go back to Helix's default view for a customized-state type.
+    RemoveAggregator {
+        /// Cluster name.
+        cluster: String,
+        /// The customized-state type.
+        r#type: String,
+    },
+    /// Print the aggregator plugins bound to customized-state types.
+    ListAggregators {
+        /// Cluster name.
+        cluster: String,
+    },
     /// Take partitions out of ERROR (sends ERROR → initial-state transitions).
     ResetPartition {
         /// Cluster name.
@@ -263,6 +292,48 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                 }
             }
         },
+        AdminCommand::SetAggregator {
+            cluster,
+            r#type,
+            file,
+            plugin,
+            name,
+        } => {
+            let (plugin, version) = super::aggregators::set(
+                &admin,
+                &cluster,
+                &r#type,
+                file.as_deref(),
+                plugin.as_deref(),
+                name.as_deref(),
+            )
+            .await?;
+            match version {
+                Some(v) => {
+                    println!("Deployed {plugin} {v}; {type} is aggregated by {plugin}", type = r#type)
+                }
+                None => println!("{type} is aggregated by {plugin}", type = r#type),
+            }
+            if !admin
+                .customized_state_types(&cluster)
+                .await?
+                .contains(&r#type)
+            {
+                eprintln!(
+                    "note: {type} is not aggregated yet; add it with `strand admin customized-state-config {cluster} add-type {type}`",
+                    type = r#type
+                );
+            }
+        }
+        AdminCommand::RemoveAggregator { cluster, r#type } => {
+            let plugin = admin.unbind_aggregator(&cluster, &r#type).await?;
+            println!("{type} is no longer aggregated by {plugin}", type = r#type);
+        }
+        AdminCommand::ListAggregators { cluster } => {
+            for (customized_type, plugin) in admin.aggregator_bindings(&cluster).await? {
+                println!("{customized_type}\t{plugin}");
+            }
+        }
         AdminCommand::ResetPartition {
             cluster,
             instance,

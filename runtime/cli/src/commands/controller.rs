@@ -28,6 +28,10 @@ pub struct ControllerArgs {
     /// this long when a controller dies without stopping).
     #[arg(long, default_value_t = 10)]
     pub session_timeout: u64,
+    /// Where compiled aggregator plugins are cached (default: the system
+    /// temp dir).
+    #[arg(long)]
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the controller until a signal arrives.
@@ -36,7 +40,13 @@ pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> 
     let name = args.name.clone().unwrap_or_else(default_name);
     let zk =
         ZkConfig::new(global.zk()).with_session_timeout(Duration::from_secs(args.session_timeout));
-    let controller = Controller::start_with(ControllerConfig::new(zk, &args.cluster, &name))
+    let mut config = ControllerConfig::new(zk, &args.cluster, &name);
+    config.plugin_cache_dir = Some(
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("strand-plugin-cache")),
+    );
+    let controller = Controller::start_with(config)
         .await
         .with_context(|| format!("starting controller {name} for cluster {}", args.cluster))?;
     eprintln!(

@@ -1,6 +1,7 @@
 //! The subcommands of `strand`, one module each, and the flags they share.
 
 mod admin;
+mod aggregators;
 mod controller;
 mod participant;
 mod plugin;
@@ -57,7 +58,7 @@ pub enum Command {
     Participant(participant::ParticipantArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
-    /// Inspect and validate plugin components.
+    /// Inspect and validate plugin components; deploy them to a cluster.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Serve the Helix-compatible HTTP admin API (`/admin/v2/...`).

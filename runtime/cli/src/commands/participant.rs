@@ -1,15 +1,17 @@
 //! `strand participant`: run one or more participants (each its own
 //! ZooKeeper session) whose state models are plugins, until SIGTERM or
-//! ctrl-c; then stop gracefully.
+//! ctrl-c; then stop gracefully. Plugins come from local files
+//! (`--plugin`, `--plugin-dir`) and/or from the cluster
+//! (`--plugins-from-cluster`, the default when no local plugin is given).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use strand_participant::{Participant, ParticipantConfig};
+use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
 use strand_zk::ZkConfig;
 use tracing::{info, warn};
@@ -33,6 +35,11 @@ pub struct ParticipantArgs {
     /// hot-swaps that model.
     #[arg(long)]
     pub plugin_dir: Option<PathBuf>,
+    /// Take the state models deployed to the cluster (`strand plugin
+    /// deploy`) and follow new deployments; the default without `--plugin`
+    /// and `--plugin-dir`.
+    #[arg(long)]
+    pub plugins_from_cluster: bool,
     /// Add the instance to the cluster if it is not there.
     #[arg(long)]
     pub auto_join: bool,
@@ -58,9 +65,8 @@ fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
 
 /// Runs participants until a signal arrives.
 pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode> {
-    if args.plugins.is_empty() && args.plugin_dir.is_none() {
-        bail!("give at least one --plugin STATE_MODEL=FILE.wasm or a --plugin-dir");
-    }
+    let from_cluster =
+        args.plugins_from_cluster || (args.plugins.is_empty() && args.plugin_dir.is_none());
     // Listen before joining: a stop request during start-up is honoured.
     let mut stop = StopSignal::install()?;
     let cache_dir = args
@@ -93,9 +99,39 @@ pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode>
 
     let zk = ZkConfig::new(global.zk())
         .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
+    let cluster_plugins = if from_cluster {
+        let plugins = ClusterPlugins::start(
+            ClusterPluginsConfig {
+                zk: zk.clone(),
+                cluster: args.cluster.clone(),
+                instances: args.instances.clone(),
+            },
+            Arc::clone(&registry),
+        )
+        .await
+        .context("following the plugins deployed to the cluster")?;
+        let models: Vec<String> = registry
+            .versions()
+            .iter()
+            .map(|v| format!("{} {}", v.name, v.version))
+            .collect();
+        eprintln!(
+            "following the plugins deployed to {}; serving {}",
+            args.cluster,
+            if models.is_empty() {
+                "none deployed yet".to_owned()
+            } else {
+                models.join(", ")
+            }
+        );
+        Some(plugins)
+    } else {
+        None
+    };
     let mut participants = Vec::new();
     for instance in &args.instances {
         let mut config = ParticipantConfig::new(zk.clone(), &args.cluster, instance);
+        config.plugin_updates = cluster_plugins.as_ref().map(ClusterPlugins::updates);
         config.auto_join = args.auto_join;
         config.max_parallel_transitions = args.max_parallel.max(1);
         let participant = Participant::start(config, Arc::clone(&registry))
@@ -112,6 +148,9 @@ pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode>
     eprintln!("stopping: finishing transitions in flight");
     for participant in participants {
         participant.shutdown().await;
+    }
+    if let Some(plugins) = cluster_plugins {
+        plugins.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,15 @@
-//! `strand plugin …`: inspect and check plugin components without a cluster.
+//! `strand plugin …`: inspect and check plugin components, and deploy them
+//! to a cluster.
 //!
 //! * `strand plugin inspect FILE.wasm [--json]` prints the component's world,
 //!   interface versions and its definition (state model) or info (aggregator).
 //! * `strand plugin check FILE.wasm` loads it the way a hot swap would
 //!   (compile, world and version check, definition, canary call) and exits
 //!   with status 1 and a one-line reason when it does not fit.
+//! * `deploy`, `list`, `history`, `rollback`, `remove` work on the plugins
+//!   deployed to a cluster ([`cluster`]).
+
+mod cluster;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,15 +37,36 @@ pub enum PluginCommand {
         /// The component file.
         file: PathBuf,
     },
+    /// Validate a component and deploy it to a cluster as the active version.
+    Deploy(cluster::DeployArgs),
+    /// List the plugins deployed to a cluster, with what each instance runs.
+    List(cluster::ClusterArg),
+    /// Every deployed version of a plugin.
+    History(cluster::HistoryArgs),
+    /// Make an earlier (or any kept) version the active one again.
+    Rollback(cluster::RollbackArgs),
+    /// Remove a version that is not active.
+    // `--version V` names the version to remove, so no `--version` flag here.
+    #[command(disable_version_flag = true)]
+    Remove(cluster::RemoveArgs),
 }
 
 /// Runs a plugin subcommand.
-pub fn run(_global: &GlobalArgs, cmd: PluginCommand) -> anyhow::Result<ExitCode> {
-    let host = PluginHost::new(HostConfig::default()).context("starting the plugin host")?;
-    match cmd {
-        PluginCommand::Inspect { file, json } => inspect(&host, &file, json),
-        PluginCommand::Check { file } => Ok(check(&host, &file)),
-    }
+pub fn run(global: &GlobalArgs, cmd: PluginCommand) -> anyhow::Result<ExitCode> {
+    let store_command = match cmd {
+        PluginCommand::Inspect { file, json } => return inspect(&local_host()?, &file, json),
+        PluginCommand::Check { file } => return Ok(check(&local_host()?, &file)),
+        PluginCommand::Deploy(args) => cluster::StoreCommand::Deploy(args),
+        PluginCommand::List(args) => cluster::StoreCommand::List(args),
+        PluginCommand::History(args) => cluster::StoreCommand::History(args),
+        PluginCommand::Rollback(args) => cluster::StoreCommand::Rollback(args),
+        PluginCommand::Remove(args) => cluster::StoreCommand::Remove(args),
+    };
+    super::runtime()?.block_on(cluster::run(global, store_command))
+}
+
+fn local_host() -> anyhow::Result<Arc<PluginHost>> {
+    PluginHost::new(HostConfig::default()).context("starting the plugin host")
 }
 
 fn inspect(host: &Arc<PluginHost>, file: &Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! The controller against a real ZooKeeper (a private server per test),
 //! one binary with a module per area.
 
+mod aggregator_plugins;
 mod common;
 mod faults;
 mod leadership;

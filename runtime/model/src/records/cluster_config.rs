@@ -49,6 +49,9 @@ pub mod keys {
     pub const STATE_TRANSITION_THROTTLE_CONFIGS: &str = "STATE_TRANSITION_THROTTLE_CONFIGS";
     /// MF: state-transition timeouts keyed `FROM.TO` (with `*` wildcards), ms.
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// MF (Strand's own; Helix ignores it): customized-state type → name of
+    /// the aggregator plugin that computes its customized view.
+    pub const STRAND_AGGREGATORS: &str = "STRAND_AGGREGATORS";
 }
 
 typed_record! {
@@ -99,6 +102,35 @@ impl ClusterConfig {
         self.0
             .simple_bool(keys::STATE_TRANSITION_CANCELLATION_ENABLED)
             .unwrap_or(false)
+    }
+
+    /// Aggregator plugins bound to customized-state types
+    /// (`STRAND_AGGREGATORS`): (type, plugin name), sorted by type.
+    pub fn strand_aggregators(&self) -> Vec<(&str, &str)> {
+        let mut bound: Vec<(&str, &str)> = self
+            .0
+            .map(keys::STRAND_AGGREGATORS)
+            .map(|m| m.iter().map(|(t, p)| (t.as_str(), p.as_str())).collect())
+            .unwrap_or_default();
+        bound.sort_unstable();
+        bound
+    }
+
+    /// Binds the aggregator plugin `plugin` to `customized_type`.
+    pub fn bind_aggregator(&mut self, customized_type: &str, plugin: &str) {
+        self.0
+            .map_mut(keys::STRAND_AGGREGATORS)
+            .insert(customized_type.to_owned(), plugin.to_owned());
+    }
+
+    /// Unbinds `customized_type`; returns the plugin that was bound.
+    pub fn unbind_aggregator(&mut self, customized_type: &str) -> Option<String> {
+        let map = self.0.map_mut(keys::STRAND_AGGREGATORS);
+        let removed = map.shift_remove(customized_type);
+        if map.is_empty() {
+            self.0.remove_map_field(keys::STRAND_AGGREGATORS);
+        }
+        removed
     }
 
     /// `MAX_OFFLINE_INSTANCES_ALLOWED` (`None` if unset; Helix's default is -1 = off).
@@ -176,6 +208,22 @@ impl ClusterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aggregator_bindings_round_trip_and_vanish_when_empty() {
+        let mut c = ClusterConfig::new("DEMO_");
+        assert!(c.strand_aggregators().is_empty());
+        c.bind_aggregator("T2", "summary");
+        c.bind_aggregator("T1", "default-view");
+        assert_eq!(
+            c.strand_aggregators(),
+            vec![("T1", "default-view"), ("T2", "summary")]
+        );
+        assert_eq!(c.unbind_aggregator("T1").as_deref(), Some("default-view"));
+        assert_eq!(c.unbind_aggregator("T1"), None);
+        assert_eq!(c.unbind_aggregator("T2").as_deref(), Some("summary"));
+        assert!(c.record().map(keys::STRAND_AGGREGATORS).is_none());
+    }
 
     #[test]
     fn getters_and_defaults() {

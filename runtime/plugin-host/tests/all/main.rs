@@ -7,4 +7,5 @@ mod faults;
 mod helix_builtins;
 mod inspect;
 mod models;
+mod polyglot;
 mod swap;

@@ -1,0 +1,270 @@
+//! Builds Strand's plugins written in Python and JavaScript.
+//!
+//! Rust plugins are an ordinary cargo workspace (`plugins/`); the others are
+//! found by layout:
+//!
+//! | source | language | component name | built with |
+//! |---|---|---|---|
+//! | `plugins/python/<name>/app.py` | [`Language::Python`] | `py-<name>` | componentize-py (pinned: [`COMPONENTIZE_PY_VERSION`]) |
+//! | `plugins/js/<name>/plugin.js` | [`Language::JavaScript`] | `js-<name>` | componentize-js (pinned in `plugins/js/package.json` + lock) |
+//!
+//! Both target the same WIT as the Rust plugins (`wit/`, world
+//! `strand:plugins/state-model`). The components land in
+//! `plugins/target/polyglot/<name with _>.wasm`.
+//!
+//! The toolchains install themselves from PyPI and npm into
+//! `plugins/target/toolchains/` the first time they are needed
+//! ([`toolchain`]), and a component is rebuilt only when the sha256 of its
+//! sources, the WIT and the toolchain pin changed ([`fingerprint`]). One
+//! process at a time builds (an exclusive lock on
+//! `plugins/target/toolchains/.lock`), so `cargo test` and `cargo xtask test`
+//! may share the directory.
+//!
+//! Used by `cargo xtask test` and by `strand_testkit::plugins`.
+
+pub mod fingerprint;
+mod process;
+pub mod toolchain;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+pub use toolchain::COMPONENTIZE_PY_VERSION;
+
+/// The WIT world every polyglot plugin is built for.
+pub const STATE_MODEL_WORLD: &str = "strand:plugins/state-model";
+
+/// The language of a plugin source directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// `plugins/python/<name>/app.py`, built with componentize-py.
+    Python,
+    /// `plugins/js/<name>/plugin.js`, built with componentize-js.
+    JavaScript,
+}
+
+impl Language {
+    /// Both languages.
+    pub const ALL: [Language; 2] = [Language::Python, Language::JavaScript];
+
+    /// The directory under `plugins/` holding this language's plugins.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::JavaScript => "js",
+        }
+    }
+
+    /// The prefix of its component names (`py-master-slave`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Python => "py",
+            Self::JavaScript => "js",
+        }
+    }
+
+    /// The file a plugin directory must contain.
+    pub fn entry(self) -> &'static str {
+        match self {
+            Self::Python => "app.py",
+            Self::JavaScript => "plugin.js",
+        }
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Python => "Python",
+            Self::JavaScript => "JavaScript",
+        })
+    }
+}
+
+/// One plugin written in Python or JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolyglotPlugin {
+    /// The component name, e.g. `py-master-slave`.
+    pub name: String,
+    /// Its language.
+    pub language: Language,
+    /// Its source directory.
+    pub source: PathBuf,
+}
+
+impl PolyglotPlugin {
+    /// Where its component lands under `plugins_dir`.
+    pub fn output(&self, plugins_dir: &Path) -> PathBuf {
+        output_dir(plugins_dir).join(format!("{}.wasm", self.name.replace('-', "_")))
+    }
+}
+
+/// What [`build`] did for one plugin.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// The plugin.
+    pub plugin: PolyglotPlugin,
+    /// Its component.
+    pub output: PathBuf,
+    /// True when the component was up to date and nothing ran.
+    pub cached: bool,
+    /// Time spent (the toolchain run, or only the fingerprint when cached).
+    pub elapsed: Duration,
+    /// Size of the component in bytes.
+    pub size_bytes: u64,
+}
+
+/// Where the components land: `plugins/target/polyglot`.
+pub fn output_dir(plugins_dir: &Path) -> PathBuf {
+    plugins_dir.join("target").join("polyglot")
+}
+
+/// The repository's WIT directory, next to `plugins/`.
+pub fn wit_dir(plugins_dir: &Path) -> PathBuf {
+    plugins_dir.join("..").join("wit")
+}
+
+/// Every Python and JavaScript plugin under `plugins_dir`, sorted by name.
+///
+/// # Errors
+/// When a language directory exists but cannot be read.
+pub fn discover(plugins_dir: &Path) -> Result<Vec<PolyglotPlugin>> {
+    let mut found = Vec::new();
+    for language in Language::ALL {
+        let dir = plugins_dir.join(language.dir());
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if path.join(language.entry()).is_file() {
+                found.push(PolyglotPlugin {
+                    name: format!("{}-{name}", language.prefix()),
+                    language,
+                    source: path.clone(),
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// The plugin called `name` (e.g. `py-master-slave`), if there is one.
+///
+/// # Errors
+/// As [`discover`].
+pub fn find(plugins_dir: &Path, name: &str) -> Result<Option<PolyglotPlugin>> {
+    Ok(discover(plugins_dir)?.into_iter().find(|p| p.name == name))
+}
+
+/// Builds `plugin` unless its component is up to date, installing its
+/// toolchain first if needed.
+///
+/// # Errors
+/// When the toolchain cannot be installed or the build fails (with the
+/// tool's output).
+pub fn build(plugins_dir: &Path, plugin: &PolyglotPlugin) -> Result<BuildReport> {
+    let _lock = lock(plugins_dir)?;
+    build_locked(plugins_dir, plugin)
+}
+
+/// Builds every plugin [`discover`] finds (see [`build`]).
+///
+/// # Errors
+/// At the first plugin that fails.
+pub fn build_all(plugins_dir: &Path) -> Result<Vec<BuildReport>> {
+    let _lock = lock(plugins_dir)?;
+    discover(plugins_dir)?
+        .iter()
+        .map(|p| build_locked(plugins_dir, p))
+        .collect()
+}
+
+fn build_locked(plugins_dir: &Path, plugin: &PolyglotPlugin) -> Result<BuildReport> {
+    let started = Instant::now();
+    let tool = toolchain::ensure(plugins_dir, plugin.language)?;
+    let wit = wit_dir(plugins_dir);
+    let fingerprint = fingerprint::of(&[&plugin.source, &wit], &tool.identity)?;
+    let output = plugin.output(plugins_dir);
+    let stamp = output.with_extension("wasm.fingerprint");
+    let up_to_date =
+        output.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == fingerprint);
+    if !up_to_date {
+        tracing::info!(plugin = %plugin.name, "building {} plugin", plugin.language);
+        std::fs::create_dir_all(output_dir(plugins_dir))?;
+        let tmp = output.with_extension("wasm.tmp");
+        tool.build(plugin, &wit, &tmp)?;
+        if !tmp.is_file() {
+            bail!(
+                "{}: the toolchain reported success but wrote no component",
+                plugin.name
+            );
+        }
+        std::fs::rename(&tmp, &output)
+            .with_context(|| format!("moving the component to {}", output.display()))?;
+        std::fs::write(&stamp, &fingerprint)?;
+    }
+    let size_bytes = std::fs::metadata(&output)?.len();
+    Ok(BuildReport {
+        plugin: plugin.clone(),
+        output,
+        cached: up_to_date,
+        elapsed: started.elapsed(),
+        size_bytes,
+    })
+}
+
+/// Holds the build lock of `plugins_dir` until dropped.
+fn lock(plugins_dir: &Path) -> Result<File> {
+    let dir = toolchain::root(plugins_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(".lock");
+    let file = File::create(&path).with_context(|| format!("opening {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovers_plugins_by_layout() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path();
+        for (sub, file) in [
+            ("python/master-slave", "app.py"),
+            ("js/master-slave", "plugin.js"),
+            ("js/not-a-plugin", "README.md"),
+        ] {
+            std::fs::create_dir_all(p.join(sub)).expect("mkdir");
+            std::fs::write(p.join(sub).join(file), "").expect("write");
+        }
+        let found = discover(p).expect("discover");
+        let names: Vec<_> = found
+            .iter()
+            .map(|f| (f.name.as_str(), f.language))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("js-master-slave", Language::JavaScript),
+                ("py-master-slave", Language::Python)
+            ]
+        );
+        assert_eq!(
+            found[1].output(p),
+            p.join("target/polyglot/py_master_slave.wasm")
+        );
+    }
+}
