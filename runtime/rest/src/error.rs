@@ -64,6 +64,20 @@ impl From<AdminError> for ApiError {
     }
 }
 
+impl From<strand_plugin_store::StoreError> for ApiError {
+    fn from(err: strand_plugin_store::StoreError) -> Self {
+        let status = match &err {
+            strand_plugin_store::StoreError::Zk(zk) => zk_status(zk),
+            other => StatusCode::from_u16(other.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        if status.is_server_error() {
+            tracing::warn!(error = %err, "plugin request failed");
+        }
+        Self::new(status, err.to_string())
+    }
+}
+
 /// The status for a ZooKeeper failure: races are conflicts, an unreachable
 /// ZooKeeper is "unavailable", anything else (a corrupt record, say) is ours.
 fn zk_status(err: &ZkError) -> StatusCode {

@@ -8,6 +8,9 @@
 //!   runs it on a listener until a shutdown future completes.
 //! * [`routes`] lists every (method, path) served; `openapi.json` in this
 //!   crate describes the same set, which a test checks.
+//! * `/clusters/{cluster}/plugins` (Strand's own, not Helix's) lists,
+//!   deploys (upload; body limit = the deployment cap) and rolls back
+//!   plugins through `strand-plugin-store`.
 //! * Failures answer `{"error": "…"}` with a 4xx naming the problem (see
 //!   [`ApiError`]); admin operations are atomic, so a refused request
 //!   changes nothing.
@@ -31,7 +34,7 @@ use tokio::net::TcpListener;
 
 pub use auth::BearerToken;
 pub use error::{ApiError, ApiResult};
-pub use routes::AppState;
+pub use routes::{AppState, PluginStores};
 pub use table::{Route, Verb};
 
 /// Every path starts with this (Helix REST v2's prefix).
@@ -50,8 +53,11 @@ pub struct RestConfig {
     /// When set, every request but GET/HEAD/OPTIONS must carry
     /// `Authorization: Bearer <token>`.
     pub token: Option<BearerToken>,
-    /// Largest request body accepted (413 above).
+    /// Largest request body accepted (413 above), except plugin uploads.
     pub max_body_bytes: usize,
+    /// The deployment cap: largest plugin component accepted, and the body
+    /// limit of plugin uploads.
+    pub max_plugin_bytes: usize,
 }
 
 impl Default for RestConfig {
@@ -59,13 +65,14 @@ impl Default for RestConfig {
         Self {
             token: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_plugin_bytes: strand_plugin_store::DEFAULT_MAX_SIZE,
         }
     }
 }
 
 /// The API as an axum [`Router`], ready to serve.
 pub fn router(admin: Admin, config: &RestConfig) -> Router {
-    let (api, _) = routes::table().into_parts();
+    let (api, _) = routes::table(config.max_plugin_bytes).into_parts();
     let mut api = api
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -76,12 +83,18 @@ pub fn router(admin: Admin, config: &RestConfig) -> Router {
             auth::require_token,
         ));
     }
-    api.with_state(AppState { admin })
+    api.with_state(AppState {
+        admin,
+        plugins: routes::PluginStores::default(),
+        max_plugin_bytes: config.max_plugin_bytes,
+    })
 }
 
 /// Every route served, in registration order.
 pub fn routes() -> Vec<Route> {
-    routes::table().into_parts().1
+    routes::table(strand_plugin_store::DEFAULT_MAX_SIZE)
+        .into_parts()
+        .1
 }
 
 /// Serves `router` on `listener` until `shutdown` completes; requests in

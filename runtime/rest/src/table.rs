@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodFilter, on};
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,6 +76,15 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     {
         let full = format!("{}{path}", self.prefix);
         self.router = self.router.route(&full, on(verb.filter(), handler));
+        self.routes.push(Route { verb, path: full });
+        self
+    }
+
+    /// Serves a prepared method router (with its own layers) for `verb`
+    /// on `prefix + path`; it must route exactly `verb`.
+    pub fn add_routed(mut self, verb: Verb, path: &str, method_router: MethodRouter<S>) -> Self {
+        let full = format!("{}{path}", self.prefix);
+        self.router = self.router.route(&full, method_router);
         self.routes.push(Route { verb, path: full });
         self
     }

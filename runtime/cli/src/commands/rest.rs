@@ -27,6 +27,10 @@ pub struct RestArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = strand_rest::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Largest plugin component accepted by the upload route, in bytes
+    /// (the deployment cap; also that route's body limit).
+    #[arg(long, default_value_t = strand_plugin_store::DEFAULT_MAX_SIZE)]
+    pub max_plugin_bytes: usize,
 }
 
 /// Serves the API until a signal arrives.
@@ -52,6 +56,7 @@ pub async fn run(global: &GlobalArgs, args: RestArgs) -> Result<ExitCode> {
     let config = RestConfig {
         token,
         max_body_bytes: args.max_body_bytes,
+        max_plugin_bytes: args.max_plugin_bytes,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -4,6 +4,7 @@
 mod clusters;
 mod customized;
 mod instances;
+mod plugins;
 mod resources;
 mod state_models;
 
@@ -14,15 +15,22 @@ use strand_model::ZNRecord;
 
 use crate::table::{RouteTable, Verb};
 
+pub use plugins::PluginStores;
+
 /// What every handler gets.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The admin operations, on one ZooKeeper session.
     pub admin: Admin,
+    /// Plugin stores, one per cluster, on the same session.
+    pub plugins: PluginStores,
+    /// The deployment cap: largest component accepted (and the upload body limit).
+    pub max_plugin_bytes: usize,
 }
 
-/// Every route of the API (body limit and auth are layered on by the caller).
-pub(crate) fn table() -> RouteTable<AppState> {
+/// Every route of the API (body limit and auth are layered on by the
+/// caller); plugin uploads get their own limit, the deployment cap.
+pub(crate) fn table(max_plugin_bytes: usize) -> RouteTable<AppState> {
     use Verb::{Delete, Get, Post, Put};
     RouteTable::new(crate::PREFIX)
         // clusters
@@ -199,6 +207,24 @@ pub(crate) fn table() -> RouteTable<AppState> {
             Get,
             "/clusters/{cluster}/resources/{resource}/{customizedStateType}/customizedView",
             resources::customized_view,
+        )
+        // Strand's plugin deployment
+        .add(Get, "/clusters/{cluster}/plugins", plugins::list)
+        .add_routed(
+            Post,
+            "/clusters/{cluster}/plugins",
+            axum::routing::post(plugins::deploy)
+                .layer(axum::extract::DefaultBodyLimit::max(max_plugin_bytes)),
+        )
+        .add(
+            Get,
+            "/clusters/{cluster}/plugins/{plugin}",
+            plugins::history,
+        )
+        .add(
+            Post,
+            "/clusters/{cluster}/plugins/{plugin}",
+            plugins::command,
         )
 }
 
