@@ -301,10 +301,13 @@ fn partition_states(
             else {
                 break;
             };
-            // Top-state stickiness: if the preferred instance is not
-            // already top or one hop away, prefer an unassigned instance
-            // that currently holds the highest-priority state, to avoid an
-            // extra handoff.
+            // Top-state stickiness: while the preferred instance is not
+            // top or one hop away, an unassigned instance that holds the
+            // top state now keeps it, so the handoff happens once, when
+            // the preferred instance is ready. (Only a current top-state
+            // holder counts: moving the top state to whichever replica
+            // became second-top first would hand it over twice — once
+            // there, once back — on every cold start.)
             if *state == top {
                 let ready = |i: &String| {
                     holders
@@ -312,23 +315,11 @@ fn partition_states(
                         .is_some_and(|s| *s == top || second_tops.contains(&s.as_str()))
                 };
                 if !ready(chosen)
-                    && let Some(better) = candidates
-                        .iter()
-                        .copied()
-                        .filter(|i| !assigned.contains(*i) && holders.contains_key(*i))
-                        .min_by_key(|i| {
-                            holders
-                                .get(*i)
-                                .and_then(|s| model.priority(s))
-                                .unwrap_or(u32::MAX)
-                        })
-                    && holders.get(better).and_then(|s| model.priority(s))
-                        < holders
-                            .get(chosen)
-                            .and_then(|s| model.priority(s))
-                            .or(Some(u32::MAX))
+                    && let Some(holder) = candidates.iter().copied().find(|i| {
+                        !assigned.contains(*i) && holders.get(*i).is_some_and(|s| *s == top)
+                    })
                 {
-                    chosen = better;
+                    chosen = holder;
                 }
             }
             assigned.insert(chosen);

@@ -340,3 +340,42 @@ fn a_replica_in_mid_transition_counts_in_its_from_and_to_states() {
     assert_eq!(promote.send[0].tgt_name(), Some("host_1"));
     assert_eq!(promote.send[0].to_state(), Some("MASTER"));
 }
+
+fn set_state(s: &mut Snapshot, instance: &str, partition: &str, state: &str) {
+    let session = SessionId::parse(&s.live[instance].session).expect("session");
+    s.current
+        .entry(instance.to_owned())
+        .or_default()
+        .entry(RESOURCE.to_owned())
+        .or_insert_with(|| CurrentState::new(RESOURCE, session, "MasterSlave", "DEFAULT"))
+        .set_state(partition, state);
+}
+
+#[test]
+fn the_top_state_waits_for_the_preferred_instance_unless_another_holds_it() {
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 1, 3);
+    let partition = format!("{RESOURCE}_0");
+    let best = |s: &Snapshot| {
+        best_possible::compute(s, RESOURCE, &PreferenceLists::new())
+            .expect("best")
+            .assignment[&partition]
+            .clone()
+    };
+    // Cold start: host_1 became SLAVE before host_0 (preferred). The
+    // MASTER still goes to host_0, so it is handed over only once.
+    set_state(&mut s, "host_1", &partition, "SLAVE");
+    let map = best(&s);
+    assert_eq!(map["host_0"], "MASTER", "{map:?}");
+    assert_eq!(map["host_1"], "SLAVE", "{map:?}");
+
+    // host_1 holds the MASTER (host_0 was away): it keeps it until host_0
+    // is SLAVE again, then hands it back.
+    set_state(&mut s, "host_1", &partition, "MASTER");
+    let map = best(&s);
+    assert_eq!(map["host_1"], "MASTER", "{map:?}");
+    assert_eq!(map["host_0"], "SLAVE", "{map:?}");
+    set_state(&mut s, "host_0", &partition, "SLAVE");
+    let map = best(&s);
+    assert_eq!(map["host_0"], "MASTER", "{map:?}");
+    assert_eq!(map["host_1"], "SLAVE", "{map:?}");
+}

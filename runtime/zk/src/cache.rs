@@ -399,14 +399,21 @@ async fn maintain(
         }
         let mut dirty: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
+        let mut deleted = HashSet::new();
         let mut resync = false;
         for event in batch {
             match event {
-                NodeEvent::Created(path)
-                | NodeEvent::DataChanged(path)
-                | NodeEvent::Deleted(path) => {
+                NodeEvent::Created(path) | NodeEvent::DataChanged(path) => {
                     if !shared.is_excluded(&path) && seen.insert(path.clone()) {
                         dirty.push(path);
+                    }
+                }
+                NodeEvent::Deleted(path) => {
+                    if !shared.is_excluded(&path) {
+                        deleted.insert(path.clone());
+                        if seen.insert(path.clone()) {
+                            dirty.push(path);
+                        }
                     }
                 }
                 NodeEvent::Disconnected => debug!(root = %shared.root, "cache disconnected"),
@@ -437,7 +444,7 @@ async fn maintain(
         let outcome = if resync {
             resync_all(&zk, &shared).await
         } else {
-            refresh(&zk, &shared, dirty).await
+            refresh(&zk, &shared, dirty, &deleted).await
         };
         match outcome {
             Ok(()) => {}
@@ -464,7 +471,19 @@ fn end(shared: &Shared, event: SessionEvent) {
 }
 
 /// Re-reads the given znodes and applies what changed.
-async fn refresh(zk: &Zk, shared: &Shared, paths: Vec<String>) -> Result<()> {
+///
+/// A znode found missing is removed only once its deletion event has
+/// arrived (`deleted`). Reading it for an earlier event can already see it
+/// gone; removing it then would show the deletion before changes that
+/// happened earlier elsewhere in the tree and whose events are still
+/// queued — e.g. a message gone before the current state its participant
+/// wrote first. ZooKeeper delivers the deletion event after those.
+async fn refresh(
+    zk: &Zk,
+    shared: &Shared,
+    paths: Vec<String>,
+    deleted: &HashSet<String>,
+) -> Result<()> {
     let reads = futures::stream::iter(paths.into_iter().map(|path| async move {
         let node = zk.get(&path).await?;
         Ok::<_, ZkError>((path, node))
@@ -487,7 +506,9 @@ async fn refresh(zk: &Zk, shared: &Shared, paths: Vec<String>) -> Result<()> {
                         changed.push(path);
                     }
                 }
-                None => tree.remove_subtree(&path, &mut changed),
+                None if deleted.contains(&path) => tree.remove_subtree(&path, &mut changed),
+                // Its deletion event is still to come.
+                None => {}
             }
         }
     }

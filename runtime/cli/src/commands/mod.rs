@@ -2,6 +2,7 @@
 
 mod admin;
 mod aggregators;
+mod bench;
 mod controller;
 mod participant;
 mod plugin;
@@ -56,6 +57,9 @@ pub enum Command {
     Controller(controller::ControllerArgs),
     /// Run a participant that serves state transitions with plugin state models.
     Participant(participant::ParticipantArgs),
+    /// Measure a local cluster: convergence, transitions/s, view latency,
+    /// failover, pipeline time (prints JSON).
+    Bench(bench::BenchArgs),
     /// Bring up a local demo cluster (starts its own ZooKeeper unless `--zk` is given).
     Quickstart(quickstart::QuickstartArgs),
     /// Inspect and validate plugin components; deploy them to a cluster.
@@ -69,6 +73,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Admin(cmd) => runtime()?.block_on(admin::run(&cli.global, cmd)),
+        Command::Bench(args) => runtime()?.block_on(bench::run(&cli.global, args)),
         Command::Quickstart(args) => runtime()?.block_on(quickstart::run(&cli.global, args)),
         Command::Controller(args) => runtime()?.block_on(controller::run(&cli.global, args)),
         Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
