@@ -59,6 +59,20 @@ impl Admin {
         })
     }
 
+    /// Adds an instance from a whole InstanceConfig record whose id must be
+    /// `instance` (Helix's REST uses the body's id whatever the path says;
+    /// Strand refuses the mismatch).
+    pub async fn add_instance_record(
+        &self,
+        cluster: &str,
+        instance: &str,
+        record: strand_model::ZNRecord,
+    ) -> Result<()> {
+        crate::configs::require_id(&record, instance, "instance")?;
+        self.add_instance_config(cluster, &InstanceConfig::from(record))
+            .await
+    }
+
     /// Removes an instance's config and subtree. Refused while it is live.
     pub async fn drop_instance(&self, cluster: &str, instance: &str) -> Result<()> {
         self.require_instance(cluster, instance).await?;

@@ -8,18 +8,25 @@
 
 mod aggregators;
 mod cluster;
+mod configs;
 mod customized;
 mod dump;
 mod error;
 mod info;
 mod instance;
+mod maintenance;
 pub mod placement;
 mod reset;
 mod resource;
+mod resource_edit;
+mod state_models;
+mod views;
 
+pub use configs::RecordEdit;
 pub use error::{AdminError, Result};
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
 pub use strand_model::RebalanceMode;
+pub use views::ErrorIndex;
 
 use strand_zk::{Accessor, Zk, ZkConfig};
 

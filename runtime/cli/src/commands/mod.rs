@@ -8,6 +8,7 @@ mod participant;
 mod plugin;
 mod quickstart;
 mod routes;
+mod rest;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,8 @@ pub enum Command {
     /// Inspect and validate plugin components; deploy them to a cluster.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Serve the Helix-compatible HTTP admin API (`/admin/v2/...`).
+    Rest(rest::RestArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Participant(args) => runtime()?.block_on(participant::run(&cli.global, args)),
         Command::Routes(args) => runtime()?.block_on(routes::run(&cli.global, args)),
         Command::Plugin(cmd) => plugin::run(&cli.global, cmd),
+        Command::Rest(args) => runtime()?.block_on(rest::run(&cli.global, args)),
     }
 }
 

@@ -1,0 +1,125 @@
+//! Resource changes beyond add/drop/rebalance: adding a resource from a
+//! whole IdealState, enabling and disabling it, and editing its IdealState
+//! record (Helix REST's `idealState` update/delete).
+
+use strand_model::{IdealState, PropertyPaths, ZNRecord};
+use strand_zk::{CreateKind, Update};
+
+use crate::Admin;
+use crate::configs::{RecordEdit, require_id};
+use crate::error::{AdminError, Result};
+
+impl Admin {
+    /// Adds a resource from a complete IdealState record. Its id must be
+    /// `resource` (Helix names the znode after the id whatever the request
+    /// said; Strand refuses the mismatch instead), it must pass Helix's
+    /// IdealState validation, and its state model must be defined.
+    pub async fn add_resource_with_ideal_state(
+        &self,
+        cluster: &str,
+        resource: &str,
+        record: ZNRecord,
+    ) -> Result<()> {
+        self.require_cluster(cluster).await?;
+        crate::cluster::validate_name("resource", resource)?;
+        require_id(&record, resource, "resource")?;
+        let ideal = IdealState::from(record);
+        ideal
+            .validate()
+            .map_err(|e| AdminError::Invalid(format!("invalid IdealState for {resource}: {e}")))?;
+        if let Some(model) = ideal.state_model_def_ref() {
+            self.state_model(cluster, model).await?;
+        }
+        match self
+            .accessor()
+            .create(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                ideal.record(),
+                CreateKind::Persistent,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_node_exists() => Err(AdminError::ResourceExists {
+                cluster: cluster.to_owned(),
+                resource: resource.to_owned(),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Enables or disables a resource (`HELIX_ENABLED` in its IdealState);
+    /// the controller takes a disabled resource's replicas offline.
+    pub async fn set_resource_enabled(
+        &self,
+        cluster: &str,
+        resource: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        self.ideal_state(cluster, resource).await?;
+        self.accessor()
+            .update(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                false,
+                |current| {
+                    let Some(record) = current else {
+                        return Update::Keep;
+                    };
+                    let mut ideal = IdealState::from(record);
+                    ideal.set_enabled(enabled);
+                    Update::Write(ideal.into_record())
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Edits a resource's IdealState; `edit.id` must be the resource name.
+    /// An edit that would leave an invalid IdealState (say, without
+    /// `STATE_MODEL_DEF_REF`) is refused and nothing is written.
+    pub async fn edit_ideal_state(
+        &self,
+        cluster: &str,
+        resource: &str,
+        how: RecordEdit,
+        edit: &ZNRecord,
+    ) -> Result<()> {
+        self.ideal_state(cluster, resource).await?;
+        require_id(edit, resource, "resource")?;
+        let mut refusal = None;
+        let mut found = false;
+        self.accessor()
+            .update(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                false,
+                |current| {
+                    refusal = None;
+                    let Some(mut record) = current else {
+                        found = false;
+                        return Update::Keep;
+                    };
+                    found = true;
+                    how.apply(&mut record, edit);
+                    let ideal = IdealState::from(record);
+                    if let Err(e) = ideal.validate() {
+                        refusal = Some(e);
+                        return Update::Keep;
+                    }
+                    Update::Write(ideal.into_record())
+                },
+            )
+            .await?;
+        if let Some(reason) = refusal {
+            return Err(AdminError::Invalid(format!(
+                "the edit would leave an invalid IdealState for {resource}: {reason}"
+            )));
+        }
+        if !found {
+            return Err(AdminError::NoSuchResource {
+                cluster: cluster.to_owned(),
+                resource: resource.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
