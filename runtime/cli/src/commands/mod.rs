@@ -7,8 +7,8 @@ mod controller;
 mod participant;
 mod plugin;
 mod quickstart;
-mod routes;
 mod rest;
+mod routes;
 
 use std::process::ExitCode;
 
