@@ -182,7 +182,10 @@ fn plugin(dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
+/// A plugin registry with `master_slave` installed as the MasterSlave
+/// model, compiled artefacts cached in the system temp dir (shared with
+/// `strand bench`).
+pub(super) fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
     let host = PluginHost::new(HostConfig {
         cache_dir: Some(std::env::temp_dir().join("strand-plugin-cache")),
         ..HostConfig::default()

@@ -2,7 +2,6 @@
 //! its instances, in-process participants sharing one plugin registry,
 //! and the external-view checks the steps wait on.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use strand_admin::{Admin, RebalanceMode};
 use strand_model::{ExternalView, IdealState, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_plugin_host::PluginRegistry;
 use strand_zk::server::LocalZk;
 use strand_zk::{Update, ZkConfig};
 use tokio::sync::Mutex;
@@ -62,7 +61,7 @@ impl BenchCluster {
             );
         }
         admin.add_cluster(&args.cluster).await?;
-        let registry = registry(&master_slave)?;
+        let registry = super::super::quickstart::registry(&master_slave)?;
         let bench = Self {
             cluster: args.cluster.clone(),
             server,
@@ -311,19 +310,6 @@ impl BenchCluster {
             }
         }
     }
-}
-
-fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
-    let host = PluginHost::new(HostConfig {
-        cache_dir: Some(std::env::temp_dir().join("strand-plugin-cache")),
-        ..HostConfig::default()
-    })
-    .context("starting the plugin host")?;
-    let registry = PluginRegistry::new(host);
-    registry
-        .install_file("MasterSlave", master_slave, PluginOptions::default())
-        .context("loading the MasterSlave plugin")?;
-    Ok(registry)
 }
 
 /// Every one of `partitions` partitions has one MASTER and two SLAVEs.
