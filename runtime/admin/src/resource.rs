@@ -30,22 +30,7 @@ impl Admin {
             .map_err(|_| AdminError::Invalid(format!("too many partitions: {partitions}")))?;
         let ideal =
             IdealState::for_new_resource(resource, partitions, state_model, mode, "DEFAULT");
-        match self
-            .accessor()
-            .create(
-                &PropertyPaths::new(cluster).ideal_state(resource),
-                ideal.record(),
-                CreateKind::Persistent,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) if err.is_node_exists() => Err(AdminError::ResourceExists {
-                cluster: cluster.to_owned(),
-                resource: resource.to_owned(),
-            }),
-            Err(err) => Err(err.into()),
-        }
+        self.create_ideal_state(cluster, resource, &ideal).await
     }
 
     /// Removes a resource's IdealState and ResourceConfig; participants
@@ -185,5 +170,33 @@ impl Admin {
                 cluster: cluster.to_owned(),
                 model: name.to_owned(),
             })
+    }
+}
+
+impl Admin {
+    /// Creates `IDEALSTATES/<resource>`; an existing one is
+    /// [`AdminError::ResourceExists`] and is left as it is.
+    pub(crate) async fn create_ideal_state(
+        &self,
+        cluster: &str,
+        resource: &str,
+        ideal: &IdealState,
+    ) -> Result<()> {
+        match self
+            .accessor()
+            .create(
+                &PropertyPaths::new(cluster).ideal_state(resource),
+                ideal.record(),
+                CreateKind::Persistent,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_node_exists() => Err(AdminError::ResourceExists {
+                cluster: cluster.to_owned(),
+                resource: resource.to_owned(),
+            }),
+            Err(err) => Err(err.into()),
+        }
     }
 }

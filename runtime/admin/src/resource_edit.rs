@@ -3,7 +3,7 @@
 //! record (Helix REST's `idealState` update/delete).
 
 use strand_model::{IdealState, PropertyPaths, ZNRecord};
-use strand_zk::{CreateKind, Update};
+use strand_zk::Update;
 
 use crate::Admin;
 use crate::configs::{RecordEdit, require_id};
@@ -30,22 +30,7 @@ impl Admin {
         if let Some(model) = ideal.state_model_def_ref() {
             self.state_model(cluster, model).await?;
         }
-        match self
-            .accessor()
-            .create(
-                &PropertyPaths::new(cluster).ideal_state(resource),
-                ideal.record(),
-                CreateKind::Persistent,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) if err.is_node_exists() => Err(AdminError::ResourceExists {
-                cluster: cluster.to_owned(),
-                resource: resource.to_owned(),
-            }),
-            Err(err) => Err(err.into()),
-        }
+        self.create_ideal_state(cluster, resource, &ideal).await
     }
 
     /// Enables or disables a resource (`HELIX_ENABLED` in its IdealState);
