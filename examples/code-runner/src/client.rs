@@ -13,7 +13,7 @@ use strand_zk::{Accessor, CreateKind, TreeCache, Zk, ZkConfig};
 use tracing::warn;
 
 use crate::protocol::{ONLINE, PARTITION, Paths, RESOURCE, RunReply, RunRequest, sha256};
-use crate::runner::now_ms;
+use strand_model::time::now_ms;
 
 /// Where a program goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use strand_admin::Admin;
+use strand_model::time::now_ms;
 use strand_model::{Message, SessionId};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{
@@ -325,11 +326,4 @@ async fn write_reply(zk: &Zk, path: &str, message: &Message) -> strand_zk::Resul
         }
         other => other.map(|_| ()),
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

@@ -4,8 +4,9 @@
 use strand_model::{InstanceConfig, ParticipantHistory, PropertyPaths};
 use strand_zk::{CreateKind, Update};
 
+use crate::Admin;
 use crate::error::{AdminError, Result};
-use crate::{Admin, now_ms};
+use strand_model::time::now_ms;
 
 impl Admin {
     /// Adds an instance given as `host:port` or `host_port`; its id is

@@ -61,14 +61,6 @@ impl Admin {
     }
 }
 
-/// Milliseconds since the Unix epoch, as Helix stamps records.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// This machine's host name, as Helix records it in `LIVE_INSTANCE`,
 /// histories and admin message sources (`localhost` if unknown).
 pub fn local_hostname() -> String {

@@ -8,8 +8,9 @@ use strand_model::records::TriggeringEntity;
 use strand_model::{MaintenanceSignal, PauseSignal, PropertyPaths};
 use strand_zk::Update;
 
+use crate::Admin;
 use crate::error::{AdminError, Result};
-use crate::{Admin, now_ms};
+use strand_model::time::now_ms;
 
 /// Simple fields of the maintenance signal that custom fields may not set.
 const RESERVED_MAINTENANCE_FIELDS: [&str; 3] = ["TRIGGERED_BY", "TIMESTAMP", "AUTO_TRIGGER_REASON"];

@@ -6,8 +6,9 @@
 use strand_model::{CurrentState, Message, PropertyPaths, SessionId, StateTransitionSpec};
 use strand_zk::CreateKind;
 
+use crate::Admin;
 use crate::error::{AdminError, Result};
-use crate::{Admin, now_ms};
+use strand_model::time::now_ms;
 
 impl Admin {
     /// Resets `partitions` of `resource` on `instance` from ERROR to the

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use strand_model::PropertyPaths;
-use strand_zk::{CacheEvent, SessionEvent, TreeCache, Zk, ZkConfig};
+use strand_zk::{Backoff, CacheEvent, SessionEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -372,29 +372,6 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-/// Exponential backoff for retries: 100 ms doubling to 5 s.
-#[derive(Debug)]
-struct Backoff(Duration);
-
-impl Backoff {
-    const FIRST: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(5);
-
-    fn new() -> Self {
-        Self(Self::FIRST)
-    }
-
-    fn next(&mut self) -> Duration {
-        let current = self.0;
-        self.0 = (self.0 * 2).min(Self::MAX);
-        current
-    }
-
-    fn reset(&mut self) {
-        self.0 = Self::FIRST;
-    }
-}
-
 /// How a session's service ended.
 enum SessionExit {
     Shutdown,
@@ -413,7 +390,7 @@ enum LeadExit {
 async fn supervise(ctx: Context, first: Zk) {
     let mut shutdown = ctx.shutdown();
     let mut next = Some(first);
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::default();
     loop {
         let zk = match next.take() {
             Some(zk) => zk,
@@ -431,7 +408,7 @@ async fn supervise(ctx: Context, first: Zk) {
                         ctx.set_error(&err);
                         tokio::select! {
                             _ = stopped(&mut shutdown) => break,
-                            _ = tokio::time::sleep(backoff.next()) => continue,
+                            _ = tokio::time::sleep(backoff.next_delay()) => continue,
                         }
                     }
                 }
@@ -458,7 +435,7 @@ async fn supervise(ctx: Context, first: Zk) {
 /// Election and leadership on one session.
 async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
     let mut shutdown = ctx.shutdown();
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::default();
     let session = zk.session_id();
     loop {
         ctx.set_role(Role::Connecting, Some(session.clone()));
@@ -518,7 +495,7 @@ async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
         ctx.set_error(&failure);
         tokio::select! {
             _ = stopped(&mut shutdown) => return SessionExit::Shutdown,
-            _ = tokio::time::sleep(backoff.next()) => {}
+            _ = tokio::time::sleep(backoff.next_delay()) => {}
         }
     }
 }
@@ -543,7 +520,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     let root = ctx.paths.cluster();
     let mut due: Option<&'static str> = Some(trigger::CONTROLLER_CHANGE);
     let mut retry_at: Option<Instant> = None;
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::default();
     let period = ctx.config.periodic_run;
     let mut periodic = tokio::time::interval_at(Instant::now() + period, period);
     periodic.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -594,7 +571,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                 Some(Err(err)) => {
                     warn!(cluster = ctx.config.cluster, error = %err, "pipeline run failed; retrying");
                     ctx.set_error(&err);
-                    retry_at = Some(Instant::now() + backoff.next());
+                    retry_at = Some(Instant::now() + backoff.next_delay());
                     due = Some(trigger::RETRY_REBALANCE);
                 }
             }

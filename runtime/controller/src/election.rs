@@ -15,7 +15,7 @@ use strand_model::{ControllerHistory, LiveInstance, PropertyPaths, SessionId};
 use strand_zk::{Accessor, CreateKind, NodeEvent, Update, Zk, ZkError};
 use tracing::{debug, info};
 
-use crate::now_ms;
+use strand_model::time::now_ms;
 
 /// The `HELIX_VERSION` the controller writes in LEADER and HISTORY: the
 /// Helix release whose protocol it speaks, then Strand's version (the same

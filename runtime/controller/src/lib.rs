@@ -36,11 +36,3 @@ pub use controller::{Controller, ControllerConfig, ControllerHandle, Role, Statu
 pub use election::HELIX_VERSION;
 pub use error::{ControllerError, Result};
 pub use pipeline::RunReport;
-
-/// Milliseconds since the Unix epoch, as Helix stamps records.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}

@@ -34,10 +34,10 @@ use tracing::{debug, info, warn};
 use crate::aggregate::Aggregators;
 use crate::dispatch::Writer;
 use crate::error::Result;
-use crate::now_ms;
 use crate::plugin_aggregators::PluginAggregators;
 use crate::read;
 use crate::views::{self, Written};
+use strand_model::time::now_ms;
 
 /// How long a sent message counts as pending while the cache does not
 /// show it. The cache normally shows it within milliseconds; after this a

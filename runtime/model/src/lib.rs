@@ -12,6 +12,7 @@
 //! * [`paths`] — [`PropertyPaths`]: where each record lives, and the path sets of
 //!   cluster and instance creation.
 //! * [`session`] — [`SessionId`], written as Helix writes it (lowercase hex).
+//! * [`time`] — [`time::now_ms`], time stamps as Helix writes them.
 //! * [`error`] — [`ModelError`].
 //! * [`java`] — the bits of Java behaviour (hash order, string order) that show up in
 //!   Helix's bytes.
@@ -22,6 +23,7 @@ pub mod java;
 pub mod paths;
 pub mod records;
 pub mod session;
+pub mod time;
 pub mod znrecord;
 
 pub use error::ModelError;

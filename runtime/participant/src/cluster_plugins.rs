@@ -27,7 +27,7 @@ use strand_plugin_host::{PluginOptions, PluginRegistry, SwapPolicy};
 use strand_plugin_store::{
     PluginKind, PluginRecord, PluginStore, StorePaths, VersionEntry, status,
 };
-use strand_zk::{CacheEvent, TreeCache, Zk, ZkConfig};
+use strand_zk::{Backoff, CacheEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
@@ -156,7 +156,7 @@ impl Follower {
     }
 
     async fn reconnect(&self, stop: &mut watch::Receiver<bool>) -> Option<(Zk, TreeCache)> {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         loop {
             if *stop.borrow() {
                 return None;
@@ -172,9 +172,8 @@ impl Follower {
                     warn!(error = %err, "plugin follower: reconnect failed; retrying");
                     tokio::select! {
                         _ = stop.changed() => return None,
-                        () = tokio::time::sleep(backoff) => {}
+                        () = backoff.wait() => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
         }

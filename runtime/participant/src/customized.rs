@@ -19,7 +19,7 @@ use strand_plugin_host::{CustomizedStateStore, StateStoreError};
 use strand_zk::{Accessor, Edit, GroupCommit, ZkError};
 use tokio::runtime::Handle;
 
-use crate::now_ms;
+use strand_model::time::now_ms;
 
 /// The partition field holding the customized state.
 const CURRENT_STATE: &str = "CURRENT_STATE";

@@ -36,7 +36,7 @@ use tracing::{debug, info, warn};
 use crate::config::ParticipantConfig;
 use crate::current_state::{CurrentStateWriter, Recorded};
 use crate::customized::CustomizedStateProvider;
-use crate::now_ms;
+use strand_model::time::now_ms;
 
 /// Why serving a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

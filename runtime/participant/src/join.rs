@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::{HELIX_VERSION, ParticipantConfig};
 use crate::error::{ParticipantError, Result};
-use crate::now_ms;
+use strand_model::time::now_ms;
 
 /// Joins on `zk`'s session; returns the session id.
 pub(crate) async fn join(zk: &Zk, config: &ParticipantConfig) -> Result<SessionId> {

@@ -28,11 +28,3 @@ pub use config::{HELIX_VERSION, ParticipantConfig};
 pub use customized::CustomizedStateProvider;
 pub use error::{ParticipantError, Result};
 pub use participant::Participant;
-
-/// Milliseconds since the Unix epoch, as Helix stamps records.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use strand_model::{PropertyPaths, SessionId};
 use strand_plugin_host::PluginRegistry;
-use strand_zk::{Accessor, Zk, ZkError};
+use strand_zk::{Accessor, Backoff, Zk, ZkError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -160,7 +160,7 @@ async fn supervise(
             }
             SessionEnd::Expired => {
                 warn!(instance = %config.instance, session = %served.session(), "session expired; joining again");
-                let mut backoff = Duration::from_millis(100);
+                let mut backoff = Backoff::default();
                 loop {
                     if *stop.borrow() {
                         return;
@@ -179,8 +179,7 @@ async fn supervise(
                         }
                         Err(err) => {
                             warn!(instance = %config.instance, error = %err, "rejoin failed; retrying");
-                            tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                            backoff.wait().await;
                         }
                     }
                 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode};
+use strand_model::time::now_ms;
 use strand_model::{
     CurrentState, LiveInstance, Message, MessageType, PropertyPaths, SessionId,
     StateTransitionSpec, ZNRecord,
@@ -177,13 +178,6 @@ impl Fixture {
             .expect("current state");
         assert_eq!(cs.state(partition), Some(state), "{:?}", cs.record());
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 async fn eventually<F, Fut>(what: &str, mut check: F)

@@ -17,7 +17,8 @@ use strand_zk::{Accessor, CreateKind, Zk, ZkError};
 
 use crate::error::StoreError;
 use crate::layout::StorePaths;
-use crate::{now_ms, sha256_hex};
+use crate::sha256_hex;
+use strand_model::time::now_ms;
 
 /// The default chunk size: 512 KiB, half of ZooKeeper's default
 /// `jute.maxbuffer` (1 MiB), which bounds a znode and its request.

@@ -53,14 +53,6 @@ pub use record::{Deployment, PluginKind, PluginRecord, VersionEntry};
 pub use status::{InstanceStatus, PluginStatus};
 pub use store::{DEFAULT_MAX_SIZE, DeployOptions, PluginStore, PluginSummary};
 
-/// Milliseconds since the Unix epoch, as Helix stamps records.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// The SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

@@ -8,7 +8,7 @@ use strand_zk::{Accessor, Update, Zk};
 
 use crate::error::StoreError;
 use crate::layout::StorePaths;
-use crate::now_ms;
+use strand_model::time::now_ms;
 
 mod keys {
     pub const ACTIVE_VERSION: &str = "ACTIVE_VERSION";

@@ -23,8 +23,9 @@ use crate::definition::{diff, helix_definition};
 use crate::error::StoreError;
 use crate::layout::{StorePaths, check_name};
 use crate::record::{Deployment, PluginKind, PluginRecord, VersionEntry};
+use crate::sha256_hex;
 use crate::status::{self, InstanceStatus};
-use crate::{now_ms, sha256_hex};
+use strand_model::time::now_ms;
 
 /// The default size cap: 64 MiB, room for Python and JavaScript components
 /// (12–20 MB) with margin.

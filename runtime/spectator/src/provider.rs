@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use arc_swap::{ArcSwap, Guard};
 use strand_model::PropertyPaths;
-use strand_zk::{CacheEvent, TreeCache, Zk, ZkConfig};
+use strand_zk::{Backoff, CacheEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::{broadcast, watch};
 use tracing::{debug, info, warn};
 
@@ -354,7 +354,7 @@ async fn reconnect(
     config: &ProviderConfig,
     paths: &PropertyPaths,
 ) -> (Zk, Caches, Vec<broadcast::Receiver<CacheEvent>>) {
-    let mut pause = Duration::from_millis(100);
+    let mut backoff = Backoff::default();
     loop {
         let attempt = async {
             let zk = Zk::connect(config.zk.clone()).await?;
@@ -368,8 +368,7 @@ async fn reconnect(
             }
             Err(err) => {
                 warn!(cluster = config.cluster, error = %err, "spectator reconnect failed; retrying");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
+                backoff.wait().await;
             }
         }
     }

@@ -14,10 +14,13 @@
 //! A `Zk` is bound to one session. After [`ZkError::SessionExpired`] it is
 //! useless: connect again, and re-register anything ephemeral.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use zookeeper_client as zk;
 
+use crate::backoff::Backoff;
 use crate::error::{Result, ZkError};
 
 pub use zk::Stat;
@@ -82,6 +85,78 @@ impl CreateKind {
 pub struct Zk {
     client: zk::Client,
     config: ZkConfig,
+    counters: Arc<Counters>,
+}
+
+/// Requests this session sent, by kind, counted as they are sent (a retried
+/// read counts once per attempt; a multi-op counts as one request).
+#[derive(Debug, Default)]
+struct Counters {
+    reads: AtomicU64,
+    writes: AtomicU64,
+    multis: AtomicU64,
+    multi_ops: AtomicU64,
+}
+
+/// What a session has sent to ZooKeeper so far: see [`Zk::requests`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// `get`, `exists` and `list` requests.
+    pub reads: u64,
+    /// Single `create`, `set` and `delete` requests.
+    pub writes: u64,
+    /// Multi-op requests (each one request, however many operations).
+    pub multis: u64,
+    /// Operations inside those multi-ops.
+    pub multi_ops: u64,
+}
+
+impl RequestCounts {
+    /// Every request sent: reads, single writes and multi-ops.
+    pub fn total(&self) -> u64 {
+        self.reads + self.writes + self.multis
+    }
+
+    /// Requests that change something: single writes and multi-ops.
+    pub fn write_requests(&self) -> u64 {
+        self.writes + self.multis
+    }
+}
+
+impl std::ops::Add for RequestCounts {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            reads: self.reads + other.reads,
+            writes: self.writes + other.writes,
+            multis: self.multis + other.multis,
+            multi_ops: self.multi_ops + other.multi_ops,
+        }
+    }
+}
+
+impl std::ops::Sub for RequestCounts {
+    type Output = Self;
+
+    fn sub(self, other: Self) -> Self {
+        Self {
+            reads: self.reads.saturating_sub(other.reads),
+            writes: self.writes.saturating_sub(other.writes),
+            multis: self.multis.saturating_sub(other.multis),
+            multi_ops: self.multi_ops.saturating_sub(other.multi_ops),
+        }
+    }
+}
+
+impl Counters {
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn write(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Zk {
@@ -118,6 +193,7 @@ impl Zk {
         };
         let deadline = config.connect_deadline;
         let attempt = async {
+            let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
             // With fail-eagerly the client gives up after one round over
             // the servers; keep trying until the deadline so a server that
             // is still starting gets its chance.
@@ -125,7 +201,7 @@ impl Zk {
                 match connector.clone().connect(&config.connect).await {
                     Ok(client) => return Ok(client),
                     Err(zk::Error::NoHosts) | Err(zk::Error::ConnectionLoss) => {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        backoff.wait().await;
                     }
                     Err(err) => return Err(err),
                 }
@@ -143,7 +219,11 @@ impl Zk {
                 )));
             }
         };
-        Ok(Self { client, config })
+        Ok(Self {
+            client,
+            config,
+            counters: Arc::default(),
+        })
     }
 
     /// Opens a second connection to this session and closes it, which makes
@@ -190,6 +270,17 @@ impl Zk {
         })
     }
 
+    /// The requests this session (all its clones) has sent so far.
+    pub fn requests(&self) -> RequestCounts {
+        let c = &self.counters;
+        RequestCounts {
+            reads: c.reads.load(Ordering::Relaxed),
+            writes: c.writes.load(Ordering::Relaxed),
+            multis: c.multis.load(Ordering::Relaxed),
+            multi_ops: c.multi_ops.load(Ordering::Relaxed),
+        }
+    }
+
     /// The configuration this session was made with.
     pub fn config(&self) -> &ZkConfig {
         &self.config
@@ -218,10 +309,12 @@ impl Zk {
         Fut: std::future::Future<Output = Result<T, zk::Error>>,
     {
         let give_up = Instant::now() + self.client.session_timeout();
+        let mut backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(500));
         loop {
+            self.counters.read();
             match f().await {
                 Err(zk::Error::ConnectionLoss) if Instant::now() < give_up => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    backoff.wait().await;
                 }
                 other => return other.map_err(|e| ZkError::from_client(op, path, e)),
             }
@@ -258,8 +351,16 @@ impl Zk {
         }
     }
 
+    /// Makes this session's server catch up with the ensemble's leader for
+    /// `path` (ZooKeeper's `sync`), so a read that follows sees every write
+    /// committed before the call, whichever session made it.
+    pub async fn sync(&self, path: &str) -> Result<()> {
+        self.read("sync", path, || self.client.sync(path)).await
+    }
+
     /// Creates a znode; its parent must exist.
     pub async fn create(&self, path: &str, data: &[u8], kind: CreateKind) -> Result<Stat> {
+        self.counters.write();
         self.client
             .create(path, data, &kind.options())
             .await
@@ -268,8 +369,9 @@ impl Zk {
     }
 
     /// Creates every missing persistent znode up to and including `path`
-    /// (like `mkdir -p`; not atomic).
+    /// (like `mkdir -p`; not atomic; counted as one write request).
     pub async fn create_all(&self, path: &str) -> Result<()> {
+        self.counters.write();
         self.client
             .mkdir(path, &CreateKind::Persistent.options())
             .await
@@ -279,6 +381,7 @@ impl Zk {
     /// Writes a znode's data; with `Some(version)` only if the znode is still
     /// at that version ([`ZkError::BadVersion`] otherwise).
     pub async fn set(&self, path: &str, data: &[u8], version: Option<i32>) -> Result<Stat> {
+        self.counters.write();
         self.client
             .set_data(path, data, version)
             .await
@@ -288,6 +391,7 @@ impl Zk {
     /// Deletes a znode (optionally only at `version`); deleting a missing
     /// znode is [`ZkError::NoNode`].
     pub async fn delete(&self, path: &str, version: Option<i32>) -> Result<()> {
+        self.counters.write();
         self.client
             .delete(path, version)
             .await
@@ -452,6 +556,11 @@ impl Multi<'_> {
             return Ok(());
         }
         let client = &self.zk.client;
+        self.zk.counters.multis.fetch_add(1, Ordering::Relaxed);
+        self.zk.counters.multi_ops.fetch_add(
+            u64::try_from(self.ops.len()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         let mut writer = client.new_multi_writer();
         for op in &self.ops {
             let added = match op {

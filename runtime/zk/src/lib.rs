@@ -9,6 +9,7 @@
 //! light.
 
 mod accessor;
+mod backoff;
 mod cache;
 mod client;
 mod error;
@@ -17,8 +18,9 @@ pub mod server;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};
+pub use backoff::Backoff;
 pub use cache::{CacheEvent, CachedNode, TreeCache};
-pub use client::{CreateKind, Multi, Stat, Zk, ZkConfig, join};
+pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
 pub use group_commit::{Edit, GroupCommit};
 pub use watch::{NodeEvent, SessionEvent};

@@ -322,6 +322,9 @@ async fn chroot_and_ensemble_connect_strings_work() -> TestResult {
     rooted
         .create("/made-in-chroot", b"", CreateKind::Persistent)
         .await?;
+    // The two sessions may be on different servers: sync before reading
+    // another session's write.
+    zk.sync("/chroot/made-in-chroot").await?;
     assert!(zk.exists("/chroot/made-in-chroot").await?.is_some());
 
     // One server down: the ensemble keeps serving.
@@ -331,6 +334,7 @@ async fn chroot_and_ensemble_connect_strings_work() -> TestResult {
         .create("/after-failure", b"", CreateKind::Persistent)
         .await?;
     ensemble.restart_server(0)?;
+    survivor.sync("/after-failure").await?;
     assert!(survivor.exists("/after-failure").await?.is_some());
 
     let missing = ZkConfig::new(format!("{connect_string}/no-such-chroot"))
