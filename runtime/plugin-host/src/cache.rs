@@ -63,26 +63,35 @@ impl ArtifactCache {
             .join(format!("{digest}-{}.cwasm", self.engine_hash))
     }
 
-    /// The compiled component for `bytes` (whose sha256 is `digest`): loaded
-    /// from the cache, or compiled and stored.
-    pub(crate) fn load_or_compile(
+    /// The cached compiled component for `digest`, if there is a usable one
+    /// (an unusable one is deleted, so it gets rewritten).
+    pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Component> {
+        let path = self.path_for(digest);
+        if !path.exists() {
+            return None;
+        }
+        match load_artefact(engine, &path) {
+            Ok(c) => {
+                tracing::debug!(path = %path.display(), "loaded cached compiled component");
+                Some(c)
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artefact");
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Compiles `bytes` (whose sha256 is `digest`), stores the artefact and
+    /// loads it from there.
+    pub(crate) fn compile_and_store(
         &self,
         engine: &Engine,
         bytes: &[u8],
         digest: &str,
     ) -> Result<Component, LoadError> {
         let path = self.path_for(digest);
-        if path.exists() {
-            match load_artefact(engine, &path) {
-                Ok(c) => {
-                    tracing::debug!(path = %path.display(), "loaded cached compiled component");
-                    return Ok(c);
-                }
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached artefact")
-                }
-            }
-        }
         let compiled = engine
             .precompile_component(bytes)
             .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
@@ -94,7 +103,10 @@ impl ArtifactCache {
             .join(format!(".{digest}.{}.{n}.tmp", std::process::id()));
         std::fs::write(&tmp, &compiled)
             .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| LoadError::Cache(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                LoadError::Cache(format!("cannot write {}: {e}", path.display()))
+            })?;
         tracing::debug!(path = %path.display(), bytes = compiled.len(), "compiled and cached component");
         load_artefact(engine, &path).map_err(|e| LoadError::Cache(format!("{e:#}")))
     }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use wasmtime::Store;
 use wasmtime::component::Linker;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -17,6 +16,7 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::engine::PluginHost;
 use crate::error::{HostInitError, LoadError};
+use crate::offload::off_async_runtime;
 use crate::state::HostState;
 
 /// The default cap on each of stdout and stderr.
@@ -152,7 +152,17 @@ impl CommandRunner {
         stdin: &[u8],
         limits: &CommandLimits,
     ) -> Result<CommandOutput, LoadError> {
-        let (component, digest) = self.host.compile(program)?;
+        off_async_runtime(|| self.run_here(program, args, stdin, limits))
+    }
+
+    fn run_here(
+        &self,
+        program: &[u8],
+        args: &[String],
+        stdin: &[u8],
+        limits: &CommandLimits,
+    ) -> Result<CommandOutput, LoadError> {
+        let (component, digest) = self.host.compile_named("program", program)?;
         let stdout = MemoryOutputPipe::new(limits.output_bytes);
         let stderr = MemoryOutputPipe::new(limits.output_bytes);
         // argv[0] is the program's name, as a shell would pass it.
@@ -164,12 +174,12 @@ impl CommandRunner {
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .build();
-        let mut store = Store::new(
-            self.host.engine(),
-            HostState::new(wasi, limits.memory_bytes, Arc::from(argv[0].as_str())),
-        );
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(self.host.ticks(limits.deadline));
+        let mut store = self.host.store_with(HostState::new(
+            wasi,
+            limits.memory_bytes,
+            Arc::from(argv[0].as_str()),
+        ));
+        self.host.arm_deadline(&mut store, limits.deadline);
         let started = Instant::now();
         let command = Command::instantiate(&mut store, &component, &self.linker).map_err(|e| {
             LoadError::WrongWorld(format!("not a runnable wasi:cli/command component: {e:#}"))

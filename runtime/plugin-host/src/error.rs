@@ -50,15 +50,106 @@ pub enum CallError {
         /// The trap that followed the refused growth.
         trap: String,
     },
-    /// The plugin trapped (panic, `unreachable`, bad memory access, …).
-    #[error("plugin trapped: {0}")]
-    Trap(String),
+    /// The plugin trapped: a Rust panic, an uncaught Python or JavaScript
+    /// exception, `unreachable`, a bad memory access, …
+    #[error("{}", trap_message(trap, output.as_deref()))]
+    Trap {
+        /// wasmtime's trap (often only `wasm unreachable instruction
+        /// executed`).
+        trap: String,
+        /// What the call wrote to stderr before it trapped (its end, at
+        /// most a few KiB): the exception and traceback, or the panic
+        /// message. `None` when it wrote nothing or had the host's stdio.
+        output: Option<String>,
+    },
     /// A fresh instance could not be created for the call.
     #[error("could not instantiate the plugin: {0}")]
     Instantiate(String),
 }
 
+/// A trap with the plugin's last words first: they say what went wrong,
+/// the trap only how the guest stopped.
+fn trap_message(trap: &str, output: Option<&str>) -> String {
+    match output {
+        Some(output) => format!(
+            "plugin failed: {} (then trapped: {trap}); it wrote to stderr:\n{output}",
+            guest_error_line(output)
+        ),
+        None => format!("plugin trapped: {trap}"),
+    }
+}
+
+/// The line of a failed call's stderr that says what went wrong: a Python
+/// exception after its traceback, the value a JavaScript plugin threw
+/// (componentize-js reports it when it cannot be the `err` variant), a
+/// Rust panic's message, else the last line that is not the runtime's
+/// boilerplate.
+pub fn guest_error_line(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    if let Some(start) = lines
+        .iter()
+        .rposition(|l| l.trim_start() == "Traceback (most recent call last):")
+        && let Some(exception) = lines[start + 1..]
+            .iter()
+            .find(|l| !l.is_empty() && !l.starts_with(char::is_whitespace))
+    {
+        return exception.trim().to_owned();
+    }
+    if let Some(thrown) = lines.iter().find_map(|l| {
+        let (_, rest) = l.split_once("(received `")?;
+        rest.rsplit_once("`)").map(|(value, _)| value)
+    }) {
+        return thrown.trim().to_owned();
+    }
+    if let Some(at) = lines.iter().position(|l| l.contains(" panicked at "))
+        && let Some(message) = lines.get(at + 1)
+    {
+        return message.trim().to_owned();
+    }
+    let boilerplate = |l: &str| {
+        l.starts_with("note: run with `RUST_BACKTRACE")
+            || l.starts_with("Redirecting call to abort()")
+            || l.trim().is_empty()
+    };
+    lines
+        .iter()
+        .rev()
+        .find(|l| !boilerplate(l))
+        .map_or_else(String::new, |l| l.trim().to_owned())
+}
+
 impl CallError {
+    /// A trap without guest output.
+    pub fn trap(trap: impl Into<String>) -> Self {
+        Self::Trap {
+            trap: trap.into(),
+            output: None,
+        }
+    }
+
+    /// The reason on one line, without the plugin's output (a trap says
+    /// the line of it that names the error).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Trap {
+                trap,
+                output: Some(output),
+            } => format!(
+                "plugin failed: {} (then trapped: {trap})",
+                guest_error_line(output)
+            ),
+            other => one_line(&other.to_string()),
+        }
+    }
+
+    /// What the plugin wrote to stderr before failing, if anything.
+    pub fn guest_output(&self) -> Option<&str> {
+        match self {
+            Self::Trap { output, .. } => output.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the host may retry the call later (only a `retryable` reject).
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -142,13 +233,28 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// The reason on one line (for `strand plugin check` and reports).
+    /// The reason on one line (for `strand plugin check` and reports),
+    /// without what the plugin wrote to stderr ([`LoadError::guest_output`]).
     pub fn one_line(&self) -> String {
-        self.to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        match self {
+            Self::Describe(call) => format!("its self-description failed: {}", call.summary()),
+            Self::Canary(call) => format!("canary call failed: {}", call.summary()),
+            other => one_line(&other.to_string()),
+        }
     }
+
+    /// What the plugin wrote to stderr before its self-description or
+    /// canary call failed, if anything.
+    pub fn guest_output(&self) -> Option<&str> {
+        match self {
+            Self::Describe(call) | Self::Canary(call) => call.guest_output(),
+            _ => None,
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The plugin host could not start (engine configuration, linker, cache
@@ -156,3 +262,26 @@ impl LoadError {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot start the plugin host: {0}")]
 pub struct HostInitError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_line_of_each_toolchain() {
+        let python = "noisy stderr: x\nTraceback (most recent call last):\n  File \"/0/app.py\", line 57, in transition\n  File \"/0/app.py\", line 36, in leave_online\nValueError: noisy cannot leave ONLINE\n\nthread '<unnamed>' (1) panicked at runtime/src/lib.rs:1293:29:\nPython function threw an unexpected exception\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+        assert_eq!(guest_error_line(python), "ValueError: noisy cannot leave ONLINE");
+        let js = "noisy stderr: x\ninvalid variant tag value `undefined` (received `Error: noisy cannot leave ONLINE`) specified for `TransitionError`\nStack:\n  export_model_0_1_0$transition@/tmp/x/sources/initializer.js:672:17\n\nRedirecting call to abort() to mozalloc_abort";
+        assert_eq!(guest_error_line(js), "Error: noisy cannot leave ONLINE");
+        let rust = "thread '<unnamed>' panicked at faulty/src/lib.rs:62:13:\ndeliberate trap in trap_0\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+        assert_eq!(guest_error_line(rust), "deliberate trap in trap_0");
+        assert_eq!(guest_error_line("a\nsomething broke\n\n"), "something broke");
+        let e = CallError::Trap {
+            trap: "wasm trap: wasm `unreachable` instruction executed".into(),
+            output: Some(python.into()),
+        };
+        let shown = e.to_string();
+        assert!(shown.starts_with("plugin failed: ValueError: noisy cannot leave ONLINE (then trapped: wasm trap"), "{shown}");
+        assert!(shown.contains("Traceback"), "{shown}");
+    }
+}

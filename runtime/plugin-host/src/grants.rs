@@ -3,18 +3,22 @@
 //!
 //! Guests built for `wasm32-wasip2` import WASI interfaces even when they
 //! never use them, so the host always links WASI; without grants the
-//! context has no preopened directories, no environment, no stdio (reads
-//! see end of file, writes are discarded) and no network.
+//! context has no preopened directories, no environment and no network,
+//! stdin is at end of file, and stdout and stderr go to the host's log
+//! ([`crate::output`]) instead of the host's own stdio.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 
+use crate::output::OutputLog;
+
 /// WASI capabilities granted to a plugin. The default grants nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grants {
-    /// Let the plugin write to the host's stdout and stderr.
+    /// Let the plugin write to the host's stdout and stderr (without it,
+    /// its output goes to the host's log, capped per call).
     pub stdio: bool,
     /// Environment variables visible to the plugin.
     pub env: Vec<(String, String)>,
@@ -26,11 +30,14 @@ pub struct Grants {
 }
 
 impl Grants {
-    /// Builds the WASI context these grants allow.
-    pub(crate) fn wasi_ctx(&self) -> Result<WasiCtx, String> {
+    /// Builds the WASI context these grants allow; without the stdio
+    /// grant, the guest's stdout and stderr write to `output`.
+    pub(crate) fn wasi_ctx(&self, output: &OutputLog) -> Result<WasiCtx, String> {
         let mut b = WasiCtxBuilder::new();
         if self.stdio {
             b.inherit_stdout().inherit_stderr();
+        } else {
+            b.stdout(output.stdout()).stderr(output.stderr());
         }
         b.envs(&self.env);
         for (host, guest) in &self.read_only_dirs {

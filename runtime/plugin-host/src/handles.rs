@@ -58,26 +58,10 @@ impl StateModelHandle {
         let result = v.call(opts, |b, s| {
             b.strand_statemodel_model().call_transition(s, ctx)
         })?;
-        match result {
-            Ok(note) => Ok(TransitionOutcome {
-                note,
-                version: v.info.clone(),
-            }),
-            Err(e) => Err(match e {
-                TransitionError::Fatal(m) => CallError::Rejected {
-                    kind: Rejection::Fatal,
-                    message: m,
-                },
-                TransitionError::Retryable(m) => CallError::Rejected {
-                    kind: Rejection::Retryable,
-                    message: m,
-                },
-                TransitionError::IllegalTransition(m) => CallError::Rejected {
-                    kind: Rejection::IllegalTransition,
-                    message: m,
-                },
-            }),
-        }
+        transition_result(result).map(|note| TransitionOutcome {
+            note,
+            version: v.info.clone(),
+        })
     }
 
     /// The definition of the version currently serving.
@@ -94,6 +78,19 @@ impl StateModelHandle {
     pub fn idle_instances(&self) -> usize {
         self.slot.current().idle_instances()
     }
+}
+
+/// A transition's `result` as the caller sees it: the note, or the
+/// plugin's rejection.
+pub(crate) fn transition_result(result: Result<String, TransitionError>) -> Result<String, CallError> {
+    result.map_err(|e| {
+        let (kind, message) = match e {
+            TransitionError::Fatal(m) => (Rejection::Fatal, m),
+            TransitionError::Retryable(m) => (Rejection::Retryable, m),
+            TransitionError::IllegalTransition(m) => (Rejection::IllegalTransition, m),
+        };
+        CallError::Rejected { kind, message }
+    })
 }
 
 /// Runs one aggregator plugin. Cheap to clone; safe to call concurrently.

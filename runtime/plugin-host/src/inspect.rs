@@ -1,17 +1,20 @@
 //! Inspecting and checking a component file without installing it: which
 //! world it targets, its interface versions, and its self-description
-//! (`strand plugin inspect` / `strand plugin check`).
+//! (`strand plugin inspect`), and for `strand plugin check` a sandbox run of
+//! every transition of a state model.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::customized::InMemoryCustomizedState;
 use crate::definition::{AggregatorInfo, StateModelDefinition};
 use crate::engine::PluginHost;
-use crate::error::LoadError;
-use crate::kind::{AggregatorKind, StateModelKind};
-use crate::options::PluginOptions;
+use crate::error::{CallError, LoadError, Rejection};
+use crate::handles::transition_result;
+use crate::kind::{AggregatorKind, StateModelKind, canary_context};
+use crate::options::{CallOptions, PluginOptions};
 use crate::version::Version;
 use crate::world::World;
 
@@ -36,6 +39,58 @@ pub struct PluginReport {
     /// An aggregator's info.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregator: Option<AggregatorInfo>,
+    /// For [`check_bytes`]: each transition of a state model run once in
+    /// the sandbox, in the definition's order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sandbox: Vec<SandboxRun>,
+}
+
+impl PluginReport {
+    /// The sandbox runs that faulted (trap, timeout, memory).
+    pub fn sandbox_failures(&self) -> impl Iterator<Item = &SandboxRun> {
+        self.sandbox
+            .iter()
+            .filter(|r| matches!(r.outcome, SandboxOutcome::Failed { .. }))
+    }
+}
+
+/// One transition run in the sandbox: a made-up partition of the
+/// `__canary__` cluster, a throwaway customized state, the canary deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct SandboxRun {
+    /// `FROM-TO`.
+    pub transition: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: SandboxOutcome,
+}
+
+/// How a sandboxed transition ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum SandboxOutcome {
+    /// It returned its note.
+    Ok {
+        /// The note.
+        note: String,
+    },
+    /// It returned its `err` case: the plugin refused in an orderly way
+    /// (it may need a real partition's config), not a fault.
+    Rejected {
+        /// Which case.
+        kind: Rejection,
+        /// Its message.
+        message: String,
+    },
+    /// It faulted: a trap (an uncaught exception, a panic), a timeout or
+    /// the memory cap.
+    Failed {
+        /// The reason, with what the plugin wrote to stderr.
+        error: String,
+        /// What it wrote to stderr (the exception and traceback).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+    },
 }
 
 /// Reads, compiles, type-checks and describes the component in `path`;
@@ -53,11 +108,26 @@ pub fn inspect_file(
         path: path.to_owned(),
         source,
     })?;
-    let name = path
-        .file_stem()
+    inspect_bytes(host, &file_label(path), &bytes, canary)
+}
+
+/// [`check_bytes`] for the component in `path`.
+///
+/// # Errors
+/// As [`inspect_file`].
+pub fn check_file(host: &Arc<PluginHost>, path: &Path) -> Result<PluginReport, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    check_bytes(host, &file_label(path), &bytes)
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_stem()
         .and_then(|s| s.to_str())
-        .unwrap_or("plugin");
-    inspect_bytes(host, name, &bytes, canary)
+        .unwrap_or("plugin")
+        .to_owned()
 }
 
 /// [`inspect_file`] for a component already in memory (`name` labels its
@@ -71,7 +141,33 @@ pub fn inspect_bytes(
     bytes: &[u8],
     canary: bool,
 ) -> Result<PluginReport, LoadError> {
-    let (component, digest) = host.compile(bytes)?;
+    describe(host, name, bytes, canary, false)
+}
+
+/// What `strand plugin check` does: [`inspect_bytes`] with the canary, then
+/// every transition of a state model once in the sandbox
+/// ([`PluginReport::sandbox`]). A transition that faults is reported
+/// there, not as an error: the report says which, with the plugin's
+/// message.
+///
+/// # Errors
+/// As [`inspect_bytes`].
+pub fn check_bytes(
+    host: &Arc<PluginHost>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<PluginReport, LoadError> {
+    describe(host, name, bytes, true, true)
+}
+
+fn describe(
+    host: &Arc<PluginHost>,
+    name: &str,
+    bytes: &[u8],
+    canary: bool,
+    sandbox: bool,
+) -> Result<PluginReport, LoadError> {
+    let (component, digest) = host.compile_named(name, bytes)?;
     let (imports, exports) = host.interface_names(&component);
     let world = host.detect_world(&component)?;
     let options = PluginOptions::default();
@@ -84,12 +180,16 @@ pub fn inspect_bytes(
         exports,
         definition: None,
         aggregator: None,
+        sandbox: Vec::new(),
     };
     match world {
         World::StateModel => {
             let v = Version::<StateModelKind>::prepare(
                 host, name, &component, digest, options, canary,
             )?;
+            if sandbox {
+                report.sandbox = run_sandbox(host, &v);
+            }
             report.definition = Some(v.descriptor);
         }
         World::Aggregator => {
@@ -100,4 +200,36 @@ pub fn inspect_bytes(
         }
     }
     Ok(report)
+}
+
+/// Runs every transition of `v` once, in definition order.
+fn run_sandbox(host: &PluginHost, v: &Version<StateModelKind>) -> Vec<SandboxRun> {
+    let opts = CallOptions {
+        deadline: Some(host.config().canary_deadline),
+        customized_state: Some(Arc::new(InMemoryCustomizedState::new())),
+    };
+    v.descriptor
+        .transitions
+        .iter()
+        .map(|t| {
+            let ctx = canary_context(&t.from, &t.to);
+            let result = v
+                .call(&opts, |b, s| b.strand_statemodel_model().call_transition(s, &ctx))
+                .and_then(transition_result);
+            let outcome = match result {
+                Ok(note) => SandboxOutcome::Ok { note },
+                Err(CallError::Rejected { kind, message }) => {
+                    SandboxOutcome::Rejected { kind, message }
+                }
+                Err(e) => SandboxOutcome::Failed {
+                    output: e.guest_output().map(str::to_owned),
+                    error: e.to_string(),
+                },
+            };
+            SandboxRun {
+                transition: t.to_string(),
+                outcome,
+            }
+        })
+        .collect()
 }

@@ -130,19 +130,25 @@ impl Kind for StateModelKind {
             .iter()
             .find(|t| t.from == d.initial_state)
             .map_or_else(|| d.initial_state.clone(), |t| t.to.clone());
-        let ctx = sm_types::TransitionContext {
-            cluster: "__canary__".into(),
-            instance: "__canary__".into(),
-            resource: "__canary__".into(),
-            partition: "__canary___0".into(),
-            from_state: d.initial_state.clone(),
-            to_state: to,
-            message_id: "__canary__".into(),
-            config: Vec::new(),
-        };
+        let ctx = canary_context(&d.initial_state, &to);
         b.strand_statemodel_model()
             .call_transition(store, &ctx)
             .map(drop)
+    }
+}
+
+/// The context of a sandboxed transition: a made-up partition of the
+/// `__canary__` cluster, no resource config.
+pub(crate) fn canary_context(from: &str, to: &str) -> sm_types::TransitionContext {
+    sm_types::TransitionContext {
+        cluster: "__canary__".into(),
+        instance: "__canary__".into(),
+        resource: "__canary__".into(),
+        partition: "__canary___0".into(),
+        from_state: from.into(),
+        to_state: to.into(),
+        message_id: "__canary__".into(),
+        config: Vec::new(),
     }
 }
 

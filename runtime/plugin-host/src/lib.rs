@@ -12,11 +12,17 @@
 //!   compatibility hash ([`HostConfig::cache_dir`]).
 //! - Calls reuse pooled instances (a call, not an instantiation, per
 //!   transition); concurrent calls run on separate instances in parallel.
-//! - Every call has a deadline (default 30 s) and every instance a memory
-//!   cap (default 64 MiB); plugins get no files, network, environment or
-//!   stdio unless [`Grants`] say so.
+//! - Every call has a wall-clock deadline (default 30 s), honoured on a
+//!   loaded machine too, and every instance a memory cap (default 64 MiB).
+//! - Plugins get no files, network, environment or stdio unless
+//!   [`Grants`] say so; their stdout and stderr go to the host's log, line
+//!   by line, tagged `name@version`, capped per call.
 //! - A trap, timeout, memory blow-up or `err` result is a [`CallError`];
-//!   a store that faulted is dropped, never reused.
+//!   a trap carries what the call wrote to stderr (a Python traceback, a
+//!   JavaScript exception, a Rust panic message); a store that faulted is
+//!   dropped, never reused.
+//! - Guest code never runs on a thread that drives an async runtime (see
+//!   `offload`), so WASI's sync bindings work from async callers.
 //! - A swap is atomic: calls in flight finish on the old version, a call
 //!   never mixes versions, and a refused candidate is never installed.
 //!
@@ -27,6 +33,7 @@ pub mod bindings;
 mod cache;
 pub mod command;
 pub mod customized;
+mod deadline;
 pub mod definition;
 mod engine;
 pub mod error;
@@ -35,7 +42,9 @@ mod handles;
 mod inspect;
 mod kind;
 mod limits;
+mod offload;
 mod options;
+mod output;
 mod registry;
 mod slot;
 mod state;
@@ -48,15 +57,17 @@ pub use customized::{CustomizedStateStore, InMemoryCustomizedState, StateStoreEr
 pub use definition::{
     AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, SwapPolicy, Transition,
 };
-pub use engine::{HostConfig, PluginHost};
-pub use error::{CallError, HostInitError, LoadError, Rejection};
+pub use engine::{CompileEvent, CompileObserver, HostConfig, PluginHost, default_cache_dir};
+pub use error::{CallError, HostInitError, LoadError, Rejection, guest_error_line};
 pub use grants::Grants;
 pub use handles::{
     AggregateOutcome, AggregatorHandle, InstanceState, PartitionStates, StateModelHandle,
     TransitionContext, TransitionOutcome,
 };
-pub use inspect::{PluginReport, inspect_bytes, inspect_file};
-pub use limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_BYTES, Limits};
+pub use inspect::{
+    PluginReport, SandboxOutcome, SandboxRun, check_bytes, check_file, inspect_bytes, inspect_file,
+};
+pub use limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, Limits};
 pub use options::{CallOptions, PluginOptions};
 pub use registry::{PluginRegistry, SwapError, SwapOutcome, SwapReport};
 pub use state::HostState;

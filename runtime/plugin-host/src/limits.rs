@@ -1,5 +1,5 @@
-//! Per-call and per-instance limits: the deadline of a call and the memory
-//! cap of an instance, enforced with a `ResourceLimiter` that sums all
+//! Per-call and per-instance limits: the deadline of a call, its output
+//! cap, and the memory cap of an instance, enforced with a `ResourceLimiter` that sums all
 //! linear memories of the instance (wasmtime's own `StoreLimits` caps each
 //! memory separately, wasm-host-notes §2.3).
 
@@ -11,16 +11,29 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 /// The default memory cap of one plugin instance.
 pub const DEFAULT_MEMORY_BYTES: usize = 64 << 20;
+/// The default cap on what one call may write to stdout and stderr
+/// (together) into the host's log.
+pub const DEFAULT_OUTPUT_BYTES: usize = 16 << 10;
 /// Table elements one instance may hold (function tables of guest code).
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
-/// Limits of one plugin: deadline per call and memory per instance.
+/// Limits of one plugin: deadline per call, memory per instance, output
+/// per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// The deadline of a call unless the call sets its own.
+    /// The deadline of a call unless the call sets its own (wall-clock
+    /// time).
     pub deadline: Duration,
     /// The cap on the sum of the instance's linear memories, in bytes.
     pub memory_bytes: usize,
+    /// The cap on what one call writes to stdout and stderr (together)
+    /// into the host's log, in bytes; the rest is dropped and counted.
+    #[serde(default = "default_output_bytes")]
+    pub output_bytes: usize,
+}
+
+fn default_output_bytes() -> usize {
+    DEFAULT_OUTPUT_BYTES
 }
 
 impl Default for Limits {
@@ -28,6 +41,7 @@ impl Default for Limits {
         Self {
             deadline: DEFAULT_DEADLINE,
             memory_bytes: DEFAULT_MEMORY_BYTES,
+            output_bytes: DEFAULT_OUTPUT_BYTES,
         }
     }
 }

@@ -233,7 +233,7 @@ impl PluginRegistry {
                 });
             }
         }
-        let (component, digest) = self.host.compile(bytes)?;
+        let (component, digest) = self.host.compile_named(name, bytes)?;
         let world = self.host.detect_world(&component)?;
         if let Some(slot) = &existing
             && slot.world() != world

@@ -12,6 +12,7 @@ use crate::bindings::state_model::strand::statemodel::customized_state::{self, S
 use crate::bindings::{aggregator as agg, state_model as sm};
 use crate::customized::{CustomizedStateStore, StateStoreError};
 use crate::limits::MemoryLimiter;
+use crate::output::OutputLog;
 
 /// The fixed point `monotonic-ns` counts from.
 static MONOTONIC_BASE: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -24,6 +25,10 @@ pub struct HostState {
     pub(crate) limiter: MemoryLimiter,
     plugin: Arc<str>,
     pub(crate) customized: Option<Arc<dyn CustomizedStateStore>>,
+    /// When the running call must end (wall-clock), see [`crate::deadline`].
+    pub(crate) deadline_at: Option<Instant>,
+    /// Where the guest's stdout and stderr go, unless stdio was granted.
+    pub(crate) output: Option<OutputLog>,
 }
 
 impl HostState {
@@ -34,11 +39,16 @@ impl HostState {
             limiter: MemoryLimiter::new(memory_bytes),
             plugin,
             customized: None,
+            deadline_at: None,
+            output: None,
         }
     }
 
     /// Renames the plugin in log records (once its version is known).
     pub(crate) fn relabel(&mut self, plugin: Arc<str>) {
+        if let Some(output) = &self.output {
+            output.relabel(plugin.clone());
+        }
         self.plugin = plugin;
     }
 

@@ -15,7 +15,9 @@ use crate::customized::InMemoryCustomizedState;
 use crate::engine::PluginHost;
 use crate::error::{CallError, LoadError};
 use crate::kind::Kind;
+use crate::offload::off_async_runtime;
 use crate::options::{CallOptions, PluginOptions};
+use crate::output::OutputLog;
 use crate::state::HostState;
 use crate::world::World;
 
@@ -61,6 +63,17 @@ impl<K: Kind> Version<K> {
         options: PluginOptions,
         canary: bool,
     ) -> Result<Self, LoadError> {
+        off_async_runtime(|| Self::prepare_here(host, name, component, digest, options, canary))
+    }
+
+    fn prepare_here(
+        host: &Arc<PluginHost>,
+        name: &str,
+        component: &Component,
+        digest: String,
+        options: PluginOptions,
+        canary: bool,
+    ) -> Result<Self, LoadError> {
         let pre = K::pre(host, component).map_err(|e| LoadError::TypeCheck {
             world: K::WORLD,
             reason: format!("{e:#}"),
@@ -72,6 +85,9 @@ impl<K: Kind> Version<K> {
         let descriptor = run::<K, _>(&mut worker, host, deadline, |b, s| K::describe(b, s))
             .map_err(LoadError::Describe)?;
         K::validate(&descriptor).map_err(LoadError::InvalidDefinition)?;
+        // From here on, what it prints is tagged with its version too.
+        let label: Arc<str> = Arc::from(format!("{name}@{}", K::version(&descriptor)));
+        worker.store.data_mut().relabel(label.clone());
         if canary {
             // A throwaway customized-state store: the canary has no effects.
             worker.store.data_mut().customized = Some(Arc::new(InMemoryCustomizedState::new()));
@@ -81,8 +97,6 @@ impl<K: Kind> Version<K> {
             .map_err(LoadError::Canary)?;
             worker.store.data_mut().customized = None;
         }
-        let label: Arc<str> = Arc::from(format!("{name}@{}", K::version(&descriptor)));
-        worker.store.data_mut().relabel(label.clone());
         let info = Arc::new(VersionInfo {
             name: name.to_owned(),
             world: K::WORLD,
@@ -102,7 +116,15 @@ impl<K: Kind> Version<K> {
     }
 
     /// Runs `f` on an instance of this version under the call's deadline.
-    pub(crate) fn call<R>(
+    pub(crate) fn call<R: Send>(
+        &self,
+        opts: &CallOptions,
+        f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R> + Send,
+    ) -> Result<R, CallError> {
+        off_async_runtime(|| self.call_here(opts, f))
+    }
+
+    fn call_here<R>(
         &self,
         opts: &CallOptions,
         f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,
@@ -149,17 +171,29 @@ fn new_worker<K: Kind>(
     let mut store = host
         .new_store(label.clone(), &options.limits, &options.grants)
         .map_err(CallError::Instantiate)?;
-    // Set before instantiating: the default deadline of 0 would interrupt
-    // the component's start functions (wasm-host-notes §2.4).
-    store.set_epoch_deadline(host.ticks(deadline));
+    // Armed before instantiating: the default deadline of 0 would interrupt
+    // the component's start functions.
+    host.arm_deadline(&mut store, deadline);
     let started = Instant::now();
-    match K::instantiate(pre, &mut store) {
+    let output = begin_output(&store);
+    let instantiated = K::instantiate(pre, &mut store);
+    let stderr = output.as_ref().and_then(OutputLog::end_call);
+    match instantiated {
         Ok(bindings) => Ok(Worker { store, bindings }),
-        Err(e) => Err(match classify(e, &store, deadline, started.elapsed()) {
-            CallError::Trap(reason) => CallError::Instantiate(reason),
+        Err(e) => Err(match classify(e, &store, deadline, started.elapsed(), stderr) {
+            trap @ CallError::Trap { .. } => CallError::Instantiate(trap.to_string()),
             other => other,
         }),
     }
+}
+
+/// Starts a call's output accounting; the log to end it with.
+fn begin_output(store: &Store<HostState>) -> Option<OutputLog> {
+    let output = store.data().output.clone();
+    if let Some(o) = &output {
+        o.begin_call();
+    }
+    output
 }
 
 /// Runs `f` with the epoch deadline set; on error the worker must be dropped.
@@ -169,10 +203,12 @@ fn run<K: Kind, R>(
     deadline: Duration,
     f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,
 ) -> Result<R, CallError> {
-    worker.store.set_epoch_deadline(host.ticks(deadline));
+    host.arm_deadline(&mut worker.store, deadline);
     let started = Instant::now();
-    f(&worker.bindings, &mut worker.store)
-        .map_err(|e| classify(e, &worker.store, deadline, started.elapsed()))
+    let output = begin_output(&worker.store);
+    let result = f(&worker.bindings, &mut worker.store);
+    let stderr = output.as_ref().and_then(OutputLog::end_call);
+    result.map_err(|e| classify(e, &worker.store, deadline, started.elapsed(), stderr))
 }
 
 /// Turns a wasmtime error out of a call into the reason the caller sees.
@@ -181,6 +217,7 @@ fn classify(
     store: &Store<HostState>,
     deadline: Duration,
     elapsed: Duration,
+    stderr: Option<String>,
 ) -> CallError {
     let limiter = &store.data().limiter;
     if limiter.exceeded {
@@ -195,7 +232,10 @@ fn classify(
     ) {
         return CallError::Timeout { deadline, elapsed };
     }
-    CallError::Trap(root_cause(&e))
+    CallError::Trap {
+        trap: root_cause(&e),
+        output: stderr,
+    }
 }
 
 fn root_cause(e: &wasmtime::Error) -> String {

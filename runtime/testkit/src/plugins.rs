@@ -50,6 +50,12 @@ pub mod names {
     pub const PY_MASTER_SLAVE: &str = "py-master-slave";
     /// Helix's MasterSlave model written in JavaScript (`plugins/js/master-slave`).
     pub const JS_MASTER_SLAVE: &str = "js-master-slave";
+    /// A Python model that prints and whose ONLINE -> OFFLINE raises an
+    /// uncaught exception (`plugins/python/noisy`).
+    pub const PY_NOISY: &str = "py-noisy";
+    /// A JavaScript model that logs and whose ONLINE -> OFFLINE throws an
+    /// `Error` (`plugins/js/noisy`).
+    pub const JS_NOISY: &str = "js-noisy";
     /// A WASI command program (`plugins/programs/hello`).
     pub const HELLO_PROGRAM: &str = "hello";
     /// A WASI command program that spins, allocates, floods, exits or

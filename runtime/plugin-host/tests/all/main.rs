@@ -5,6 +5,7 @@ mod aggregators;
 mod commands;
 mod common;
 mod faults;
+mod guest_output;
 mod helix_builtins;
 mod inspect;
 mod models;
