@@ -55,6 +55,11 @@ impl StorePaths {
         format!("{}/{name}", self.plugins())
     }
 
+    /// `…/POLICY`: the storage policy.
+    pub fn policy(&self) -> String {
+        format!("{}/POLICY", self.root)
+    }
+
     /// `…/STATUS`.
     pub fn statuses(&self) -> String {
         format!("{}/STATUS", self.root)

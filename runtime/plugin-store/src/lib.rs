@@ -17,9 +17,10 @@
 //!
 //! | znode | content |
 //! |---|---|
-//! | `ARTEFACTS/<sha256>` | the manifest, a ZNRecord (`SHA256`, `SIZE`, `CHUNKS`, `CHUNK_SIZE`, `CREATED_AT`); empty while the chunks are written |
-//! | `ARTEFACTS/<sha256>/<nnnn>` | raw bytes of chunk `nnnn` (4 decimal digits from `0000`), each at most 512 KiB, far below ZooKeeper's 1 MiB znode limit |
-//! | `PLUGINS/<name>` | one ZNRecord per plugin: `KIND` (`STATE_MODEL` / `AGGREGATOR`), `ACTIVE_VERSION`, list `VERSIONS` (deploy order), and one map per version: `SHA256`, `SIZE`, `DEPLOYED_AT`, `DEPLOYED_BY`, `ACTIVATED_AT`, `FORCED`, and for state models `DEFINITION` (the component's definition as JSON) |
+//! | `ARTEFACTS/<sha256>` | the manifest, a ZNRecord (`SHA256` and `SIZE` of the component, `ENCODING` `gzip`, `STORED_SIZE`, `CHUNKS`, `CHUNK_SIZE`, `CREATED_AT`); empty while the chunks are written |
+//! | `ARTEFACTS/<sha256>/<nnnn>` | chunk `nnnn` (4 decimal digits from `0000`) of the gzip stream, each at most 512 KiB, far below ZooKeeper's 1 MiB znode limit (artefacts stored before compression: the raw bytes, no `ENCODING`) |
+//! | `PLUGINS/<name>` | one ZNRecord per plugin: `KIND` (`STATE_MODEL` / `AGGREGATOR`), `ACTIVE_VERSION`, list `VERSIONS` (deploy order), and one map per version: `SHA256`, `SIZE`, `STORED_SIZE`, `DEPLOYED_AT`, `DEPLOYED_BY`, `ACTIVATED_AT`, `FORCED`, and for state models `DEFINITION` (the component's definition as JSON) |
+//! | `POLICY` | the storage policy ([`StoragePolicy`]): `RETAINED_VERSIONS`, `BUDGET_BYTES`; absent means the defaults |
 //! | `STATUS/<instance>` | written by participants: one map per plugin name with `ACTIVE_VERSION`, `ACTIVE_SHA256`, `UPDATED_AT`, and `LAST_ERROR`, `ERROR_VERSION`, `ERROR_SHA256`, `ERROR_AT` while the active version failed to load there |
 //!
 //! Artefacts are content-addressed: the same bytes are stored once, however
@@ -31,7 +32,8 @@
 //! other.
 //!
 //! * [`store`] — [`PluginStore`]: deploy, list, history, rollback, remove.
-//! * [`artefact`] — chunked, content-addressed artefact storage.
+//! * [`artefact`] — chunked, compressed, content-addressed artefact storage.
+//! * [`policy`] — retention and budget; [`gc`] applies them.
 //! * [`record`] — the plugin record and its versions.
 //! * [`definition`] — a plugin's definition as a Helix StateModelDefinition,
 //!   and the comparison that guards resources in use.
@@ -42,13 +44,17 @@
 pub mod artefact;
 pub mod definition;
 pub mod error;
+pub mod gc;
 pub mod layout;
+pub mod policy;
 pub mod record;
 pub mod status;
 pub mod store;
 
 pub use error::StoreError;
+pub use gc::{GcReport, Usage};
 pub use layout::StorePaths;
+pub use policy::{DEFAULT_BUDGET_BYTES, DEFAULT_RETAINED_VERSIONS, StoragePolicy};
 pub use record::{Deployment, PluginKind, PluginRecord, VersionEntry};
 pub use status::{InstanceStatus, PluginStatus};
 pub use store::{DEFAULT_MAX_SIZE, DeployOptions, PluginStore, PluginSummary};

@@ -13,6 +13,7 @@ mod keys {
     pub const VERSIONS: &str = "VERSIONS";
     pub const SHA256: &str = "SHA256";
     pub const SIZE: &str = "SIZE";
+    pub const STORED_SIZE: &str = "STORED_SIZE";
     pub const DEPLOYED_AT: &str = "DEPLOYED_AT";
     pub const DEPLOYED_BY: &str = "DEPLOYED_BY";
     pub const ACTIVATED_AT: &str = "ACTIVATED_AT";
@@ -74,8 +75,11 @@ pub struct VersionEntry {
     pub version: String,
     /// The artefact's SHA-256.
     pub sha256: String,
-    /// The artefact's size in bytes.
+    /// The component's size in bytes.
     pub size: u64,
+    /// What its artefact holds in ZooKeeper (compressed); `None` in
+    /// records written before compression.
+    pub stored_size: Option<u64>,
     /// When it was deployed (ms since the epoch).
     pub deployed_at_ms: i64,
     /// Who deployed it.
@@ -93,6 +97,9 @@ impl VersionEntry {
         let mut m = FieldMap::new();
         m.insert(keys::SHA256.into(), self.sha256.clone());
         m.insert(keys::SIZE.into(), self.size.to_string());
+        if let Some(stored) = self.stored_size {
+            m.insert(keys::STORED_SIZE.into(), stored.to_string());
+        }
         m.insert(keys::DEPLOYED_AT.into(), self.deployed_at_ms.to_string());
         m.insert(keys::DEPLOYED_BY.into(), self.deployed_by.clone());
         m.insert(keys::ACTIVATED_AT.into(), self.activated_at_ms.to_string());
@@ -127,6 +134,7 @@ impl VersionEntry {
             version: version.to_owned(),
             sha256: field(keys::SHA256)?,
             size: u64::try_from(number(keys::SIZE)?).unwrap_or(0),
+            stored_size: m.get(keys::STORED_SIZE).and_then(|v| v.parse().ok()),
             deployed_at_ms: number(keys::DEPLOYED_AT)?,
             deployed_by: m.get(keys::DEPLOYED_BY).cloned().unwrap_or_default(),
             activated_at_ms: number(keys::ACTIVATED_AT).unwrap_or(0),
@@ -185,6 +193,25 @@ impl PluginRecord {
         }
     }
 
+    /// Applies a retention policy: keeps the active version and the
+    /// `previous` most recently active others (deploy order unchanged), and
+    /// returns the entries it dropped.
+    pub fn retain_recent(&mut self, previous: usize) -> Vec<VersionEntry> {
+        let mut others: Vec<(i64, String)> = self
+            .versions
+            .iter()
+            .filter(|v| Some(&v.version) != self.active.as_ref())
+            .map(|v| (v.activated_at_ms.max(v.deployed_at_ms), v.version.clone()))
+            .collect();
+        others.sort_by(|a, b| b.cmp(a));
+        let dropped: Vec<String> = others.into_iter().skip(previous).map(|(_, v)| v).collect();
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.versions)
+            .into_iter()
+            .partition(|v| dropped.contains(&v.version));
+        self.versions = kept;
+        gone
+    }
+
     /// The entry for `version` or, when `version` is not a version name,
     /// the one whose SHA-256 starts with it (at least 8 hex digits, and
     /// only when that is unambiguous).
@@ -211,7 +238,8 @@ impl PluginRecord {
             kind: self.kind,
             version: entry.version.clone(),
             sha256: entry.sha256.clone(),
-            size: entry.size,
+            size_bytes: entry.size,
+            stored_bytes: entry.stored_size,
             deployed_at_ms: entry.deployed_at_ms,
             deployed_by: entry.deployed_by.clone(),
             activated_at_ms: entry.activated_at_ms,
@@ -279,8 +307,11 @@ pub struct Deployment {
     pub version: String,
     /// The artefact's SHA-256.
     pub sha256: String,
-    /// The artefact's size in bytes.
-    pub size: u64,
+    /// The component's size in bytes.
+    pub size_bytes: u64,
+    /// What its artefact holds in ZooKeeper (compressed), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_bytes: Option<u64>,
     /// When it was deployed (ms since the epoch).
     pub deployed_at_ms: i64,
     /// Who deployed it.
@@ -305,6 +336,7 @@ mod tests {
             version: version.into(),
             sha256: sha.into(),
             size: 10,
+            stored_size: Some(4),
             deployed_at_ms: 1,
             deployed_by: "me".into(),
             activated_at_ms: 2,
@@ -349,6 +381,28 @@ mod tests {
         assert!(r.resolve("abcdef").is_none(), "too short");
         assert!(r.resolve("abcdef9").is_none(), "too short");
         assert!(r.resolve("3").is_none());
+    }
+
+    #[test]
+    fn retention_keeps_the_active_and_the_most_recently_active_others() {
+        let mut r = PluginRecord::new("p", PluginKind::StateModel);
+        for (i, v) in ["1", "2", "3", "4"].iter().enumerate() {
+            let mut e = entry(v, &format!("{v}{v}{v}{v}{v}{v}{v}{v}"));
+            e.activated_at_ms = 10 + i64::try_from(i).unwrap_or(0);
+            r.activate_new(e);
+        }
+        // Roll back to 1: it becomes the most recently active.
+        let mut again = r.version("1").cloned().expect("1");
+        again.activated_at_ms = 100;
+        r.activate_new(again);
+        let gone = r.retain_recent(2);
+        let kept: Vec<&str> = r.versions.iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(kept, ["1", "3", "4"]);
+        assert_eq!(gone.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(), ["2"]);
+        assert!(r.retain_recent(2).is_empty(), "idempotent");
+        r.retain_recent(0);
+        assert_eq!(r.versions.len(), 1);
+        assert_eq!(r.active.as_deref(), Some("1"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! * The artefact is complete and verified before a record points to it;
 //!   a damaged copy found while deploying the same bytes is rewritten.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
@@ -18,10 +19,11 @@ use strand_plugin_host::{HostConfig, PluginHost, PluginReport, inspect_bytes};
 use strand_zk::{Accessor, CreateKind, Multi, Zk, ZkError};
 use tracing::{info, warn};
 
-use crate::artefact::{self, DEFAULT_CHUNK_SIZE};
+use crate::artefact::{self, DEFAULT_CHUNK_SIZE, Packed};
 use crate::definition::{diff, helix_definition};
 use crate::error::StoreError;
 use crate::layout::{StorePaths, check_name};
+use crate::policy::StoragePolicy;
 use crate::record::{Deployment, PluginKind, PluginRecord, VersionEntry};
 use crate::sha256_hex;
 use crate::status::{self, InstanceStatus};
@@ -71,6 +73,9 @@ pub struct PluginSummary {
     pub active: Option<Deployment>,
     /// Every deployed version, oldest first.
     pub versions: Vec<String>,
+    /// What its versions' artefacts hold in ZooKeeper (compressed; an
+    /// artefact shared with another plugin counts for both).
+    pub stored_bytes: u64,
     /// What each instance that reported runs, and its load errors.
     pub instances: Vec<InstanceStatus>,
 }
@@ -186,16 +191,19 @@ impl PluginStore {
         check_name("version", &version).map_err(StoreError::Invalid)?;
         let sha256 = sha256_hex(bytes);
         let helix = definition.as_ref().map(|d| helix_definition(&name, d));
+        let packed = pack(bytes).await?;
         let entry = VersionEntry {
             version: version.clone(),
             sha256: sha256.clone(),
             size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            stored_size: Some(u64::try_from(packed.data.len()).unwrap_or(u64::MAX)),
             deployed_at_ms: now_ms(),
             deployed_by: opts.deployed_by.clone(),
             activated_at_ms: now_ms(),
             forced: opts.force,
             definition,
         };
+        let policy = self.policy().await?;
         let place = |current: Option<PluginRecord>| -> Result<PluginRecord, StoreError> {
             let mut record = current.unwrap_or_else(|| PluginRecord::new(&name, kind));
             if record.kind != kind {
@@ -221,10 +229,12 @@ impl PluginStore {
                 }
                 _ => record.activate_new(entry.clone()),
             }
+            record.retain_recent(policy.retained_versions);
             Ok(record)
         };
         // Every check once before anything is written: the kind, the
-        // definition (the refusal that matters most), the version string.
+        // definition (the refusal that matters most), the version string,
+        // the budget.
         let current = self.read_record(&name).await?.map(|(r, _)| r);
         if let Some(record) = &current
             && record.kind != kind
@@ -237,20 +247,91 @@ impl PluginStore {
         if let Some(helix) = &helix {
             self.definition_op(&name, helix, opts.force).await?;
         }
-        place(current)?;
-        self.ensure_artefact(&sha256, bytes).await?;
+        let planned = place(current.clone())?;
+        self.check_budget(&name, &version, current.as_ref(), &planned, &packed, &policy)
+            .await?;
+        self.ensure_artefact(&packed).await?;
+        let before = self.read_record(&name).await?.map(|(r, _)| r);
         let record = self
             .commit(&name, place, helix.as_ref(), opts.force)
             .await?;
+        self.delete_unused(before.as_ref(), &record).await;
         let deployment = record
             .version(&version)
             .map(|e| record.deployment(e))
             .ok_or_else(|| StoreError::Corrupt(format!("{name}: version {version} vanished")))?;
         info!(
             cluster = %self.cluster, plugin = %name, version = %version, sha256 = %short(&sha256),
-            kind = %kind, size = bytes.len(), forced = opts.force, "plugin deployed"
+            kind = %kind, size = bytes.len(), stored = packed.data.len(), forced = opts.force,
+            "plugin deployed"
         );
         Ok(deployment)
+    }
+
+    /// Refuses a deploy that would make the store hold more than the
+    /// policy's budget: what is stored now, plus the new artefact unless it
+    /// is there, minus the artefacts retention drops with this deploy that
+    /// nothing else uses.
+    async fn check_budget(
+        &self,
+        name: &str,
+        version: &str,
+        current: Option<&PluginRecord>,
+        planned: &PluginRecord,
+        packed: &Packed,
+        policy: &StoragePolicy,
+    ) -> Result<(), StoreError> {
+        let stored = self.stored().await?;
+        let used: u64 = stored.iter().map(|(_, b)| b).sum();
+        let present = stored.iter().any(|(s, _)| s.sha256 == packed.sha256);
+        let adding = if present {
+            0
+        } else {
+            u64::try_from(packed.data.len()).unwrap_or(u64::MAX)
+        };
+        let mut still_used: BTreeSet<String> = planned.versions.iter().map(|v| v.sha256.clone()).collect();
+        for record in self.records().await? {
+            if record.name != name {
+                still_used.extend(record.versions.iter().map(|v| v.sha256.clone()));
+            }
+        }
+        let freed: u64 = current
+            .map(|r| r.versions.iter().map(|v| v.sha256.clone()).collect::<BTreeSet<_>>())
+            .unwrap_or_default()
+            .difference(&still_used)
+            .filter_map(|sha| stored.iter().find(|(s, _)| &s.sha256 == sha).map(|(_, b)| *b))
+            .sum();
+        let after = used.saturating_add(adding).saturating_sub(freed);
+        if after > policy.budget_bytes && adding > 0 {
+            return Err(StoreError::OverBudget {
+                what: format!("{name} {version}"),
+                adding,
+                used,
+                budget: policy.budget_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Deletes the artefacts `before` used that no plugin uses now (after
+    /// retention dropped versions). Failures are left to `gc`.
+    async fn delete_unused(&self, before: Option<&PluginRecord>, after: &PluginRecord) {
+        let Some(before) = before else { return };
+        let kept: BTreeSet<&str> = after.versions.iter().map(|v| v.sha256.as_str()).collect();
+        for gone in before.versions.iter().filter(|v| !kept.contains(v.sha256.as_str())) {
+            let result = async {
+                if !self.artefact_in_use(&gone.sha256).await? {
+                    artefact::delete(&self.zk, &self.paths, &gone.sha256).await?;
+                    info!(cluster = %self.cluster, plugin = %after.name, version = %gone.version,
+                        "version dropped by the retention policy; its artefact deleted");
+                }
+                Ok::<(), StoreError>(())
+            };
+            if let Err(e) = result.await {
+                warn!(cluster = %self.cluster, sha256 = %short(&gone.sha256), error = %e,
+                    "could not delete an unused artefact; `strand plugin gc` will");
+            }
+        }
     }
 
     /// Every plugin with its active version and the status each instance
@@ -260,6 +341,7 @@ impl PluginStore {
     /// [`StoreError::Zk`]; [`StoreError::Corrupt`] for an unreadable record.
     pub async fn list(&self) -> Result<Vec<PluginSummary>, StoreError> {
         let statuses = self.statuses().await?;
+        let stored = self.stored().await?;
         let mut out = Vec::new();
         for name in self.zk.children(&self.paths.plugins()).await? {
             let Some((record, _)) = self.read_record(&name).await? else {
@@ -282,6 +364,14 @@ impl PluginStore {
                 kind: record.kind,
                 active: record.active_entry().map(|e| record.deployment(e)),
                 versions: record.versions.iter().map(|v| v.version.clone()).collect(),
+                stored_bytes: record
+                    .versions
+                    .iter()
+                    .map(|v| v.sha256.as_str())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .filter_map(|sha| stored.iter().find(|(s, _)| s.sha256 == sha).map(|(_, b)| *b))
+                    .sum(),
                 instances,
             });
         }
@@ -445,7 +535,7 @@ impl PluginStore {
         artefact::read(&self.zk, &self.paths, &sha256.to_ascii_lowercase()).await
     }
 
-    async fn require_cluster(&self) -> Result<(), StoreError> {
+    pub(crate) async fn require_cluster(&self) -> Result<(), StoreError> {
         let root = self.paths.cluster().cluster();
         match self.zk.exists(&root).await? {
             Some(_) => Ok(()),
@@ -483,7 +573,8 @@ impl PluginStore {
     }
 
     /// Stores the artefact unless an intact copy is there already.
-    async fn ensure_artefact(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    async fn ensure_artefact(&self, packed: &Packed) -> Result<(), StoreError> {
+        let sha256 = packed.sha256.as_str();
         match artefact::read(&self.zk, &self.paths, sha256).await {
             Ok(_) => return Ok(()),
             Err(StoreError::NotFound(_)) => {}
@@ -492,7 +583,7 @@ impl PluginStore {
             }
             Err(e) => return Err(e),
         }
-        artefact::write(&self.zk, &self.paths, sha256, bytes, self.chunk_size).await?;
+        artefact::write_packed(&self.zk, &self.paths, packed, self.chunk_size).await?;
         Ok(())
     }
 
@@ -562,7 +653,7 @@ impl PluginStore {
 
     /// Read-modify-write of the plugin record (and the definition) in one
     /// multi-op, compare-and-set, retried when someone else wrote first.
-    async fn commit<F>(
+    pub(crate) async fn commit<F>(
         &self,
         name: &str,
         mut change: F,
@@ -660,6 +751,14 @@ impl DefinitionOp {
             Self::Replace(path, bytes, version) => multi.set(path, bytes, Some(version)),
         };
     }
+}
+
+/// Compresses off the async workers (seconds for a big component).
+async fn pack(bytes: &[u8]) -> Result<Packed, StoreError> {
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || Packed::new(&bytes))
+        .await
+        .map_err(|e| StoreError::Host(format!("compression task failed: {e}")))
 }
 
 /// The first 12 hex digits of a hash, for messages.

@@ -2,137 +2,14 @@
 //! `plugins/`: deploy, chunking, size cap, validation, rollback, corrupt
 //! artefacts, definition changes, remove and list.
 
-use std::sync::{Arc, OnceLock};
+mod common;
 
-use strand_admin::{Admin, RebalanceMode};
+use common::{CLUSTER, Fixture, bytes, host, inflated};
+use strand_admin::RebalanceMode;
 use strand_model::{PropertyPaths, builtin};
-use strand_plugin_host::{HostConfig, PluginHost};
 use strand_plugin_store::definition::diff;
-use strand_plugin_store::{
-    DeployOptions, PluginKind, PluginStore, StoreError, StorePaths, sha256_hex, status,
-};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
-
-const CLUSTER: &str = "STORE";
-
-struct Fixture {
-    _server: LocalZk,
-    admin: Admin,
-    store: PluginStore,
-    paths: StorePaths,
-}
-
-fn host() -> Arc<PluginHost> {
-    static HOST: OnceLock<Arc<PluginHost>> = OnceLock::new();
-    HOST.get_or_init(|| PluginHost::new(HostConfig::default()).expect("plugin host"))
-        .clone()
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        Self::with_chunk_size(16 * 1024).await
-    }
-
-    async fn with_chunk_size(chunk: usize) -> Self {
-        let server = LocalZk::start().expect("zookeeper");
-        let admin = Admin::connect(&server.connect_string())
-            .await
-            .expect("admin");
-        admin.add_cluster(CLUSTER).await.expect("cluster");
-        let store = PluginStore::new(admin.zk().clone(), CLUSTER)
-            .with_host(host())
-            .with_chunk_size(chunk);
-        Self {
-            _server: server,
-            admin,
-            store,
-            paths: StorePaths::new(CLUSTER),
-        }
-    }
-
-    async fn deploy(
-        &self,
-        plugin: &str,
-        name: Option<&str>,
-    ) -> Result<strand_plugin_store::Deployment, StoreError> {
-        self.deploy_bytes(&bytes(plugin), name, false).await
-    }
-
-    async fn deploy_bytes(
-        &self,
-        bytes: &[u8],
-        name: Option<&str>,
-        force: bool,
-    ) -> Result<strand_plugin_store::Deployment, StoreError> {
-        let opts = DeployOptions {
-            name: name.map(str::to_owned),
-            force,
-            deployed_by: "test".into(),
-            ..DeployOptions::default()
-        };
-        self.store.deploy(bytes, &opts).await
-    }
-
-    async fn raw(&self, path: &str) -> Option<Vec<u8>> {
-        self.admin
-            .zk()
-            .get(path)
-            .await
-            .expect("zk get")
-            .map(|(data, _)| data)
-    }
-
-    /// Every znode below the store, with its data (to prove nothing changed).
-    async fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        let mut frontier = vec![
-            self.paths.root().to_owned(),
-            PropertyPaths::new(CLUSTER).state_model_defs(),
-        ];
-        while let Some(path) = frontier.pop() {
-            if let Some(data) = self.raw(&path).await {
-                out.push((path.clone(), data));
-                for child in self.admin.zk().children(&path).await.expect("children") {
-                    frontier.push(strand_zk::join(&path, &child));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-}
-
-fn bytes(plugin: &str) -> Vec<u8> {
-    std::fs::read(plugin_path(plugin).expect("plugin built")).expect("read plugin")
-}
-
-/// The component with a custom section of `extra` bytes appended: still a
-/// valid component (same world, same definition), other bytes.
-fn inflated(plugin: &str, extra: usize) -> Vec<u8> {
-    let mut out = bytes(plugin);
-    let name = b"strand-test-padding";
-    let mut payload = leb128(name.len());
-    payload.extend_from_slice(name);
-    payload.extend(std::iter::repeat_n(0x5a_u8, extra));
-    out.push(0); // custom section id
-    out.extend(leb128(payload.len()));
-    out.extend(payload);
-    out
-}
-
-fn leb128(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
+use strand_plugin_store::{DeployOptions, PluginKind, PluginStore, StoreError, sha256_hex, status};
+use strand_testkit::plugins::names;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_stores_chunks_registers_the_version_and_keeps_an_equal_definition() {
@@ -149,14 +26,17 @@ async fn deploy_stores_chunks_registers_the_version_and_keeps_an_equal_definitio
     assert!(d.active);
     assert_eq!(d.deployed_by, "test");
 
-    // Chunked below the chunk size, manifest last, bytes round-trip.
+    // Compressed, chunked below the chunk size, manifest last, bytes
+    // round-trip.
+    let stored = usize::try_from(d.stored_bytes.expect("stored size")).expect("size");
+    assert!(stored < component.len() / 2, "{stored} of {}", component.len());
     let chunks = f
         .admin
         .zk()
         .children(&f.paths.artefact(&d.sha256))
         .await
         .expect("chunks");
-    assert_eq!(chunks.len(), component.len().div_ceil(16 * 1024));
+    assert_eq!(chunks.len(), stored.div_ceil(16 * 1024));
     for c in &chunks {
         let data = f
             .raw(&strand_zk::join(&f.paths.artefact(&d.sha256), c))
@@ -214,7 +94,9 @@ async fn a_component_of_python_size_is_stored_below_the_znode_limit() {
         .children(&f.paths.artefact(&d.sha256))
         .await
         .expect("chunks");
-    assert_eq!(chunks.len(), big.len().div_ceil(512 * 1024));
+    let stored = usize::try_from(d.stored_bytes.expect("stored size")).expect("size");
+    assert!(stored > 16 << 20, "noise does not compress: {stored}");
+    assert_eq!(chunks.len(), stored.div_ceil(512 * 1024));
     assert_eq!(f.store.fetch_artefact(&d.sha256).await.expect("fetch"), big);
 }
 
@@ -511,7 +393,7 @@ async fn remove_keeps_the_active_version_and_collects_unused_artefacts() {
             .await
             .expect("still used by Twin")
             .len(),
-        removed.size as usize
+        usize::try_from(removed.size_bytes).expect("size")
     );
     let history: Vec<String> = f
         .store

@@ -60,10 +60,14 @@ const START_DEADLINE: Duration = Duration::from_secs(30);
 /// session-expiry tests fast.
 const TICK_MS: u64 = 200;
 
+/// The heap of a server unless told otherwise.
+const DEFAULT_HEAP_MIB: u32 = 256;
+
 /// One ZooKeeper server process with its config, data dir and ports.
 struct ServerProcess {
     dir: PathBuf,
     client_port: u16,
+    heap_mib: u32,
     child: Option<Child>,
 }
 
@@ -74,7 +78,8 @@ impl ServerProcess {
         }
         let log = fs::File::create(self.dir.join("server.log"))?;
         let child = Command::new("java")
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-cp", ZK_CLASSPATH])
+            .arg(format!("-Xmx{}m", self.heap_mib))
+            .args(["-XX:+UseSerialGC", "-cp", ZK_CLASSPATH])
             .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
             .arg(self.dir.join("zoo.cfg"))
             .current_dir(&self.dir)
@@ -179,8 +184,14 @@ pub struct LocalZk {
 }
 
 impl LocalZk {
-    /// Starts a server and waits until it serves requests.
+    /// Starts a server (256 MiB heap) and waits until it serves requests.
     pub fn start() -> Result<Self> {
+        Self::start_with_heap(DEFAULT_HEAP_MIB)
+    }
+
+    /// Starts a server whose JVM heap is `heap_mib` MiB (`-Xmx`): how much
+    /// data it can hold, since ZooKeeper keeps everything in memory.
+    pub fn start_with_heap(heap_mib: u32) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("strand-zk-").tempdir()?;
         let data = dir.path().join("data");
         fs::create_dir_all(&data)?;
@@ -189,6 +200,7 @@ impl LocalZk {
         let mut server = ServerProcess {
             dir: dir.path().to_path_buf(),
             client_port,
+            heap_mib,
             child: None,
         };
         server.start()?;
@@ -204,6 +216,17 @@ impl LocalZk {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.server.client_port
+    }
+
+    /// The server's process id while it runs (for `jcmd` and the like).
+    pub fn pid(&self) -> Option<u32> {
+        self.server.child.as_ref().map(Child::id)
+    }
+
+    /// Whether the server answers `ruok` (an out-of-memory server does
+    /// not).
+    pub fn is_serving(&self) -> bool {
+        four_letter_word(self.server.client_port, "ruok").as_deref() == Some("imok")
     }
 
     /// Kills the server (as `kill -9` would); data stays on disk.
@@ -254,6 +277,7 @@ impl LocalEnsemble {
             servers.push(ServerProcess {
                 dir: server_dir,
                 client_port: *client,
+                heap_mib: DEFAULT_HEAP_MIB,
                 child: None,
             });
         }
