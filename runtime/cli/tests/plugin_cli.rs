@@ -65,14 +65,59 @@ fn check_accepts_good_plugins_and_refuses_broken_ones_in_one_line() {
     std::fs::write(&garbage, b"not wasm at all").expect("write");
     let cases = [
         (path(names::WRONG_WORLD), "incompatible"),
-        (path(names::FAULTY_DEFINITION), "trap"),
+        (path(names::FAULTY_DEFINITION), "deliberate trap in definition()"),
         (garbage.display().to_string(), "not a component"),
     ];
     for (file, needle) in cases {
         let out = strand(&["plugin", "check", &file]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{file}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{file}: {err}");
-        assert!(err.to_lowercase().contains(needle), "{file}: {err}");
+        // One line with the reason; then only what the plugin itself
+        // wrote (a panic message), indented.
+        let mut lines = err.trim_end().lines();
+        let reason = lines.next().unwrap_or_default();
+        assert!(reason.to_lowercase().contains(needle), "{file}: {err}");
+        assert!(lines.all(|l| l.starts_with("    | ")), "{file}: {err}");
+    }
+}
+
+#[test]
+fn check_runs_every_transition_and_shows_the_exception_a_plugin_raised() {
+    for (fixture, exception) in [
+        (names::PY_NOISY, "ValueError: noisy cannot leave ONLINE for __canary___0"),
+        (names::JS_NOISY, "Error: noisy cannot leave ONLINE for __canary___0"),
+    ] {
+        let file = path(fixture);
+        let out = strand(&["plugin", "check", &file]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{fixture}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("Noisy") && first.contains("1 of 3 transitions failed"),
+            "{fixture}: {err}"
+        );
+        assert!(
+            err.contains("ONLINE-OFFLINE") && err.contains(exception),
+            "{fixture}: {err}"
+        );
+        if fixture == names::PY_NOISY {
+            assert!(err.contains("    | Traceback"), "{fixture}: {err}");
+        }
+        assert!(stdout.contains("OFFLINE-ONLINE") && stdout.contains("ok"), "{stdout}");
+
+        let json = strand(&["plugin", "check", "--json", &file]);
+        assert_eq!(json.status.code(), Some(1));
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+        assert_eq!(report["ok"], false);
+        let sandbox = report["sandbox"].as_array().expect("sandbox runs");
+        assert_eq!(sandbox.len(), 3);
+        assert_eq!(sandbox[1]["transition"], "ONLINE-OFFLINE");
+        assert_eq!(sandbox[1]["result"], "failed");
+        assert!(
+            sandbox[1]["output"].as_str().unwrap_or_default().contains(exception),
+            "{report}"
+        );
+        assert!(json.stderr.is_empty(), "--json is quiet on stderr");
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_plugin_host::{PluginOptions, PluginRegistry};
 use strand_zk::ZkConfig;
 use tracing::{info, warn};
 
@@ -49,7 +49,8 @@ pub struct ParticipantArgs {
     /// Transitions of different partitions that may run at once, per participant.
     #[arg(long, default_value_t = 16)]
     pub max_parallel: usize,
-    /// Where compiled plugins are cached (default: the system temp dir).
+    /// Where compiled plugins are cached (default: `strand-plugin-cache` in
+    /// the system temp dir, shared with `strand plugin check` and `deploy`).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
 }
@@ -69,15 +70,9 @@ pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode>
         args.plugins_from_cluster || (args.plugins.is_empty() && args.plugin_dir.is_none());
     // Listen before joining: a stop request during start-up is honoured.
     let mut stop = StopSignal::install()?;
-    let cache_dir = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("strand-plugin-cache"));
-    let host = PluginHost::new(HostConfig {
-        cache_dir: Some(cache_dir),
-        ..HostConfig::default()
-    })
-    .context("starting the plugin host")?;
+    // The compiled cache `strand plugin check` and `deploy` use; big
+    // components say "compiling X (18.0 MiB)…" while they compile.
+    let host = super::plugin::host(args.cache_dir.clone(), super::plugin::Progress::Announce)?;
     let registry = PluginRegistry::new(host);
     for (name, path) in &args.plugins {
         let report = registry

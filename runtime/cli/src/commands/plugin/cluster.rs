@@ -1,7 +1,8 @@
-//! `strand plugin deploy | list | history | rollback | remove`: plugins
-//! deployed to a cluster (`strand-plugin-store`). Each prints text, or with
-//! `--json` the store's own values; a refusal is one line on stderr and
-//! exit status 1, and changes nothing.
+//! `strand plugin deploy | list | history | rollback | remove | gc |
+//! config`: plugins deployed to a cluster (`strand-plugin-store`). Each
+//! prints text, or with `--json` the store's own values (snake_case keys,
+//! sizes as `…_bytes`); a refusal is one line on stderr and exit status 1,
+//! and changes nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,10 +12,13 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
 use strand_plugin_store::{
-    DEFAULT_MAX_SIZE, DeployOptions, Deployment, PluginStore, PluginSummary, StoreError,
+    DEFAULT_MAX_SIZE, DeployOptions, Deployment, GcReport, PluginStore, PluginSummary,
+    StoragePolicy, StoreError,
 };
 use strand_zk::Zk;
 
+use super::progress::{self, Progress};
+use super::CacheArg;
 use crate::commands::GlobalArgs;
 
 /// The cluster a store command works on.
@@ -51,6 +55,38 @@ pub struct DeployArgs {
     /// Recorded as who deployed (default: $USER).
     #[arg(long)]
     pub by: Option<String>,
+    /// The compiled cache validation uses.
+    #[command(flatten)]
+    pub cache: CacheArg,
+}
+
+/// Options of `strand plugin gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Cluster and output format.
+    #[command(flatten)]
+    pub target: ClusterArg,
+    /// Keep this many earlier versions per plugin instead of the policy's.
+    #[arg(long)]
+    pub keep: Option<usize>,
+    /// Only say what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Options of `strand plugin config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Cluster and output format.
+    #[command(flatten)]
+    pub target: ClusterArg,
+    /// Earlier versions each plugin keeps besides the active one.
+    #[arg(long)]
+    pub keep: Option<usize>,
+    /// The most bytes (compressed artefacts) the cluster's plugins may hold
+    /// in ZooKeeper (K/M/G suffixes, powers of 1024).
+    #[arg(long, value_parser = parse_size)]
+    pub budget: Option<usize>,
 }
 
 /// Options of `strand plugin history`.
@@ -106,6 +142,10 @@ pub enum StoreCommand {
     Rollback(RollbackArgs),
     /// Remove a version.
     Remove(RemoveArgs),
+    /// Apply retention now.
+    Gc(GcArgs),
+    /// Show or set the storage policy.
+    Config(ConfigArgs),
 }
 
 /// Runs a store command.
@@ -114,7 +154,8 @@ pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
     let cluster = |t: &ClusterArg| PluginStore::new(zk.clone(), &t.cluster);
     match cmd {
         StoreCommand::Deploy(args) => {
-            let store = cluster(&args.target);
+            let host = args.cache.host(Progress::for_command(args.target.json))?;
+            let store = cluster(&args.target).with_host(host);
             let bytes = read_capped(&args.file, args.max_size)?;
             let mut opts = DeployOptions {
                 name: args.name.clone(),
@@ -128,19 +169,53 @@ pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
             let d = store.deploy(&bytes, &opts).await.map_err(refused)?;
             output(args.target.json, &d, || {
                 format!(
-                    "deployed {} {} ({}, sha256 {}, {} bytes) to {}; it is the active version\n",
+                    "deployed {} {} ({}, sha256 {}, {}, {} stored) to {}; it is the active version\n",
                     d.name,
                     d.version,
                     d.kind,
                     short(&d.sha256),
-                    d.size,
+                    size_of(d.size_bytes),
+                    d.stored_bytes.map_or_else(|| "?".to_owned(), size_of),
                     store.cluster()
                 )
             })
         }
         StoreCommand::List(target) => {
-            let list = cluster(&target).list().await.map_err(refused)?;
-            output(target.json, &list, || render_list(&list))
+            let store = cluster(&target);
+            let list = store.list().await.map_err(refused)?;
+            let usage = store.usage().await.map_err(refused)?;
+            let policy = store.policy().await.map_err(refused)?;
+            output(target.json, &list, || {
+                render_list(&list) + &render_usage(usage.stored_bytes, &policy)
+            })
+        }
+        StoreCommand::Gc(args) => {
+            let report = cluster(&args.target)
+                .gc(args.keep, args.dry_run)
+                .await
+                .map_err(refused)?;
+            output(args.target.json, &report, || render_gc(&report))
+        }
+        StoreCommand::Config(args) => {
+            let store = cluster(&args.target);
+            let mut policy = store.policy().await.map_err(refused)?;
+            if args.keep.is_some() || args.budget.is_some() {
+                if let Some(keep) = args.keep {
+                    policy.retained_versions = keep;
+                }
+                if let Some(budget) = args.budget {
+                    policy.budget_bytes = u64::try_from(budget).unwrap_or(u64::MAX);
+                }
+                store.set_policy(&policy).await.map_err(refused)?;
+            }
+            let usage = store.usage().await.map_err(refused)?;
+            output(args.target.json, &policy, || {
+                format!(
+                    "keeps the active version and {} earlier per plugin\n{}",
+                    policy.retained_versions,
+                    render_usage(usage.stored_bytes, &policy)
+                )
+            })
         }
         StoreCommand::History(args) => {
             let history = cluster(&args.target)
@@ -211,34 +286,68 @@ fn output<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) ->
     Ok(ExitCode::SUCCESS)
 }
 
+/// Left-aligned columns as wide as their widest cell.
+fn table(rows: &[Vec<String>]) -> Vec<String> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| {
+                    if c + 1 == row.len() {
+                        cell.clone()
+                    } else {
+                        format!("{cell:<width$}", width = widths[c])
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect()
+}
+
 fn render_list(list: &[PluginSummary]) -> String {
     if list.is_empty() {
         return "no plugins deployed\n".into();
     }
-    let mut out = format!(
-        "{:<24} {:<12} {:<12} {:<14} {}\n",
-        "NAME", "KIND", "ACTIVE", "SHA256", "VERSIONS"
-    );
+    let mut rows = vec![
+        ["NAME", "KIND", "ACTIVE", "SHA256", "STORED", "VERSIONS"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for p in list {
         let (version, sha) = p
             .active
             .as_ref()
             .map_or(("-", "-"), |a| (a.version.as_str(), short(&a.sha256)));
-        out += &format!(
-            "{:<24} {:<12} {:<12} {:<14} {}\n",
-            p.name,
+        rows.push(vec![
+            p.name.clone(),
             p.kind.to_string(),
-            version,
-            sha,
-            p.versions.join(", ")
-        );
-        for i in &p.instances {
-            let running = i.status.active_version.as_deref().unwrap_or("none");
-            out += &format!("  {:<22} runs {running}", i.instance);
-            if let Some(error) = &i.status.last_error {
+            version.to_owned(),
+            sha.to_owned(),
+            size_of(p.stored_bytes),
+            p.versions.join(", "),
+        ]);
+    }
+    let lines = table(&rows);
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        out += line;
+        out.push('\n');
+        let Some(p) = i.checked_sub(1).and_then(|i| list.get(i)) else {
+            continue;
+        };
+        for inst in &p.instances {
+            let running = inst.status.active_version.as_deref().unwrap_or("none");
+            out += &format!("  {} runs {running}", inst.instance);
+            if let Some(error) = &inst.status.last_error {
                 out += &format!(
                     "; {} failed to load: {error}",
-                    i.status.error_version.as_deref().unwrap_or("?")
+                    inst.status.error_version.as_deref().unwrap_or("?")
                 );
             }
             out.push('\n');
@@ -247,22 +356,53 @@ fn render_list(list: &[PluginSummary]) -> String {
     out
 }
 
+fn render_usage(stored: u64, policy: &StoragePolicy) -> String {
+    format!(
+        "stored in ZooKeeper: {} of a {} budget\n",
+        size_of(stored),
+        size_of(policy.budget_bytes)
+    )
+}
+
+fn render_gc(r: &GcReport) -> String {
+    let verb = if r.dry_run { "would remove" } else { "removed" };
+    let mut out = String::new();
+    for (plugin, version) in &r.removed_versions {
+        out += &format!("{verb} {plugin} {version}\n");
+    }
+    for (sha, bytes) in &r.deleted_artefacts {
+        out += &format!("{verb} artefact {} ({})\n", short(sha), size_of(*bytes));
+    }
+    if out.is_empty() {
+        out = "nothing to remove\n".into();
+    }
+    out + &render_usage(r.usage.stored_bytes, &r.policy)
+}
+
+fn size_of(bytes: u64) -> String {
+    progress::size(usize::try_from(bytes).unwrap_or(usize::MAX))
+}
+
 fn render_history(history: &[Deployment]) -> String {
-    let mut out = format!(
-        "  {:<12} {:<14} {:>10}  {:<20} {}\n",
-        "VERSION", "SHA256", "BYTES", "DEPLOYED (UTC)", "BY"
-    );
+    let mut rows = vec![
+        ["VERSION", "SHA256", "SIZE", "STORED", "DEPLOYED (UTC)", "BY"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for d in history {
-        out += &format!(
-            "{} {:<12} {:<14} {:>10}  {:<20} {}{}\n",
-            if d.active { "*" } else { " " },
-            d.version,
-            short(&d.sha256),
-            d.size,
+        rows.push(vec![
+            d.version.clone(),
+            short(&d.sha256).to_owned(),
+            size_of(d.size_bytes),
+            d.stored_bytes.map_or_else(|| "-".to_owned(), size_of),
             time(d.deployed_at_ms),
-            d.deployed_by,
-            if d.forced { " (forced)" } else { "" }
-        );
+            format!("{}{}", d.deployed_by, if d.forced { " (forced)" } else { "" }),
+        ]);
+    }
+    let marks = std::iter::once(" ").chain(history.iter().map(|d| if d.active { "*" } else { " " }));
+    let mut out = String::new();
+    for (mark, line) in marks.zip(table(&rows)) {
+        out += &format!("{mark} {line}\n");
     }
     out + "(* = active)\n"
 }
@@ -315,5 +455,20 @@ mod tests {
         assert_eq!(parse_size("1k"), Ok(1024));
         assert!(parse_size("12X").is_err());
         assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let rows = vec![
+            vec!["NAME".to_owned(), "ACTIVE".to_owned(), "X".to_owned()],
+            vec![
+                "MasterSlave".to_owned(),
+                "0.1.0+python-with-a-long-build-tag".to_owned(),
+                "y".to_owned(),
+            ],
+        ];
+        let lines = table(&rows);
+        assert_eq!(lines[0].find("ACTIVE"), lines[1].find("0.1.0"));
+        assert_eq!(lines[0].find(" X"), lines[1].find(" y"));
     }
 }
