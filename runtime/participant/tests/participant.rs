@@ -172,10 +172,15 @@ impl Fixture {
         state: &str,
     ) {
         eventually(&format!("message {id} deleted"), || self.message_gone(id)).await;
-        let cs = self
-            .current_state(session, resource)
-            .await
-            .expect("current state");
+        let Some(cs) = self.current_state(session, resource).await else {
+            let root = self.paths.current_states_root(INSTANCE);
+            let mut tree = Vec::new();
+            for s in self.admin.zk().children(&root).await.expect("list") {
+                let under = self.paths.current_states(INSTANCE, &s);
+                tree.push((s, self.admin.zk().children(&under).await.expect("list")));
+            }
+            panic!("no current state of {resource} in session {session} after {id}: {tree:?}");
+        };
         assert_eq!(cs.state(partition), Some(state), "{:?}", cs.record());
     }
 }
@@ -635,7 +640,13 @@ async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_s
         })
         .await
         .expect("config");
-    let p = f.start().await;
+    // A session timeout well beyond a ZooKeeper restart on a loaded
+    // machine (the JVM alone may take seconds): the session must survive.
+    let mut config = f.config();
+    config.zk = config.zk.with_session_timeout(Duration::from_secs(30));
+    let p = Participant::start(config, Arc::clone(&f.registry))
+        .await
+        .expect("participant starts");
     let session = p.session();
     f.transition(
         session,
