@@ -1,0 +1,115 @@
+//! [`Convergence`]: waits until a MasterSlave resource has settled — every
+//! partition with one MASTER and the rest SLAVE in the external view, and
+//! no message left in any instance's MESSAGES (every message driven to an
+//! end) — on a session of its own that outlives ZooKeeper outages; reads
+//! that fail meanwhile just mean "not yet".
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use strand_model::{ExternalView, Message, PropertyPaths, ZNRecord};
+use strand_zk::{Zk, ZkConfig, ZkError};
+
+use crate::cluster::{CLUSTER, View, count};
+
+/// What the cluster looked like at the last poll.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Partitions in the view with one MASTER and the rest SLAVE.
+    pub settled: usize,
+    /// Messages left, by instance and state (`NEW`, `READ`, …).
+    pub messages: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+/// The waiter.
+pub struct Convergence {
+    zk: Zk,
+    paths: PropertyPaths,
+}
+
+impl Convergence {
+    /// Connects with a 30 s session timeout.
+    pub async fn connect(connect: &str) -> Self {
+        let config = ZkConfig::new(connect).with_session_timeout(Duration::from_secs(30));
+        Self {
+            zk: Zk::connect(config).await.expect("convergence watcher connects"),
+            paths: PropertyPaths::new(CLUSTER),
+        }
+    }
+
+    /// Its session (30 s timeout), for other reads that must outlive faults.
+    pub fn zk(&self) -> &Zk {
+        &self.zk
+    }
+
+    /// The resource's external view (partition → instance → state).
+    pub async fn view(&self, resource: &str) -> Result<View, ZkError> {
+        let Some((data, _)) = self.zk.get(&self.paths.external_view(resource)).await? else {
+            return Ok(View::new());
+        };
+        let Ok(Some(record)) = ZNRecord::from_bytes(&data) else {
+            return Ok(View::new());
+        };
+        let view = ExternalView::from(record);
+        Ok(view
+            .partitions()
+            .map(|p| {
+                let map = view
+                    .state_map(p)
+                    .map(|m| m.clone().into_iter().collect())
+                    .unwrap_or_default();
+                (p.to_owned(), map)
+            })
+            .collect())
+    }
+
+    /// Where the resource stands now.
+    pub async fn progress(&self, resource: &str, replicas: usize) -> Result<Progress, ZkError> {
+        let view = self.view(resource).await?;
+        let settled = view
+            .values()
+            .filter(|m| {
+                m.len() == replicas && count(m, "MASTER") == 1 && count(m, "SLAVE") == replicas - 1
+            })
+            .count();
+        let mut messages = BTreeMap::new();
+        for instance in self.zk.children(&self.paths.instances()).await? {
+            let root = self.paths.messages(&instance);
+            let mut states: BTreeMap<String, usize> = BTreeMap::new();
+            for id in self.zk.children(&root).await? {
+                let state = match self.zk.get(&strand_zk::join(&root, &id)).await? {
+                    Some((data, _)) => ZNRecord::from_bytes(&data)
+                        .ok()
+                        .flatten()
+                        .and_then(|r| Message::from(r).msg_state().map(|s| s.as_str().to_owned()))
+                        .unwrap_or_else(|| "unparsable".to_owned()),
+                    None => continue,
+                };
+                *states.entry(state).or_default() += 1;
+            }
+            if !states.is_empty() {
+                messages.insert(instance, states);
+            }
+        }
+        Ok(Progress { settled, messages })
+    }
+
+    /// Waits (polling, up to `deadline`) until all `partitions` are settled
+    /// and no message is left; panics with the last progress otherwise.
+    pub async fn wait(&self, resource: &str, partitions: usize, replicas: usize, deadline: Duration) {
+        let end = Instant::now() + deadline;
+        let mut last = None;
+        loop {
+            match self.progress(resource, replicas).await {
+                Ok(p) if p.settled == partitions && p.messages.is_empty() => return,
+                Ok(p) => last = Some(p),
+                Err(_) => {}
+            }
+            assert!(
+                Instant::now() < end,
+                "{resource} did not converge within {deadline:?}: {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
