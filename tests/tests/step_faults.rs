@@ -25,6 +25,11 @@ const CUTS: usize = 3;
 const OUTAGE: Duration = Duration::from_secs(1);
 
 async fn cut_at(step: TransitionStep) {
+    // `RUST_LOG=strand_participant=debug` shows what each participant does.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let cluster = Cluster::new(3).await;
     let Server::Single(zk) = &cluster.server else {
         unreachable!("a single server")

@@ -3,9 +3,10 @@
 //! The loop keeps the instance's MESSAGES in memory from a persistent
 //! recursive watch: a created message is read once (`get` of that id
 //! only); the participant's own marks and deletes are never read back;
-//! after a reconnect (when ZooKeeper may have dropped events) it lists
-//! MESSAGES again, reads the ids it does not know, and re-reads its
-//! current states. Each pass looks at every message not yet taken, oldest
+//! after a reconnect (when ZooKeeper may have dropped events, and the
+//! client does not restore persistent watches) it watches again, lists
+//! MESSAGES, reads the ids it does not know, and re-reads its current
+//! states. Each pass looks at every message not yet taken, oldest
 //! first, and decides: run it (see [`crate::transition`]), let it wait, or
 //! delete it with the reason.
 //!
@@ -117,6 +118,9 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// What the message loop has to do after a batch of watch events.
 #[derive(Default)]
 struct Todo {
+    /// Register the MESSAGES watch again (zookeeper-client 0.11.2 does not
+    /// re-register persistent watches after a reconnect).
+    rewatch: bool,
     relist: bool,
     reload_states: bool,
     fetch: Vec<String>,
@@ -189,7 +193,22 @@ impl Served {
             if *stop.borrow() {
                 return self.stopped();
             }
-            if !self.catch_up(&mut todo).await {
+            if todo.rewatch {
+                // The new watch is registered before the old one is
+                // dropped, so the server-side watch never lapses; the
+                // relist that follows finds what happened meanwhile.
+                match self.zk.watch_subtree(&self.root).await {
+                    Ok(fresh) => {
+                        events = fresh.boxed();
+                        todo.rewatch = false;
+                    }
+                    Err(err) if err.is_session_expired() => return self.expired(),
+                    Err(err) => {
+                        warn!(instance = %self.config.instance, error = %err, "cannot watch MESSAGES again; retrying");
+                    }
+                }
+            }
+            if todo.rewatch || !self.catch_up(&mut todo).await {
                 // A read failed: try again after a delay (or sooner, on news).
                 let delay = backoff.next_delay();
                 let wake = Arc::clone(&self.wake);
@@ -253,6 +272,7 @@ impl Served {
                 }
             }
             Some(NodeEvent::Reconnected) => {
+                todo.rewatch = true;
                 todo.relist = true;
                 todo.reload_states = true;
             }
