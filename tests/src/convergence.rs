@@ -1,13 +1,15 @@
 //! [`Convergence`]: waits until a MasterSlave resource has settled — every
-//! partition with one MASTER and the rest SLAVE in the external view, and
-//! no message left in any instance's MESSAGES (every message driven to an
-//! end) — on a session of its own that outlives ZooKeeper outages; reads
-//! that fail meanwhile just mean "not yet".
+//! partition with one MASTER and the rest SLAVE in the live sessions'
+//! current states, and no message left in any instance's MESSAGES (every
+//! message driven to an end) — on a session of its own that outlives
+//! ZooKeeper outages; reads that fail meanwhile just mean "not yet". The
+//! external view is reported beside it (it is the controller's record of
+//! the same: [`Progress::view_settled`]).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use strand_model::{ExternalView, Message, PropertyPaths, ZNRecord};
+use strand_model::{CurrentState, ExternalView, Message, PropertyPaths, ZNRecord};
 use strand_zk::{Zk, ZkConfig, ZkError};
 
 use crate::cluster::{CLUSTER, View, count};
@@ -15,8 +17,15 @@ use crate::cluster::{CLUSTER, View, count};
 /// What the cluster looked like at the last poll.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// Partitions in the view with one MASTER and the rest SLAVE.
+    /// Partitions with at least one replica in a current state.
+    pub seen: usize,
+    /// Partitions whose live replicas are one MASTER and the rest SLAVE.
     pub settled: usize,
+    /// Partitions so in the external view.
+    pub view_settled: usize,
+    /// A few partitions not settled (by current states, else by the view):
+    /// the view's replicas, and what the live sessions' current states say.
+    pub unsettled: BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, String>)>,
     /// Messages left, by instance and state (`NEW`, `READ`, …).
     pub messages: BTreeMap<String, BTreeMap<String, usize>>,
 }
@@ -66,12 +75,45 @@ impl Convergence {
     /// Where the resource stands now.
     pub async fn progress(&self, resource: &str, replicas: usize) -> Result<Progress, ZkError> {
         let view = self.view(resource).await?;
-        let settled = view
-            .values()
-            .filter(|m| {
-                m.len() == replicas && count(m, "MASTER") == 1 && count(m, "SLAVE") == replicas - 1
-            })
-            .count();
+        let is_settled = |m: &BTreeMap<String, String>| {
+            m.len() == replicas && count(m, "MASTER") == 1 && count(m, "SLAVE") == replicas - 1
+        };
+        let mut recorded: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (instance, cs) in self.current_states(resource).await? {
+            for (partition, state) in cs.partition_states() {
+                recorded
+                    .entry(partition.to_owned())
+                    .or_default()
+                    .insert(instance.clone(), state.to_owned());
+            }
+        }
+        let settled = recorded.values().filter(|m| is_settled(m)).count();
+        let seen = recorded.values().filter(|m| !m.is_empty()).count();
+        let view_settled = view.values().filter(|m| is_settled(m)).count();
+        let mut unsettled = BTreeMap::new();
+        let mut odd: Vec<&String> = recorded
+            .iter()
+            .filter(|(_, m)| !is_settled(m))
+            .map(|(p, _)| p)
+            .take(3)
+            .collect();
+        if odd.is_empty() {
+            odd = view
+                .iter()
+                .filter(|(_, m)| !is_settled(m))
+                .map(|(p, _)| p)
+                .take(3)
+                .collect();
+        }
+        for partition in odd {
+            unsettled.insert(
+                partition.clone(),
+                (
+                    view.get(partition).cloned().unwrap_or_default(),
+                    recorded.get(partition).cloned().unwrap_or_default(),
+                ),
+            );
+        }
         let mut messages = BTreeMap::new();
         for instance in self.zk.children(&self.paths.instances()).await? {
             let root = self.paths.messages(&instance);
@@ -91,17 +133,48 @@ impl Convergence {
                 messages.insert(instance, states);
             }
         }
-        Ok(Progress { settled, messages })
+        Ok(Progress {
+            seen,
+            settled,
+            view_settled,
+            unsettled,
+            messages,
+        })
+    }
+
+    /// The live sessions' current states of `resource`, by instance.
+    async fn current_states(&self, resource: &str) -> Result<Vec<(String, CurrentState)>, ZkError> {
+        let mut states = Vec::new();
+        for live in self.zk.children(&self.paths.live_instances()).await? {
+            let Some(stat) = self.zk.exists(&self.paths.live_instance(&live)).await? else {
+                continue;
+            };
+            let session = format!("{:x}", stat.ephemeral_owner);
+            let path = self.paths.current_state(&live, &session, resource);
+            if let Some((data, _)) = self.zk.get(&path).await?
+                && let Ok(Some(record)) = ZNRecord::from_bytes(&data)
+            {
+                states.push((live, CurrentState::from(record)));
+            }
+        }
+        Ok(states)
     }
 
     /// Waits (polling, up to `deadline`) until all `partitions` are settled
-    /// and no message is left; panics with the last progress otherwise.
-    pub async fn wait(&self, resource: &str, partitions: usize, replicas: usize, deadline: Duration) {
+    /// in the current states and no message is left; returns the progress
+    /// then (with the view's), panics with the last progress otherwise.
+    pub async fn wait(
+        &self,
+        resource: &str,
+        partitions: usize,
+        replicas: usize,
+        deadline: Duration,
+    ) -> Progress {
         let end = Instant::now() + deadline;
         let mut last = None;
         loop {
             match self.progress(resource, replicas).await {
-                Ok(p) if p.settled == partitions && p.messages.is_empty() => return,
+                Ok(p) if p.settled == partitions && p.messages.is_empty() => return p,
                 Ok(p) => last = Some(p),
                 Err(_) => {}
             }

@@ -3,8 +3,9 @@
 //! new ones refused for a second) the first times any transition reaches
 //! the given step — before the mark-read, before the plugin call, before
 //! the current-state write (with the message's delete), after it. Every
-//! case ends converged: one MASTER and two SLAVEs per partition, no message
-//! left, the same sessions (no participant had to rejoin).
+//! case ends converged: one MASTER and two SLAVEs per partition in the
+//! current states, no message left, the same sessions (no participant had
+//! to rejoin).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
