@@ -142,6 +142,16 @@ impl Convergence {
         })
     }
 
+    /// How many partitions of `resource` have a replica in a live session's
+    /// current state (a cheap "under way" check: no message is read).
+    pub async fn replicas_seen(&self, resource: &str) -> Result<usize, ZkError> {
+        let mut partitions = std::collections::BTreeSet::new();
+        for (_, cs) in self.current_states(resource).await? {
+            partitions.extend(cs.partitions().map(str::to_owned));
+        }
+        Ok(partitions.len())
+    }
+
     /// The live sessions' current states of `resource`, by instance.
     async fn current_states(&self, resource: &str) -> Result<Vec<(String, CurrentState)>, ZkError> {
         let mut states = Vec::new();
