@@ -14,6 +14,9 @@ use strand_zk::{Zk, ZkConfig, ZkError};
 
 use crate::cluster::{CLUSTER, View, count};
 
+/// A partition's replicas: instance → state.
+pub type Replicas = BTreeMap<String, String>;
+
 /// What the cluster looked like at the last poll.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -25,7 +28,7 @@ pub struct Progress {
     pub view_settled: usize,
     /// A few partitions not settled (by current states, else by the view):
     /// the view's replicas, and what the live sessions' current states say.
-    pub unsettled: BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, String>)>,
+    pub unsettled: BTreeMap<String, (Replicas, Replicas)>,
     /// Messages left, by instance and state (`NEW`, `READ`, …).
     pub messages: BTreeMap<String, BTreeMap<String, usize>>,
 }
@@ -41,7 +44,9 @@ impl Convergence {
     pub async fn connect(connect: &str) -> Self {
         let config = ZkConfig::new(connect).with_session_timeout(Duration::from_secs(30));
         Self {
-            zk: Zk::connect(config).await.expect("convergence watcher connects"),
+            zk: Zk::connect(config)
+                .await
+                .expect("convergence watcher connects"),
             paths: PropertyPaths::new(CLUSTER),
         }
     }

@@ -63,7 +63,10 @@ async fn a_healthy_resource_converges_while_another_resources_calls_hang() {
         .add_resource(CLUSTER, "spin", 4, "Faulty", RebalanceMode::SemiAuto)
         .await
         .expect("resource");
-    c.admin.rebalance(CLUSTER, "spin", 1).await.expect("rebalance");
+    c.admin
+        .rebalance(CLUSTER, "spin", 1)
+        .await
+        .expect("rebalance");
     let mut config = ParticipantConfig::new(c.zk(), CLUSTER, instance(0));
     config.max_parallel_transitions = 4;
     config.shutdown_deadline = Duration::from_secs(1);
@@ -79,7 +82,13 @@ async fn a_healthy_resource_converges_while_another_resources_calls_hang() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     c.admin
-        .add_resource(CLUSTER, "healthy", 4, "MasterSlave", RebalanceMode::SemiAuto)
+        .add_resource(
+            CLUSTER,
+            "healthy",
+            4,
+            "MasterSlave",
+            RebalanceMode::SemiAuto,
+        )
         .await
         .expect("resource");
     c.admin

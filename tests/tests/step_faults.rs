@@ -35,13 +35,17 @@ async fn cut_at(step: TransitionStep) {
     let Server::Single(zk) = &cluster.server else {
         unreachable!("a single server")
     };
-    let target = format!("127.0.0.1:{}", zk.port())
-        .parse()
-        .expect("address");
+    let target = format!("127.0.0.1:{}", zk.port()).parse().expect("address");
     let proxy = Arc::new(ZkProxy::start(target).await.expect("proxy"));
     cluster
         .admin
-        .add_resource(CLUSTER, "db", PARTITIONS as u32, "MasterSlave", RebalanceMode::SemiAuto)
+        .add_resource(
+            CLUSTER,
+            "db",
+            PARTITIONS as u32,
+            "MasterSlave",
+            RebalanceMode::SemiAuto,
+        )
         .await
         .expect("resource");
     cluster
@@ -54,7 +58,8 @@ async fn cut_at(step: TransitionStep) {
     let cut = Arc::new(AtomicUsize::new(0));
     let mut participants = Vec::new();
     for i in 0..3 {
-        let zk = ZkConfig::new(proxy.connect_string()).with_session_timeout(Duration::from_secs(20));
+        let zk =
+            ZkConfig::new(proxy.connect_string()).with_session_timeout(Duration::from_secs(20));
         let mut config = ParticipantConfig::new(zk, CLUSTER, instance(i));
         let (proxy, cut) = (Arc::clone(&proxy), Arc::clone(&cut));
         config.step_hook = Some(StepHook(Arc::new(move |at, _message| {
@@ -74,9 +79,15 @@ async fn cut_at(step: TransitionStep) {
         .await
         .wait("db", PARTITIONS, REPLICAS, Duration::from_secs(180))
         .await;
-    assert!(proxy.cuts() >= 1, "the connection was never cut at {step:?}");
+    assert!(
+        proxy.cuts() >= 1,
+        "the connection was never cut at {step:?}"
+    );
     assert_eq!(
-        participants.iter().map(Participant::session).collect::<Vec<_>>(),
+        participants
+            .iter()
+            .map(Participant::session)
+            .collect::<Vec<_>>(),
         sessions,
         "a participant had to rejoin"
     );

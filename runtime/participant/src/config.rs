@@ -60,10 +60,13 @@ pub enum TransitionStep {
     Done,
 }
 
+/// What a [`StepHook`] calls: the step reached and the message id.
+pub type StepFn = dyn Fn(TransitionStep, &str) + Send + Sync;
+
 /// A test hook called (synchronously, on an async worker: keep it short)
 /// at every [`TransitionStep`] with the message id.
 #[derive(Clone)]
-pub struct StepHook(pub Arc<dyn Fn(TransitionStep, &str) + Send + Sync>);
+pub struct StepHook(pub Arc<StepFn>);
 
 impl std::fmt::Debug for StepHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

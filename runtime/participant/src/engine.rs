@@ -71,7 +71,7 @@ enum Decision {
     /// Delete it without running it, for this reason (`None`: quietly).
     Discard(Option<String>),
     /// Run the transition.
-    Run(Admitted),
+    Run(Box<Admitted>),
 }
 
 /// A transition that got a slot.
@@ -407,7 +407,7 @@ impl Served {
                 Decision::Run(run) => {
                     self.take(&id);
                     lock(&self.busy).insert(run.key.clone());
-                    admitted.push(run);
+                    admitted.push(*run);
                 }
             }
         }
@@ -521,10 +521,9 @@ impl Served {
                     ReplicaState::Recorded(state) if state.eq_ignore_ascii_case(to) => {
                         format!("already applied: {resource} {partition} is {to}")
                     }
-                    _ => format!(
-                        "it was marked read but not run by this process; a READ message is \
-                         never run again (the controller sends a fresh one)"
-                    ),
+                    _ => "it was marked read but not run by this process; a READ message is \
+                          never run again (the controller sends a fresh one)"
+                        .to_owned(),
                 }));
             }
             other => {
@@ -589,7 +588,7 @@ impl Served {
         let Some(standing) = lock(&self.slots).try_admit(resource, critical) else {
             return Decision::Wait;
         };
-        Decision::Run(Admitted {
+        Decision::Run(Box::new(Admitted {
             id: id.to_owned(),
             message: message.clone(),
             version: tracked.version,
@@ -602,7 +601,7 @@ impl Served {
             from: previous,
             to: to.to_owned(),
             standing,
-        })
+        }))
     }
 
     /// A resource whose current state is unknown (does not parse): read it

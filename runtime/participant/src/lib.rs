@@ -35,8 +35,8 @@ mod scheduler;
 mod transition;
 
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
-pub use config::{HELIX_VERSION, ParticipantConfig, StepHook, TransitionStep};
+pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep};
 pub use customized::{CustomizedStateProvider, DeadlineBound};
-pub use errors::MAX_ERRORS_PER_PARTITION;
 pub use error::{ParticipantError, Result};
+pub use errors::MAX_ERRORS_PER_PARTITION;
 pub use participant::Participant;

@@ -130,7 +130,11 @@ mod tests {
         }
         assert_eq!(slots.try_admit("hung", false), None, "bound per resource");
         assert_eq!(slots.try_admit("healthy", false), Some(Standing::Active));
-        assert_eq!(slots.try_admit("healthy", false), None, "all active slots taken");
+        assert_eq!(
+            slots.try_admit("healthy", false),
+            None,
+            "all active slots taken"
+        );
         assert_eq!(
             slots.try_admit("healthy", true),
             Some(Standing::Reserve),

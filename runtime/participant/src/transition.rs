@@ -237,7 +237,8 @@ impl Served {
                     instance = %self.config.instance, resource, partition, from = %run.from, to = %run.to,
                     reason = %reason, "transition failed; partition goes to ERROR"
                 );
-                self.errors.report(&run.message, &run.from, &run.to, &reason);
+                self.errors
+                    .report(&run.message, &run.from, &run.to, &reason);
                 (ERROR.to_owned(), reason)
             }
         };
@@ -304,8 +305,7 @@ impl Served {
                 )) as Arc<dyn CustomizedStateStore>),
             };
             let context = context.clone();
-            let call =
-                tokio::task::spawn_blocking(move || handle.transition(&context, &options));
+            let call = tokio::task::spawn_blocking(move || handle.transition(&context, &options));
             tokio::pin!(call);
             let result = loop {
                 tokio::select! {

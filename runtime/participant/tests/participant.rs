@@ -416,7 +416,13 @@ async fn failures_go_to_error_and_reset_brings_them_back() {
         f.acc().get(&error_path).await.expect("read").is_some()
     })
     .await;
-    let record = f.acc().get(&error_path).await.expect("read").expect("record").value;
+    let record = f
+        .acc()
+        .get(&error_path)
+        .await
+        .expect("read")
+        .expect("record")
+        .value;
     assert_eq!(record.id, format!("{session}__F"));
     let (key, fields) = record.map_fields.iter().next().expect("one error");
     assert!(
@@ -424,7 +430,10 @@ async fn failures_go_to_error_and_reset_brings_them_back() {
         "{key:?}"
     );
     assert_eq!(fields.get("MSG_ID"), Some(&fatal));
-    assert_eq!(fields.get("Message state").map(String::as_str), Some("READ"));
+    assert_eq!(
+        fields.get("Message state").map(String::as_str),
+        Some("READ")
+    );
     assert!(
         fields
             .get("AdditionalInfo")
@@ -748,10 +757,20 @@ async fn a_state_model_that_does_not_parse_holds_its_messages_until_it_does() {
         .add_resource(CLUSTER, "TestDB", 1, "MasterSlave", RebalanceMode::SemiAuto)
         .await
         .expect("resource");
-    f.transition(session, "TestDB", "MasterSlave", "TestDB_0", "OFFLINE", "SLAVE")
-        .await;
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
     // … while the one whose model does not parse waited, untouched.
-    assert!(!f.message_gone(&id).await, "it ran on a model that does not parse");
+    assert!(
+        !f.message_gone(&id).await,
+        "it ran on a model that does not parse"
+    );
     let waiting = f
         .acc()
         .get(&f.paths.message(INSTANCE, &id))

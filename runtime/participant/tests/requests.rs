@@ -53,10 +53,12 @@ impl Bench {
         registry
             .install_file("MasterSlave", &plugin, PluginOptions::default())
             .expect("install");
-        let zk = ZkConfig::new(server.connect_string()).with_session_timeout(Duration::from_secs(30));
-        let participant = Participant::start(ParticipantConfig::new(zk, CLUSTER, INSTANCE), registry)
-            .await
-            .expect("participant");
+        let zk =
+            ZkConfig::new(server.connect_string()).with_session_timeout(Duration::from_secs(30));
+        let participant =
+            Participant::start(ParticipantConfig::new(zk, CLUSTER, INSTANCE), registry)
+                .await
+                .expect("participant");
         Self {
             _server: server,
             admin,
