@@ -436,3 +436,56 @@ fn apply(
     }
     record
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(partition: &str, state: &str) -> Queued {
+        let (waiter, _) = oneshot::channel();
+        Queued {
+            model: "MasterSlave".into(),
+            factory: "DEFAULT".into(),
+            entry: Recorded {
+                partition: partition.into(),
+                state: state.into(),
+                previous: "OFFLINE".into(),
+                start_ms: 1,
+                end_ms: 2,
+                info: "note".into(),
+                triggered_by: "controller".into(),
+            },
+            delete: None,
+            waiter,
+        }
+    }
+
+    #[test]
+    fn a_batch_creates_the_record_with_helix_fields_and_applies_in_order() {
+        let session = SessionId(0x1234);
+        let batch = [
+            queued("db_0", "SLAVE"),
+            queued("db_1", "SLAVE"),
+            queued("db_0", "MASTER"),
+        ];
+        let record = apply("db", None, &batch, session).expect("record");
+        let cs = CurrentState::from(record);
+        assert_eq!(cs.record().id, "db");
+        assert_eq!(cs.state_model_def(), Some("MasterSlave"));
+        assert_eq!(cs.session_id(), Some(session));
+        assert_eq!(cs.state("db_0"), Some("MASTER"));
+        assert_eq!(cs.state("db_1"), Some("SLAVE"));
+        assert_eq!(cs.info("db_1"), Some("note"));
+    }
+
+    #[test]
+    fn dropping_the_last_partition_leaves_no_record() {
+        let session = SessionId(0x1234);
+        let base = apply("db", None, &[queued("db_0", "OFFLINE")], session);
+        assert!(apply("db", base.clone(), &[queued("db_0", DROPPED)], session).is_none());
+        let two = apply("db", base, &[queued("db_1", "OFFLINE")], session);
+        let left = apply("db", two, &[queued("db_0", DROPPED)], session).expect("record");
+        let cs = CurrentState::from(left);
+        assert_eq!(cs.partitions().collect::<Vec<_>>(), ["db_1"]);
+    }
+}

@@ -46,7 +46,9 @@ pub struct ParticipantArgs {
     /// ZooKeeper session timeout, in seconds.
     #[arg(long, default_value_t = 10)]
     pub session_timeout: u64,
-    /// Transitions of different partitions that may run at once, per participant.
+    /// Transitions of different partitions that may run at once, per
+    /// participant (N); one resource holds at most N - max(1, N/4) of them,
+    /// failovers may use max(1, N/4) more, calls running over 5 s step aside.
     #[arg(long, default_value_t = 16)]
     pub max_parallel: usize,
     /// Where compiled plugins are cached (default: the system temp dir).
