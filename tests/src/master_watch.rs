@@ -110,6 +110,23 @@ impl MasterWatch {
         Self::start(zk).await
     }
 
+    /// Waits (up to a minute) until a consistent sample begun after this
+    /// call is counted, so that [`MasterWatch::max`] covers what the cluster
+    /// looks like now.
+    pub async fn catch_up(&self) {
+        // The sample under way may have begun before the call: wait for
+        // two more.
+        let wanted = self.samples() + 2;
+        let end = std::time::Instant::now() + Duration::from_secs(60);
+        while self.samples() < wanted {
+            assert!(
+                std::time::Instant::now() < end,
+                "the watcher took no consistent sample for a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The most MASTER replicas any partition had in a consistent sample.
     pub fn max(&self) -> usize {
         self.max_masters.load(Ordering::SeqCst)

@@ -91,6 +91,7 @@ async fn cut_at(step: TransitionStep) {
         sessions,
         "a participant had to rejoin"
     );
+    watch.catch_up().await;
     assert_eq!(watch.max(), 1, "a partition had two MASTERs");
     eprintln!("{step:?}: {} cuts, converged", proxy.cuts());
     for p in participants {

@@ -140,6 +140,7 @@ async fn converges_through(mut cluster: Cluster, fault: impl FnOnce(&mut Server)
         sessions,
         "a participant lost its session (it would have had to rejoin)"
     );
+    watch.catch_up().await;
     assert!(watch.samples() > 0, "no consistent sample was taken");
     assert_eq!(watch.max(), 1, "a partition had two MASTERs");
     eprintln!("{} consistent samples, never two MASTERs", watch.samples());

@@ -259,13 +259,18 @@ impl Served {
         };
         match event {
             None | Some(NodeEvent::SessionEnded(_)) => return false,
-            Some(NodeEvent::Created(path)) | Some(NodeEvent::DataChanged(path)) => {
+            Some(NodeEvent::Created(path)) => {
                 if let Some(id) = child(&path)
                     && !lock(&self.messages).contains_key(&id)
                 {
                     todo.fetch.push(id);
                 }
             }
+            // The participant's own mark-read (possibly of a message it has
+            // finished and forgotten since): never read back. A message
+            // nobody created under this watch is found by the relist after
+            // a reconnect.
+            Some(NodeEvent::DataChanged(_)) => {}
             Some(NodeEvent::Deleted(path)) => {
                 if let Some(id) = child(&path) {
                     todo.gone.push(id);
