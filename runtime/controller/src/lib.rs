@@ -11,8 +11,9 @@
 //! * `trigger` — what a changed znode is, and the Helix event it raises.
 //! * `model` — the leader's typed mirror of its cache, updated change by
 //!   change, with the marks (`dirty`) of what each change affects.
-//! * [`pipeline`] — one run over what is marked: best possible states,
-//!   messages, views.
+//! * `decide` — the pure half of a run: from the model and the marks to
+//!   messages and views (best possible states, transitions).
+//! * [`pipeline`] — one run over what is marked: decide, then write.
 //! * `dispatch` — fenced writes: messages, deletes, views.
 //! * `views` — the views as they should be, and when to write them.
 //! * [`aggregate`] — customized-view aggregation, default or bound
@@ -23,7 +24,10 @@
 //! The decisions themselves are pure functions in `strand_rebalance`.
 
 pub mod aggregate;
+#[doc(hidden)]
+pub mod bench;
 pub mod controller;
+mod decide;
 mod dirty;
 mod dispatch;
 mod election;

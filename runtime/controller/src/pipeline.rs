@@ -1,19 +1,15 @@
-//! One pipeline run over what changed, and what the leader keeps between
-//! runs.
+//! One pipeline run over what changed: Helix's rebalance, externalView and
+//! customizedView pipelines in one pass, at a cost proportional to the
+//! change.
 //!
-//! A run takes the marks cache changes left ([`Dirty`]) and, for each
-//! marked resource only, computes the best possible state of the marked
-//! partitions (`strand_rebalance::best_possible`), plans their transitions
-//! (`strand_rebalance::messages`) and updates their views; then it creates
-//! the new messages, deletes obsolete and stale ones, and writes the views
-//! that are due — Helix's rebalance, externalView and customizedView
-//! pipelines in one pass, at a cost proportional to the change.
+//! A run takes the marks cache changes left ([`Dirty`]), lets the
+//! [`Decider`] compute what they call for (no I/O), runs aggregator
+//! plugins off the async workers, then creates the new messages, deletes
+//! obsolete and stale ones, and writes the views that are due.
 //!
-//! Between runs the leader keeps, per resource, its preference lists (so
-//! FULL_AUTO placement moves as little as possible), the best possible
-//! state of every partition and the partitions not yet in it; the views as
-//! they should be ([`ViewBook`]); and the messages it sent whose creation
-//! the cache has not confirmed (see [`InDoubt`]).
+//! Between runs the pipeline keeps the decider's state (lists, best
+//! possible states, views) and the messages whose creation had an unknown
+//! outcome (see [`InDoubt`]).
 //!
 //! # Guarantees
 //! * Every write batch is fenced on LEADER ([`crate::dispatch`]).
@@ -23,27 +19,24 @@
 //! * A run that fails leaves nothing half-known: the next run recomputes
 //!   everything from the model (see [`Pipeline::run`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strand_model::records::DROPPED;
 use strand_model::time::now_ms;
-use strand_model::{FieldMap, Message, PropertyPaths, RebalanceMode, SessionId};
-use strand_rebalance::{
-    PendingTransition, PreferenceLists, ResourceAssignment, Sender, Snapshot, best_possible,
-    messages, views as rebalance_views,
-};
+use strand_model::{Message, PropertyPaths, SessionId};
+use strand_rebalance::{PendingTransition, Sender};
 use strand_zk::{TreeCache, Zk};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use crate::aggregate::{Aggregators, InstanceFields, PartitionInput, ViewAggregator};
-use crate::dirty::{Dirty, Parts};
+use crate::aggregate::{Aggregators, InstanceFields, PartitionInput};
+use crate::decide::{AggregateJob, Decider};
+use crate::dirty::Dirty;
 use crate::dispatch::{SendOutcome, Writer};
 use crate::error::Result;
 use crate::model::{ClusterModel, mark_transition};
 use crate::plugin_aggregators::PluginAggregators;
-use crate::views::{ViewBook, ViewWrite};
+use crate::views::ViewWrite;
 
 /// How long a message whose creation had an unknown outcome (the
 /// connection dropped) counts as pending when the cache neither shows it
@@ -97,39 +90,12 @@ struct InDoubt {
     since: Instant,
 }
 
-/// What the leader keeps of one resource between runs.
-#[derive(Debug, Default)]
-struct Decisions {
-    /// Preference lists as last computed.
-    lists: PreferenceLists,
-    /// Whether `lists` have been computed in this term.
-    placed: bool,
-    /// The best possible state of every partition.
-    assignment: ResourceAssignment,
-    /// Partitions not in their best possible state.
-    unsatisfied: BTreeSet<String>,
-}
-
-/// A customized-view partition an aggregator plugin computes.
-struct AggregateJob {
-    state_type: String,
-    resource: String,
-    partition: String,
-    states: Vec<(String, FieldMap)>,
-    aggregator: Arc<dyn ViewAggregator>,
-}
-
 /// The leader's pipeline state for one cluster and one term.
 pub(crate) struct Pipeline {
     paths: PropertyPaths,
     writer: Writer,
-    sender: Sender,
-    decisions: HashMap<String, Decisions>,
-    held_back: BTreeMap<String, String>,
-    views: ViewBook,
+    decider: Decider,
     in_doubt: HashMap<String, InDoubt>,
-    /// Stale messages whose delete was sent, and when.
-    stale_deleted: HashMap<String, Instant>,
     aggregators: Aggregators,
     plugins: Arc<PluginAggregators>,
     zk: Zk,
@@ -150,15 +116,11 @@ impl Pipeline {
         };
         Self {
             writer: Writer::new(zk.clone(), paths.clone()),
-            views: ViewBook::new(paths.clone(), view_interval),
+            decider: Decider::new(paths.clone(), sender, view_interval),
             zk,
             plugins,
             paths,
-            sender,
-            decisions: HashMap::new(),
-            held_back: BTreeMap::new(),
             in_doubt: HashMap::new(),
-            stale_deleted: HashMap::new(),
             aggregators,
         }
     }
@@ -204,6 +166,7 @@ impl Pipeline {
             .map(|d| d.since + IN_DOUBT_GRACE)
             .min();
         let views = self
+            .decider
             .views
             .next_due(&model.external_views, &model.customized_views);
         match (doubt, views) {
@@ -227,83 +190,44 @@ impl Pipeline {
     ) -> Result<RunReport> {
         let started = Instant::now();
         self.writer.fence(cache)?;
-        let event = dirty.event.unwrap_or(crate::trigger::PERIODICAL_REBALANCE);
         self.expire_in_doubt(model, cache);
-        let now = now_ms();
-        let mut plan = Plan::default();
-        let resources = self.resources_to_decide(model, &dirty);
-        for (resource, marks) in &resources {
-            self.decide(model, resource, marks, &mut plan, event, now);
-        }
-        let all_resources = model.snapshot.resources();
-        if dirty.everything {
-            for resource in model.external_views.keys() {
-                if !all_resources.contains(resource) && !self.views.has_external(resource) {
-                    self.views.external_gone(resource);
-                }
-            }
-        }
-        for resource in &dirty.external_views {
-            if !resources.contains_key(resource) {
-                let top = top_state(&model.snapshot, resource);
-                if all_resources.contains(resource) && !self.held_back.contains_key(resource) {
-                    self.views.update_external(
-                        &model.snapshot,
-                        resource,
-                        Some(&[]),
-                        model.external_views.get(resource),
-                        top.as_deref(),
-                    );
-                } else if !all_resources.contains(resource) {
-                    self.views.external_gone(resource);
-                }
-            }
-        }
-        let stale_now = Instant::now();
-        self.stale_deleted
-            .retain(|path, _| model.stale.contains(path));
-        for path in &model.stale {
-            let recently = self
-                .stale_deleted
-                .get(path)
-                .is_some_and(|at| stale_now.duration_since(*at) < IN_DOUBT_GRACE);
-            if !recently {
-                debug!(message = path, "deleting a message for an old session");
-                plan.delete.push(path.clone());
-                self.stale_deleted.insert(path.clone(), stale_now);
-            }
-        }
-        let jobs = self.customized(model, &dirty, &resources, &all_resources, cache);
+        let customized_work = dirty.everything
+            || dirty.all_customized
+            || !dirty.customized.is_empty()
+            || !dirty.resources.is_empty();
+        let bound = if customized_work && !model.customized_types.is_empty() {
+            let plugins = self.plugins.resolve(cache, &self.paths, &self.zk);
+            self.aggregators.with_fallbacks(plugins)
+        } else {
+            Aggregators::default()
+        };
+        let decided = self.decider.decide(model, &dirty, &bound, now_ms());
         let compute = started.elapsed();
+        let event = decided.event;
 
         // Writes: messages first (they are what moves the cluster), then
         // views.
-        let sent = self.send(model, cache, plan.send).await?;
-        let deleted = plan.delete.len();
-        self.writer.delete(cache, plan.delete).await?;
-        if !jobs.is_empty() {
-            self.aggregate(jobs).await;
+        let sent = self.send(model, cache, decided.send).await?;
+        let deleted = decided.delete.len();
+        self.writer.delete(cache, decided.delete).await?;
+        if !decided.jobs.is_empty() {
+            self.aggregate(decided.jobs).await;
         }
-        let converged = !model.paused
-            && model.snapshot.pending.is_empty()
-            && self.decisions.values().all(|d| d.unsatisfied.is_empty());
+        let converged =
+            !model.paused && model.snapshot.pending.is_empty() && self.decider.all_satisfied();
         let (views_written, views_removed) = self.write_views(model, cache, converged).await?;
         let report = RunReport {
             event,
             requested,
-            resources: resources.len(),
-            partitions: plan.partitions,
+            resources: decided.resources,
+            partitions: decided.partitions,
             sent,
             deleted,
             views_written,
             views_removed,
             pending: model.snapshot.pending.len(),
             converged,
-            held_back: self
-                .held_back
-                .iter()
-                .map(|(r, why)| (r.clone(), why.clone()))
-                .collect(),
+            held_back: self.decider.held_back(),
             compute,
             total: started.elapsed(),
         };
@@ -328,281 +252,7 @@ impl Pipeline {
 
     /// After a failed run: forget view writes whose outcome is unknown.
     pub(crate) fn after_failure(&mut self) {
-        self.views.forget_writes();
-    }
-
-    /// The resources this run decides, with what to recompute of each.
-    fn resources_to_decide(
-        &self,
-        model: &ClusterModel,
-        dirty: &Dirty,
-    ) -> BTreeMap<String, crate::dirty::ResourceMarks> {
-        let mut resources = dirty.resources.clone();
-        if dirty.everything {
-            let all = model.snapshot.resources();
-            for resource in all.iter().chain(self.decisions.keys()) {
-                let marks = resources.entry(resource.clone()).or_default();
-                marks.placement = true;
-                marks.parts = Parts::All;
-            }
-        }
-        resources
-    }
-
-    /// Decides one resource: its lists if marked, the best possible state
-    /// of the marked partitions, their messages and external view.
-    fn decide(
-        &mut self,
-        model: &ClusterModel,
-        resource: &str,
-        marks: &crate::dirty::ResourceMarks,
-        plan: &mut Plan,
-        event: &'static str,
-        now: i64,
-    ) {
-        let snapshot = &model.snapshot;
-        let exists = snapshot.ideal_states.contains_key(resource)
-            || snapshot
-                .current_records(resource)
-                .any(|(_, cs)| cs.partitions().next().is_some());
-        if !exists {
-            self.decisions.remove(resource);
-            self.held_back.remove(resource);
-            self.views.external_gone(resource);
-            return;
-        }
-        if let Some(reason) = model
-            .problem(resource)
-            .or_else(|| nonsense(snapshot, resource))
-        {
-            if self.held_back.get(resource) != Some(&reason) {
-                warn!(
-                    cluster = self.paths.cluster_name(),
-                    resource, reason, "resource held back: no transition is sent for it"
-                );
-            }
-            self.held_back.insert(resource.to_owned(), reason);
-            return;
-        }
-        if self.held_back.remove(resource).is_some() {
-            info!(
-                cluster = self.paths.cluster_name(),
-                resource, "resource no longer held back"
-            );
-        }
-        let decisions = self.decisions.entry(resource.to_owned()).or_default();
-        let mut parts = marks.parts.clone();
-        if marks.placement || !decisions.placed {
-            let previous = if decisions.placed {
-                decisions.lists.clone()
-            } else {
-                PreferenceLists::new()
-            };
-            let Some(lists) = best_possible::preference_lists(snapshot, resource, &previous) else {
-                return;
-            };
-            if !decisions.placed {
-                parts = Parts::All;
-            } else if let Parts::Some(set) = &mut parts {
-                for (partition, list) in &lists {
-                    if decisions.lists.get(partition) != Some(list) {
-                        set.insert(partition.clone());
-                    }
-                }
-                for partition in decisions.lists.keys() {
-                    if !lists.contains_key(partition) {
-                        set.insert(partition.clone());
-                    }
-                }
-            }
-            decisions.lists = lists;
-            decisions.placed = true;
-        }
-        let partitions: Vec<String> = match &parts {
-            Parts::All => {
-                let mut all = snapshot.partitions(resource);
-                all.extend(decisions.assignment.keys().cloned());
-                all.into_iter().collect()
-            }
-            Parts::Some(set) => set.iter().cloned().collect(),
-        };
-        if partitions.is_empty() {
-            return;
-        }
-        let Some(assignment) = best_possible::compute_partitions(
-            snapshot,
-            resource,
-            &decisions.lists,
-            partitions.iter().map(String::as_str),
-        ) else {
-            return;
-        };
-        plan.partitions += partitions.len();
-        let initial = snapshot
-            .model_name(resource)
-            .and_then(|name| snapshot.models.get(name))
-            .and_then(|m| m.initial_state().map(str::to_owned));
-        for (partition, desired) in &assignment {
-            let gone = desired.is_empty() && !snapshot.has_partition(resource, partition);
-            if gone {
-                decisions.assignment.remove(partition);
-                decisions.unsatisfied.remove(partition);
-                continue;
-            }
-            if satisfied(snapshot, resource, partition, desired, initial.as_deref()) {
-                decisions.unsatisfied.remove(partition);
-            } else {
-                decisions.unsatisfied.insert(partition.clone());
-            }
-            decisions
-                .assignment
-                .insert(partition.clone(), desired.clone());
-        }
-        if !model.paused {
-            let mut new_id = || uuid::Uuid::new_v4().to_string();
-            let planned = messages::plan(
-                snapshot,
-                resource,
-                &assignment,
-                &self.sender,
-                now,
-                event,
-                &mut new_id,
-            );
-            plan.send.extend(planned.send);
-            for (instance, id, why) in planned.delete {
-                debug!(instance, message = id, why, "deleting an obsolete message");
-                plan.delete.push(self.paths.message(&instance, &id));
-            }
-        }
-        let top = top_state(snapshot, resource);
-        let partial = match parts {
-            Parts::All => None,
-            Parts::Some(_) => Some(partitions.as_slice()),
-        };
-        self.views.update_external(
-            snapshot,
-            resource,
-            partial,
-            model.external_views.get(resource),
-            top.as_deref(),
-        );
-    }
-
-    /// Customized views: the marked partitions of every reported type;
-    /// returns the partitions an aggregator plugin must compute.
-    fn customized(
-        &mut self,
-        model: &ClusterModel,
-        dirty: &Dirty,
-        decided: &BTreeMap<String, crate::dirty::ResourceMarks>,
-        resources: &BTreeSet<String>,
-        cache: &TreeCache,
-    ) -> Vec<AggregateJob> {
-        let mut jobs = Vec::new();
-        let all = dirty.everything || dirty.all_customized;
-        if !all && dirty.customized.is_empty() && decided.is_empty() {
-            return jobs;
-        }
-        let snapshot = &model.snapshot;
-        let bound = if model.customized_types.is_empty() {
-            Aggregators::default()
-        } else {
-            let plugins = self.plugins.resolve(cache, &self.paths, &self.zk);
-            self.aggregators.with_fallbacks(plugins)
-        };
-        let empty = BTreeMap::new();
-        for state_type in &model.customized_types {
-            let by_resource = model.customized.get(state_type).unwrap_or(&empty);
-            // Only states of live instances, for known resources and
-            // partitions, count (Helix's CustomizedStateComputationStage).
-            let reported = resources.iter().any(|r| {
-                by_resource.get(r).is_some_and(|states| {
-                    states.iter().any(|(instance, s)| {
-                        snapshot.is_live(instance)
-                            && s.partitions().any(|p| snapshot.has_partition(r, p))
-                    })
-                })
-            });
-            if !reported {
-                self.views.customized_type_gone(state_type);
-                continue;
-            }
-            let aggregator = bound.get(state_type);
-            let no_states = BTreeMap::new();
-            for resource in resources {
-                let states = by_resource.get(resource).unwrap_or(&no_states);
-                let whole = all
-                    || !self
-                        .views
-                        .customized_resources(state_type)
-                        .contains(resource)
-                    || decided.get(resource).is_some_and(|m| m.parts == Parts::All)
-                    || dirty
-                        .customized
-                        .get(&(state_type.clone(), resource.clone()))
-                        .is_some_and(|p| *p == Parts::All);
-                let partitions: Vec<String> = if whole {
-                    self.views.reset_customized(state_type, resource);
-                    let mut reported: BTreeSet<String> = BTreeSet::new();
-                    for state in states.values() {
-                        reported.extend(state.partitions().map(str::to_owned));
-                    }
-                    reported.into_iter().collect()
-                } else {
-                    let mut marked: BTreeSet<String> = match dirty
-                        .customized
-                        .get(&(state_type.clone(), resource.clone()))
-                    {
-                        Some(Parts::Some(set)) => set.clone(),
-                        _ => BTreeSet::new(),
-                    };
-                    // A partition whose liveness or existence changed.
-                    if let Some(Parts::Some(set)) = decided.get(resource).map(|m| &m.parts) {
-                        marked.extend(set.iter().cloned());
-                    }
-                    marked.into_iter().collect()
-                };
-                self.views.ensure_customized(state_type, resource);
-                for partition in partitions {
-                    let default = rebalance_views::default_customized_partition(
-                        snapshot, resource, &partition, states,
-                    );
-                    if let (Some(aggregator), Some(default)) = (&aggregator, &default) {
-                        jobs.push(AggregateJob {
-                            state_type: state_type.clone(),
-                            resource: resource.clone(),
-                            partition: partition.clone(),
-                            states: default
-                                .iter()
-                                .filter_map(|(instance, _)| {
-                                    let fields = states.get(instance)?.record().map(&partition)?;
-                                    Some((instance.clone(), fields.clone()))
-                                })
-                                .collect(),
-                            aggregator: Arc::clone(aggregator),
-                        });
-                    }
-                    self.views.set_customized_partition(
-                        state_type,
-                        resource,
-                        &partition,
-                        default.map(|m| m.into_iter().collect()),
-                    );
-                }
-            }
-            for resource in self.views.customized_resources(state_type) {
-                if !resources.contains(&resource) {
-                    self.views.customized_gone(state_type, &resource);
-                }
-            }
-        }
-        for state_type in model.customized_views.keys() {
-            if !model.customized_types.contains(state_type) {
-                self.views.customized_type_gone(state_type);
-            }
-        }
-        jobs
+        self.decider.views.forget_writes();
     }
 
     /// Runs aggregator plugins off the async workers (plugin calls block,
@@ -641,7 +291,7 @@ impl Pipeline {
         for (state_type, resource, partition, result) in results {
             match result {
                 Ok(map) => {
-                    self.views.set_customized_partition(
+                    self.decider.views.set_customized_partition(
                         &state_type,
                         &resource,
                         &partition,
@@ -726,7 +376,7 @@ impl Pipeline {
         flush: bool,
     ) -> Result<(usize, usize)> {
         let types_in_zk: BTreeSet<String> = model.customized_views.keys().cloned().collect();
-        let writes = self.views.due(
+        let writes = self.decider.views.due(
             Instant::now(),
             flush,
             &model.external_views,
@@ -747,18 +397,10 @@ impl Pipeline {
             .await?;
         let now = Instant::now();
         for ((key, _), version) in writes.iter().zip(results) {
-            self.views.written(key, version, now);
+            self.decider.views.written(key, version, now);
         }
         Ok((written, removed))
     }
-}
-
-/// What one run decided to write.
-#[derive(Debug, Default)]
-struct Plan {
-    send: Vec<Message>,
-    delete: Vec<String>,
-    partitions: usize,
 }
 
 /// Drops a message the model counted as pending; marks its partitions.
@@ -767,59 +409,4 @@ fn forget_pending(model: &mut ClusterModel, dirty: &mut Dirty, instance: &str, m
     if let Some(removed) = removed {
         mark_transition(dirty, &removed);
     }
-}
-
-/// The resource's top state, if its state model is known.
-fn top_state(snapshot: &Snapshot, resource: &str) -> Option<String> {
-    snapshot
-        .model_name(resource)
-        .and_then(|name| snapshot.models.get(name))
-        .and_then(|m| m.top_state().map(str::to_owned))
-}
-
-/// Why a resource whose records parse still cannot be rebalanced, if so:
-/// an unknown or unsupported rebalance mode, or a state model that does
-/// not exist.
-fn nonsense(snapshot: &Snapshot, resource: &str) -> Option<String> {
-    let model = snapshot.model_name(resource);
-    match model {
-        None => return Some("it names no state model".to_owned()),
-        Some(name) if !snapshot.models.contains_key(name) => {
-            return Some(format!("its state model {name} does not exist"));
-        }
-        Some(_) => {}
-    }
-    let ideal = snapshot.ideal_states.get(resource)?;
-    if let Some(raw) = ideal.record().simple("REBALANCE_MODE")
-        && RebalanceMode::parse(raw).is_none()
-    {
-        return Some(format!("unknown REBALANCE_MODE {raw}"));
-    }
-    match ideal.rebalance_mode() {
-        RebalanceMode::SemiAuto | RebalanceMode::FullAuto | RebalanceMode::Customized => None,
-        other => Some(format!(
-            "rebalance mode {} is not supported by Strand's controller",
-            other.as_str()
-        )),
-    }
-}
-
-/// Whether every replica of one partition is in its best possible state.
-fn satisfied(
-    snapshot: &Snapshot,
-    resource: &str,
-    partition: &str,
-    desired: &strand_rebalance::PartitionMap,
-    initial: Option<&str>,
-) -> bool {
-    desired.iter().all(|(instance, want)| {
-        let have = snapshot.current_state(instance, resource, partition);
-        if want == DROPPED {
-            have.is_none()
-        } else if !snapshot.is_live(instance) {
-            true
-        } else {
-            have.or(initial) == Some(want.as_str())
-        }
-    })
 }

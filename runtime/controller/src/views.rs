@@ -201,11 +201,6 @@ impl ViewBook {
             .computed = None;
     }
 
-    /// Whether an external view is tracked for `resource`.
-    pub(crate) fn has_external(&self, resource: &str) -> bool {
-        self.external.contains_key(resource)
-    }
-
     /// Sets one partition of a customized view (`None` removes it); builds
     /// the view if it has none yet.
     pub(crate) fn set_customized_partition(
