@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use strand_model::PropertyPaths;
-use strand_zk::{Backoff, FeedBatch, SessionEvent, TreeCache, Zk, ZkConfig};
+use strand_zk::{Backoff, CacheOptions, FeedBatch, SessionEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -660,10 +660,22 @@ fn absorb(
 /// Caches the whole cluster (on a new persistent watch) except the plugin
 /// store's artefacts (`PROPERTYSTORE/STRAND/ARTEFACTS`, strand-plugin-store):
 /// megabytes of component chunks per deployed version the pipeline never
-/// reads.
+/// reads. Messages are followed as they come and go, not as participants
+/// mark them read: their later edits change no decision, and not reading
+/// them saves one request per transition.
 async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
-    let artefacts = ctx.plugins.excluded_subtree();
-    match TreeCache::start_excluding(zk.clone(), &ctx.paths.cluster(), vec![artefacts]).await {
+    let root = ctx.paths.cluster();
+    let messages_root = root.clone();
+    let options = CacheOptions {
+        excluded: vec![ctx.plugins.excluded_subtree()],
+        static_data: Some(Arc::new(move |path: &str| {
+            matches!(
+                trigger::classify(&messages_root, path),
+                trigger::Node::Message { .. }
+            )
+        })),
+    };
+    match TreeCache::start_with(zk.clone(), &root, options).await {
         Ok(cache) => Ok(cache),
         Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),
         Err(err) => Err(LeadExit::Failed(ControllerError::Cache {

@@ -177,9 +177,38 @@ struct Shared {
     feeds: Feeds,
     /// Subtrees left out of the cache (see [`TreeCache::start_excluding`]).
     excluded: Vec<String>,
+    /// Znodes whose data changes are not followed (see [`CacheOptions`]).
+    static_data: Option<StaticData>,
     tree: RwLock<Tree>,
     events: broadcast::Sender<CacheEvent>,
     generation: watch::Sender<u64>,
+}
+
+/// Says which znodes' data changes a cache does not follow.
+pub type StaticData = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// How a [`TreeCache`] follows its subtree.
+#[derive(Clone, Default)]
+pub struct CacheOptions {
+    /// Subtrees (absolute paths below the root) neither read nor kept:
+    /// their changes are ignored. For bulk data nobody reading the cache
+    /// needs (e.g. plugin artefacts in a cluster's property store).
+    pub excluded: Vec<String>,
+    /// Znodes whose data changes are not followed: their creation and
+    /// deletion are, but once cached their data is not re-read when it
+    /// changes. For znodes whose later edits the reader does not care
+    /// about (e.g. a controller and the `MSG_STATE` participants write into
+    /// messages), saving one read per edit.
+    pub static_data: Option<StaticData>,
+}
+
+impl std::fmt::Debug for CacheOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheOptions")
+            .field("excluded", &self.excluded)
+            .field("static_data", &self.static_data.is_some())
+            .finish()
+    }
 }
 
 impl Shared {
@@ -197,6 +226,15 @@ impl Shared {
 
     fn is_excluded(&self, path: &str) -> bool {
         is_under_any(path, &self.excluded)
+    }
+
+    /// Whether `path`'s data changes are not followed — only once it is
+    /// cached (its creation is always read).
+    fn has_static_data(&self, path: &str) -> bool {
+        self.static_data
+            .as_ref()
+            .is_some_and(|is_static| is_static(path))
+            && self.read().nodes.contains_key(path)
     }
 
     fn publish(&self, changed: Vec<String>) {
@@ -247,6 +285,23 @@ impl TreeCache {
     /// ignored. For subtrees that hold bulk data nobody reading this cache
     /// needs (e.g. plugin artefacts in a cluster's property store).
     pub async fn start_excluding(zk: Zk, root: &str, excluded: Vec<String>) -> Result<Self> {
+        Self::start_with(
+            zk,
+            root,
+            CacheOptions {
+                excluded,
+                ..CacheOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// Like [`TreeCache::start`], with [`CacheOptions`].
+    pub async fn start_with(zk: Zk, root: &str, options: CacheOptions) -> Result<Self> {
+        let CacheOptions {
+            excluded,
+            static_data,
+        } = options;
         let events = zk.watch_subtree(root).await?;
         let (sender, _) = broadcast::channel(1024);
         let (generation, _) = watch::channel(0);
@@ -254,6 +309,7 @@ impl TreeCache {
             root: root.to_owned(),
             feeds: Feeds::default(),
             excluded,
+            static_data,
             tree: RwLock::new(Tree::default()),
             events: sender,
             generation,
@@ -290,6 +346,7 @@ impl TreeCache {
                 root: root.to_owned(),
                 feeds: Feeds::default(),
                 excluded: Vec::new(),
+                static_data: None,
                 tree: RwLock::new(Tree::default()),
                 events,
                 generation,
@@ -494,17 +551,24 @@ async fn maintain(
         let mut dirty: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
         let mut deleted = HashSet::new();
+        // Paths whose last event in the batch is their deletion.
+        let mut gone = HashSet::new();
         let mut resync = false;
         for event in batch {
             match event {
+                NodeEvent::DataChanged(path) if shared.has_static_data(&path) => {}
                 NodeEvent::Created(path) | NodeEvent::DataChanged(path) => {
-                    if !shared.is_excluded(&path) && seen.insert(path.clone()) {
-                        dirty.push(path);
+                    if !shared.is_excluded(&path) {
+                        gone.remove(&path);
+                        if seen.insert(path.clone()) {
+                            dirty.push(path);
+                        }
                     }
                 }
                 NodeEvent::Deleted(path) => {
                     if !shared.is_excluded(&path) {
                         deleted.insert(path.clone());
+                        gone.insert(path.clone());
                         if seen.insert(path.clone()) {
                             dirty.push(path);
                         }
@@ -549,7 +613,7 @@ async fn maintain(
         let outcome = if resync {
             resync_all(&zk, &shared).await
         } else {
-            refresh(&zk, &shared, dirty, &deleted).await
+            refresh(&zk, &shared, dirty, &deleted, &gone).await
         };
         match outcome {
             Ok(()) => {}
@@ -589,9 +653,15 @@ async fn refresh(
     shared: &Shared,
     paths: Vec<String>,
     deleted: &HashSet<String>,
+    gone: &HashSet<String>,
 ) -> Result<()> {
     let reads = futures::stream::iter(paths.into_iter().map(|path| async move {
-        let node = zk.get(&path).await?;
+        // A znode whose last event is its deletion is gone: nothing to read.
+        let node = if gone.contains(&path) {
+            None
+        } else {
+            zk.get(&path).await?
+        };
         Ok::<_, ZkError>((path, node))
     }))
     .buffered(READ_CONCURRENCY)

@@ -20,7 +20,7 @@ mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};
 pub use backoff::Backoff;
-pub use cache::{CacheEvent, CachedNode, TreeCache};
+pub use cache::{CacheEvent, CacheOptions, CachedNode, StaticData, TreeCache};
 pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
 pub use feed::{CacheFeed, FeedBatch};
