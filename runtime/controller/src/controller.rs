@@ -543,6 +543,9 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     let mut periodic = tokio::time::interval_at(Instant::now() + period, period);
     periodic.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut requested = false;
+    // The on-demand request counter as of the last run's start: a wake-up
+    // for a request that run already covered asks for nothing more.
+    let mut last_asked = 0;
 
     loop {
         if *shutdown.borrow() {
@@ -561,6 +564,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         if due {
             requested = false;
             let asked = ctx.shared.requests.load(Ordering::SeqCst);
+            last_asked = asked;
             let marks = std::mem::take(&mut dirty);
             match pipeline.run(&mut model, &cache, marks, asked).await {
                 Ok(report) => {
@@ -622,9 +626,11 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                 }
             }
             _ = ctx.shared.wake.notified() => {
-                requested = true;
-                dirty.everything();
-                dirty.because(Some(trigger::ON_DEMAND_REBALANCE));
+                if ctx.shared.requests.load(Ordering::SeqCst) > last_asked {
+                    requested = true;
+                    dirty.everything();
+                    dirty.because(Some(trigger::ON_DEMAND_REBALANCE));
+                }
             }
             _ = periodic.tick() => {
                 dirty.everything();

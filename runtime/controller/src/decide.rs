@@ -136,21 +136,14 @@ impl Decider {
             }
         }
         for resource in &dirty.external_views {
-            if resources.contains_key(resource) || self.held_back.contains_key(resource) {
-                continue;
-            }
-            if all_resources.contains(resource) {
-                let top = top_state(&model.snapshot, resource);
-                self.views.update_external(
-                    &model.snapshot,
-                    resource,
-                    Some(&[]),
-                    model.external_views.get(resource),
-                    top.as_deref(),
-                );
-            } else {
+            if !all_resources.contains(resource) {
                 self.views.external_gone(resource);
+            } else {
+                self.views.touch_external(resource);
             }
+        }
+        for (state_type, resource) in &dirty.customized_views {
+            self.views.touch_customized(state_type, resource);
         }
         self.stale(model, &mut decided);
         decided.jobs = self.customized(model, dirty, &resources, &all_resources, bound);

@@ -57,8 +57,10 @@ pub(crate) struct Dirty {
     pub all_customized: bool,
     /// Marked customized views: (type, resource) → partitions.
     pub customized: BTreeMap<(String, String), Parts>,
-    /// External views some other writer changed: compare and rewrite.
+    /// External views whose copy in ZooKeeper changed: compare again.
     pub external_views: BTreeSet<String>,
+    /// Customized views whose copy in ZooKeeper changed: compare again.
+    pub customized_views: BTreeSet<(String, String)>,
     /// LEADER changed: check the fence.
     pub leader: bool,
     /// A message for an old session of a live instance is to be deleted.
@@ -75,6 +77,7 @@ impl Dirty {
             && !self.all_customized
             && self.customized.is_empty()
             && self.external_views.is_empty()
+            && self.customized_views.is_empty()
             && !self.stale
     }
 
@@ -115,11 +118,6 @@ impl Dirty {
         partition: &str,
     ) {
         self.customized_marks(state_type, resource).add(partition);
-    }
-
-    /// Marks a whole customized view.
-    pub(crate) fn customized_view(&mut self, state_type: &str, resource: &str) {
-        self.customized_marks(state_type, resource).add_all();
     }
 
     fn marks(&mut self, resource: &str) -> &mut ResourceMarks {

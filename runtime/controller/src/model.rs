@@ -561,7 +561,9 @@ impl ClusterModel {
         if views.is_empty() {
             self.customized_views.remove(state_type);
         }
-        dirty.customized_view(state_type, resource);
+        dirty
+            .customized_views
+            .insert((state_type.to_owned(), resource.to_owned()));
     }
 
     fn customized_config(&mut self, cache: &TreeCache, dirty: &mut Dirty) {

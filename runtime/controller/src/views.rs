@@ -110,6 +110,10 @@ pub(crate) struct ViewBook {
     customized: BTreeMap<(String, String), Tracked>,
     /// Customized types whose folder is to be removed.
     removed_types: BTreeSet<String>,
+    /// Views that may differ from what ZooKeeper holds: the only ones a
+    /// run compares (so a run's cost follows what changed, not how many
+    /// views there are).
+    changed: BTreeSet<ViewKey>,
 }
 
 impl ViewBook {
@@ -120,7 +124,31 @@ impl ViewBook {
             external: BTreeMap::new(),
             customized: BTreeMap::new(),
             removed_types: BTreeSet::new(),
+            changed: BTreeSet::new(),
         }
+    }
+
+    /// ZooKeeper's copy of `resource`'s external view changed (perhaps by
+    /// another writer): compare it again.
+    pub(crate) fn touch_external(&mut self, resource: &str) {
+        if self.external.contains_key(resource) {
+            self.changed.insert(ViewKey::External(resource.to_owned()));
+        }
+    }
+
+    /// ZooKeeper's copy of a customized view changed: compare it again.
+    pub(crate) fn touch_customized(&mut self, state_type: &str, resource: &str) {
+        let key = (state_type.to_owned(), resource.to_owned());
+        if self.customized.contains_key(&key) {
+            self.changed.insert(ViewKey::Customized(key.0, key.1));
+        }
+    }
+
+    fn customized_changed(&mut self, state_type: &str, resource: &str) {
+        self.changed.insert(ViewKey::Customized(
+            state_type.to_owned(),
+            resource.to_owned(),
+        ));
     }
 
     /// Recomputes `partitions` (or every partition, with `None`) of
@@ -135,6 +163,7 @@ impl ViewBook {
         in_zk: Option<&InZk>,
         top: Option<&str>,
     ) {
+        self.changed.insert(ViewKey::External(resource.to_owned()));
         let tracked = self.external.entry(resource.to_owned()).or_default();
         let previous = in_zk.map(|v| strand_model::ExternalView::from((*v.record).clone()));
         let Some(header) = views::external_view_header(snapshot, resource, previous.as_ref())
@@ -195,6 +224,7 @@ impl ViewBook {
 
     /// The resource is gone: its external view goes too.
     pub(crate) fn external_gone(&mut self, resource: &str) {
+        self.changed.insert(ViewKey::External(resource.to_owned()));
         self.external
             .entry(resource.to_owned())
             .or_default()
@@ -210,6 +240,7 @@ impl ViewBook {
         partition: &str,
         map: Option<Vec<(String, String)>>,
     ) {
+        self.customized_changed(state_type, resource);
         let tracked = self
             .customized
             .entry((state_type.to_owned(), resource.to_owned()))
@@ -230,6 +261,7 @@ impl ViewBook {
     /// Makes sure a (possibly empty) customized view exists for the pair.
     pub(crate) fn ensure_customized(&mut self, state_type: &str, resource: &str) {
         self.removed_types.remove(state_type);
+        self.customized_changed(state_type, resource);
         self.customized
             .entry((state_type.to_owned(), resource.to_owned()))
             .or_default()
@@ -240,6 +272,7 @@ impl ViewBook {
     /// Starts a customized view afresh (every partition to be set again).
     pub(crate) fn reset_customized(&mut self, state_type: &str, resource: &str) {
         self.removed_types.remove(state_type);
+        self.customized_changed(state_type, resource);
         self.customized
             .entry((state_type.to_owned(), resource.to_owned()))
             .or_default()
@@ -248,6 +281,7 @@ impl ViewBook {
 
     /// The customized view of the pair must not exist.
     pub(crate) fn customized_gone(&mut self, state_type: &str, resource: &str) {
+        self.customized_changed(state_type, resource);
         self.customized
             .entry((state_type.to_owned(), resource.to_owned()))
             .or_default()
@@ -257,6 +291,8 @@ impl ViewBook {
     /// The whole type's folder goes (nobody reports the type).
     pub(crate) fn customized_type_gone(&mut self, state_type: &str) {
         self.customized.retain(|(t, _), _| t != state_type);
+        self.changed
+            .retain(|key| !matches!(key, ViewKey::Customized(t, _) if t == state_type));
         self.removed_types.insert(state_type.to_owned());
     }
 
@@ -269,37 +305,71 @@ impl ViewBook {
             .collect()
     }
 
-    /// When the earliest delayed write is due, if one is waiting.
+    /// The tracked view of `key` and ZooKeeper's copy of it.
+    fn entry<'a>(
+        external: &'a mut BTreeMap<String, Tracked>,
+        customized: &'a mut BTreeMap<(String, String), Tracked>,
+        key: &ViewKey,
+        external_in_zk: &'a BTreeMap<String, InZk>,
+        customized_in_zk: &'a BTreeMap<String, BTreeMap<String, InZk>>,
+    ) -> Option<(&'a mut Tracked, Option<&'a InZk>)> {
+        match key {
+            ViewKey::External(resource) => {
+                Some((external.get_mut(resource)?, external_in_zk.get(resource)))
+            }
+            ViewKey::Customized(state_type, resource) => Some((
+                customized.get_mut(&(state_type.clone(), resource.clone()))?,
+                customized_in_zk
+                    .get(state_type)
+                    .and_then(|views| views.get(resource)),
+            )),
+            ViewKey::CustomizedType(_) => None,
+        }
+    }
+
+    /// The znode of a view.
+    fn path(&self, key: &ViewKey) -> String {
+        match key {
+            ViewKey::External(resource) => self.paths.external_view(resource),
+            ViewKey::Customized(state_type, resource) => {
+                self.paths.customized_view(state_type, resource)
+            }
+            ViewKey::CustomizedType(state_type) => self.paths.customized_views_of_type(state_type),
+        }
+    }
+
+    /// When the earliest delayed write is due, if one is waiting (now,
+    /// when one is due already).
     pub(crate) fn next_due(
         &mut self,
         external_in_zk: &BTreeMap<String, InZk>,
         customized_in_zk: &BTreeMap<String, BTreeMap<String, InZk>>,
     ) -> Option<Instant> {
         let interval = self.interval;
-        let waiting = |tracked: &mut Tracked, in_zk: Option<&InZk>| {
+        let mut next: Option<Instant> = None;
+        let keys: Vec<ViewKey> = self.changed.iter().cloned().collect();
+        for key in keys {
+            let Some((tracked, in_zk)) = Self::entry(
+                &mut self.external,
+                &mut self.customized,
+                &key,
+                external_in_zk,
+                customized_in_zk,
+            ) else {
+                self.changed.remove(&key);
+                continue;
+            };
             tracked.settle(in_zk);
             if tracked.visible(in_zk) == tracked.computed.as_ref() {
-                return None;
+                tracked.urgent = false;
+                self.changed.remove(&key);
+                continue;
             }
-            Some(tracked.last_write.map(|at| at + interval))
-        };
-        let mut next: Option<Instant> = None;
-        let mut now = false;
-        let external = self
-            .external
-            .iter_mut()
-            .map(|(resource, tracked)| waiting(tracked, external_in_zk.get(resource)));
-        let customized = self.customized.iter_mut().map(|((t, r), tracked)| {
-            waiting(tracked, customized_in_zk.get(t).and_then(|v| v.get(r)))
-        });
-        for due in external.chain(customized).flatten() {
-            match due {
-                Some(at) => next = Some(next.map_or(at, |n| n.min(at))),
-                None => now = true,
-            }
-        }
-        if now {
-            return Some(Instant::now());
+            let at = match tracked.last_write {
+                Some(last) if !tracked.urgent => last + interval,
+                _ => return Some(Instant::now()),
+            };
+            next = Some(next.map_or(at, |n| n.min(at)));
         }
         next
     }
@@ -316,60 +386,51 @@ impl ViewBook {
     ) -> Vec<(ViewKey, ViewWrite)> {
         let mut writes = Vec::new();
         let interval = self.interval;
-        let mut consider =
-            |key: ViewKey, path: String, tracked: &mut Tracked, in_zk: Option<&InZk>| {
-                tracked.settle(in_zk);
-                if tracked.visible(in_zk) == tracked.computed.as_ref() {
-                    tracked.urgent = false;
-                    return;
-                }
-                let ready = tracked
-                    .last_write
-                    .is_none_or(|at| now.duration_since(at) >= interval);
-                if flush || tracked.urgent || ready {
-                    let mut orphans = std::mem::take(&mut tracked.orphans);
-                    if let (Some(top), Some(before), Some(after)) = (
-                        tracked.top.as_deref(),
-                        tracked.visible(in_zk),
-                        tracked.computed.as_ref(),
-                    ) {
-                        update_orphans(&mut orphans, before, after, top);
-                    }
-                    tracked.orphans = orphans;
-                    let write = match &tracked.computed {
-                        Some(record) => ViewWrite::Put(path, record.clone()),
-                        None => ViewWrite::Delete(path),
-                    };
-                    writes.push((key, write));
-                }
+        let keys: Vec<ViewKey> = self.changed.iter().cloned().collect();
+        for key in keys {
+            let path = self.path(&key);
+            let Some((tracked, in_zk)) = Self::entry(
+                &mut self.external,
+                &mut self.customized,
+                &key,
+                external_in_zk,
+                customized_in_zk,
+            ) else {
+                self.changed.remove(&key);
+                continue;
             };
-        for (resource, tracked) in &mut self.external {
-            let path = self.paths.external_view(resource);
-            consider(
-                ViewKey::External(resource.clone()),
-                path,
-                tracked,
-                external_in_zk.get(resource),
-            );
-        }
-        for ((state_type, resource), tracked) in &mut self.customized {
-            let path = self.paths.customized_view(state_type, resource);
-            let in_zk = customized_in_zk
-                .get(state_type)
-                .and_then(|views| views.get(resource));
-            consider(
-                ViewKey::Customized(state_type.clone(), resource.clone()),
-                path,
-                tracked,
-                in_zk,
-            );
+            tracked.settle(in_zk);
+            if tracked.visible(in_zk) == tracked.computed.as_ref() {
+                tracked.urgent = false;
+                self.changed.remove(&key);
+                continue;
+            }
+            let ready = tracked
+                .last_write
+                .is_none_or(|at| now.duration_since(at) >= interval);
+            if !(flush || tracked.urgent || ready) {
+                continue;
+            }
+            let mut orphans = std::mem::take(&mut tracked.orphans);
+            if let (Some(top), Some(before), Some(after)) = (
+                tracked.top.as_deref(),
+                tracked.visible(in_zk),
+                tracked.computed.as_ref(),
+            ) {
+                update_orphans(&mut orphans, before, after, top);
+            }
+            tracked.orphans = orphans;
+            let write = match &tracked.computed {
+                Some(record) => ViewWrite::Put(path, record.clone()),
+                None => ViewWrite::Delete(path),
+            };
+            writes.push((key, write));
         }
         for state_type in &self.removed_types {
             if customized_types_in_zk.contains(state_type) {
-                writes.push((
-                    ViewKey::CustomizedType(state_type.clone()),
-                    ViewWrite::Delete(self.paths.customized_views_of_type(state_type)),
-                ));
+                let key = ViewKey::CustomizedType(state_type.clone());
+                let path = self.path(&key);
+                writes.push((key, ViewWrite::Delete(path)));
             }
         }
         writes
@@ -396,6 +457,7 @@ impl ViewBook {
         });
         tracked.last_write = Some(now);
         tracked.urgent = false;
+        self.changed.remove(key);
         if tracked.computed.is_none() {
             if let ViewKey::External(resource) = key {
                 self.external.remove(resource);
@@ -409,6 +471,13 @@ impl ViewBook {
     /// Forgets every write in flight: after a failed run the cache is the
     /// only reference.
     pub(crate) fn forget_writes(&mut self) {
+        self.changed
+            .extend(self.external.keys().map(|r| ViewKey::External(r.clone())));
+        self.changed.extend(
+            self.customized
+                .keys()
+                .map(|(t, r)| ViewKey::Customized(t.clone(), r.clone())),
+        );
         for tracked in self
             .external
             .values_mut()
