@@ -13,14 +13,16 @@ mod backoff;
 mod cache;
 mod client;
 mod error;
+mod feed;
 mod group_commit;
 pub mod server;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};
 pub use backoff::Backoff;
-pub use cache::{CacheEvent, CachedNode, TreeCache};
+pub use cache::{CacheEvent, CacheOptions, CachedNode, StaticData, TreeCache};
 pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
+pub use feed::{CacheFeed, FeedBatch};
 pub use group_commit::{Edit, GroupCommit};
 pub use watch::{NodeEvent, SessionEvent};
