@@ -58,7 +58,7 @@ struct Written {
 #[derive(Debug, Clone)]
 pub(crate) enum ViewWrite {
     /// Write the record.
-    Put(String, ZNRecord),
+    Put(String, Box<ZNRecord>),
     /// Delete the znode and its subtree.
     Delete(String),
 }
@@ -421,7 +421,7 @@ impl ViewBook {
             }
             tracked.orphans = orphans;
             let write = match &tracked.computed {
-                Some(record) => ViewWrite::Put(path, record.clone()),
+                Some(record) => ViewWrite::Put(path, Box::new(record.clone())),
                 None => ViewWrite::Delete(path),
             };
             writes.push((key, write));
