@@ -15,7 +15,7 @@ impl Admin {
     /// # Errors
     /// [`AdminError::ClusterExists`] if `/<cluster>` exists.
     pub async fn add_cluster(&self, cluster: &str) -> Result<()> {
-        validate_name("cluster", cluster)?;
+        crate::names::validate("cluster", cluster)?;
         let root = PropertyPaths::new(cluster).cluster();
         if self.zk().exists(&root).await?.is_some() {
             return Err(AdminError::ClusterExists(cluster.to_owned()));
@@ -86,8 +86,10 @@ impl Admin {
         Ok(clusters)
     }
 
-    /// Helix's `ZKUtil.isClusterSetup`: the 14 required paths exist.
+    /// Helix's `ZKUtil.isClusterSetup`: the 14 required paths exist (a
+    /// name no cluster can have is [`AdminError::Invalid`]).
     pub async fn is_cluster_setup(&self, cluster: &str) -> Result<bool> {
+        crate::names::validate("cluster", cluster)?;
         for path in PropertyPaths::new(cluster).cluster_setup_required_paths() {
             if self.zk().exists(&path).await?.is_none() {
                 return Ok(false);
@@ -96,22 +98,14 @@ impl Admin {
         Ok(true)
     }
 
-    /// Fails with [`AdminError::NoSuchCluster`] unless the cluster is set up.
+    /// Fails with [`AdminError::NoSuchCluster`] unless the cluster is set
+    /// up ([`AdminError::Invalid`] for a name no cluster can have).
     pub(crate) async fn require_cluster(&self, cluster: &str) -> Result<()> {
+        crate::names::validate("cluster", cluster)?;
         if self.is_cluster_setup(cluster).await? {
             Ok(())
         } else {
             Err(AdminError::NoSuchCluster(cluster.to_owned()))
         }
     }
-}
-
-/// Names become znode names: no slashes, not empty, no `.`/`..`.
-pub(crate) fn validate_name(what: &str, name: &str) -> Result<()> {
-    if name.is_empty() || name.contains('/') || name == "." || name == ".." || name.contains('\0') {
-        return Err(AdminError::Invalid(format!(
-            "invalid {what} name {name:?}: must be non-empty and contain no '/'"
-        )));
-    }
-    Ok(())
 }

@@ -14,7 +14,9 @@ mod dump;
 mod error;
 mod info;
 mod instance;
+pub mod limits;
 mod maintenance;
+pub mod names;
 pub mod placement;
 mod reset;
 mod resource;
@@ -25,6 +27,7 @@ mod views;
 pub use configs::RecordEdit;
 pub use error::{AdminError, Result};
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
+pub use instance::instance_config_for;
 pub use strand_model::RebalanceMode;
 pub use views::ErrorIndex;
 
