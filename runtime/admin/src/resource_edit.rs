@@ -124,7 +124,8 @@ impl Admin {
 /// [`crate::limits::MAX_PARTITIONS`] (callers check the exact limit first,
 /// off the async workers).
 fn check_ideal_state(ideal: &IdealState) -> std::result::Result<(), String> {
-    ideal.validate().map_err(|e| e.to_string())?;
+    // The modes first: an unknown one would otherwise be read as SEMI_AUTO
+    // and reported as whatever SEMI_AUTO lacks.
     let record = ideal.record();
     if let Some(mode) = record.simple(REBALANCE_MODE)
         && RebalanceMode::parse(mode).is_none()
@@ -140,6 +141,7 @@ fn check_ideal_state(ideal: &IdealState) -> std::result::Result<(), String> {
             "{IDEAL_STATE_MODE} {mode:?} is not one of AUTO, AUTO_REBALANCE, CUSTOMIZED"
         ));
     }
+    ideal.validate().map_err(|e| e.to_string())?;
     let partitions = ideal.num_partitions().unwrap_or(0).max(0);
     crate::limits::check_partition_cap(ideal.id(), partitions as u64)
         .map(|_| ())
