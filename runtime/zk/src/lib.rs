@@ -4,11 +4,14 @@
 //! read and write ZNRecords with compare-and-set, and keep a subtree in
 //! memory with a [`TreeCache`] so nothing polls ZooKeeper in a loop.
 //! Session changes arrive as a stream from [`Zk::session_events`].
+//! Digest credentials and the ACL creates carry are part of [`ZkConfig`]
+//! ([`DigestCredentials`], [`CreateAcl`]).
 //!
 //! This crate does not depend on wasmtime: spectators and admin tools stay
 //! light.
 
 mod accessor;
+mod auth;
 mod backoff;
 mod cache;
 mod client;
@@ -19,6 +22,7 @@ pub mod server;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};
+pub use auth::{AclEntry, AuthError, CreateAcl, DigestCredentials};
 pub use backoff::Backoff;
 pub use cache::{CacheEvent, CacheOptions, CachedNode, StaticData, TreeCache};
 pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};

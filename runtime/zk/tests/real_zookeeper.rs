@@ -391,9 +391,12 @@ async fn chroot_and_ensemble_connect_strings_work() -> TestResult {
 
     let missing = ZkConfig::new(format!("{connect_string}/no-such-chroot"))
         .with_connect_deadline(Duration::from_secs(5));
-    // The client accepts a missing chroot at connect time; operations on it fail.
-    if let Ok(zk) = Zk::connect(missing).await {
-        assert!(zk.create("/x", b"", CreateKind::Persistent).await.is_err());
-    }
+    // A missing chroot is an error at connect time, naming it.
+    let err = Zk::connect(missing).await.expect_err("missing chroot");
+    assert!(
+        err.to_string()
+            .contains("the chroot /no-such-chroot does not exist"),
+        "{err}"
+    );
     Ok(())
 }
