@@ -132,3 +132,28 @@ impl Partition {
         &self.input
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_fields_are_looked_up_by_key() {
+        let s = InstanceState {
+            instance: "host_1".into(),
+            fields: vec![
+                ("CURRENT_STATE".into(), "ONLINE".into()),
+                ("START_TIME".into(), "1700000000000".into()),
+            ],
+        };
+        assert_eq!(s.current_state(), Some("ONLINE"));
+        assert_eq!(s.start_time_ms(), Some(1_700_000_000_000));
+        assert_eq!(s.field("MISSING"), None);
+        let garbled = InstanceState {
+            instance: "host_2".into(),
+            fields: vec![("START_TIME".into(), "yesterday".into())],
+        };
+        assert_eq!(garbled.start_time_ms(), None);
+        assert_eq!(garbled.current_state(), None);
+    }
+}

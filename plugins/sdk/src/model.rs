@@ -226,3 +226,23 @@ impl CustomizedState<'_> {
         wit_customized::delete(self.state_type, self.resource, self.partition)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_say_what_the_host_does_next() {
+        assert!(TransitionError::retryable("busy").is_retryable());
+        assert!(!TransitionError::fatal("broken").is_retryable());
+        assert_eq!(TransitionError::illegal("no").message(), "no");
+        assert_eq!(
+            TransitionError::from(StateError::Unavailable("zk down".into())),
+            TransitionError::Retryable("customized state: zk down".into())
+        );
+        assert_eq!(
+            TransitionError::from(StateError::NotPermitted("empty type".into())),
+            TransitionError::Fatal("customized state: empty type".into())
+        );
+    }
+}

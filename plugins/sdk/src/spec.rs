@@ -128,3 +128,63 @@ impl StateModel for ModelSpec {
         Ok(format!("{} {}: {from}->{to}", self.name, self.version))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER_SLAVE: ModelSpec = ModelSpec {
+        name: "MasterSlave",
+        version: "0.1.0",
+        states: &[
+            ("MASTER", Count::Number(1)),
+            ("SLAVE", Count::Replicas),
+            ("OFFLINE", Count::Unbounded),
+        ],
+        transitions: &[("OFFLINE", "SLAVE"), ("SLAVE", "MASTER")],
+        initial: "OFFLINE",
+    };
+
+    #[test]
+    fn listed_and_implicit_transitions_are_legal() {
+        assert!(MASTER_SLAVE.is_legal("OFFLINE", "SLAVE"));
+        assert!(MASTER_SLAVE.is_legal("ERROR", "OFFLINE"), "reset");
+        assert!(MASTER_SLAVE.is_legal("ERROR", "DROPPED"));
+        assert!(!MASTER_SLAVE.is_legal("SLAVE", "OFFLINE"), "not listed");
+        assert!(!MASTER_SLAVE.is_legal("OFFLINE", "MASTER"));
+        assert!(!MASTER_SLAVE.is_legal("ERROR", "SLAVE"));
+    }
+
+    #[test]
+    fn the_definition_keeps_every_order() {
+        let d = MASTER_SLAVE.definition();
+        assert_eq!(d.name, "MasterSlave");
+        assert_eq!(d.initial_state, "OFFLINE");
+        let states: Vec<_> = d
+            .states
+            .iter()
+            .map(|s| (s.name.as_str(), s.count))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("MASTER", Count::Number(1)),
+                ("SLAVE", Count::Replicas),
+                ("OFFLINE", Count::Unbounded)
+            ]
+        );
+        assert_eq!(
+            d.transitions,
+            [
+                TransitionDef {
+                    from_state: "OFFLINE".into(),
+                    to_state: "SLAVE".into()
+                },
+                TransitionDef {
+                    from_state: "SLAVE".into(),
+                    to_state: "MASTER".into()
+                }
+            ]
+        );
+    }
+}
