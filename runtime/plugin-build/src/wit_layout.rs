@@ -76,9 +76,13 @@ pub fn misnamed_deps(wit_dir: &Path) -> Result<Vec<String>> {
             match package_folder_name(&text) {
                 Some(expected) if expected == name => {}
                 Some(expected) => {
-                    found.push(format!("{relative}: declares {expected}, its folder is {name}"));
+                    found.push(format!(
+                        "{relative}: declares {expected}, its folder is {name}"
+                    ));
                 }
-                None => found.push(format!("{relative}: no `package <namespace>:<name>@<version>;` line")),
+                None => found.push(format!(
+                    "{relative}: no `package <namespace>:<name>@<version>;` line"
+                )),
             }
         }
     }
@@ -129,8 +133,16 @@ mod tests {
     fn folder_names_follow_package_lines() {
         let dir = tempfile::tempdir().expect("temp dir");
         let wit = dir.path();
-        write(wit, "deps/host@0.1.0/host.wit", "/// docs\npackage strand:host@0.1.0;\n");
-        write(wit, "deps/statemodel/statemodel.wit", "package strand:statemodel@0.1.0;\n");
+        write(
+            wit,
+            "deps/host@0.1.0/host.wit",
+            "/// docs\npackage strand:host@0.1.0;\n",
+        );
+        write(
+            wit,
+            "deps/statemodel/statemodel.wit",
+            "package strand:statemodel@0.1.0;\n",
+        );
         write(wit, "deps/old@0.1.0/old.wit", "package strand:old@0.1.1;\n");
         write(wit, "deps/bare@0.1.0/bare.wit", "package strand:bare;\n");
         assert_eq!(

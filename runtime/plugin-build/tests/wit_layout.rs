@@ -17,7 +17,12 @@ fn plugins_dir() -> PathBuf {
 fn deps_folders_are_named_after_their_package_versions() {
     let wit = wit_dir(&plugins_dir());
     let wrong = misnamed_deps(&wit).expect("reading wit/deps");
-    assert!(wrong.is_empty(), "in {}:\n  {}", wit.display(), wrong.join("\n  "));
+    assert!(
+        wrong.is_empty(),
+        "in {}:\n  {}",
+        wit.display(),
+        wrong.join("\n  ")
+    );
 }
 
 #[test]
