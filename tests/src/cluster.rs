@@ -13,7 +13,7 @@ use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
 use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
+use strand_zk::server::{LocalEnsemble, LocalZk};
 
 /// The cluster's name.
 pub const CLUSTER: &str = "E2E";
@@ -23,9 +23,28 @@ pub const DEADLINE: Duration = Duration::from_secs(90);
 /// An external view as partition → instance → state.
 pub type View = BTreeMap<String, BTreeMap<String, String>>;
 
+/// The ZooKeeper under a test cluster.
+pub enum Server {
+    /// One standalone server.
+    Single(LocalZk),
+    /// A three-node ensemble.
+    Ensemble(LocalEnsemble),
+}
+
+impl Server {
+    /// The connect string (every server of an ensemble).
+    pub fn connect_string(&self) -> String {
+        match self {
+            Self::Single(zk) => zk.connect_string(),
+            Self::Ensemble(ensemble) => ensemble.connect_string(),
+        }
+    }
+}
+
 /// A cluster with its instances registered and its state models installed.
 pub struct Cluster {
-    server: LocalZk,
+    /// The ZooKeeper server(s); fault tests stop and restart them.
+    pub server: Server,
     /// Admin client of the cluster.
     pub admin: Admin,
     /// The registry every participant of this cluster runs plugins from.
@@ -45,7 +64,17 @@ impl Cluster {
     /// `master_slave` (a plugin name from `strand_testkit::plugins::names`,
     /// e.g. the Python or JavaScript one).
     pub async fn with_master_slave(instances: usize, master_slave: &str) -> Self {
-        let server = LocalZk::start().expect("zookeeper");
+        let server = Server::Single(LocalZk::start().expect("zookeeper"));
+        Self::on(server, instances, master_slave).await
+    }
+
+    /// As [`Cluster::new`], on a three-node ZooKeeper ensemble.
+    pub async fn on_ensemble(instances: usize) -> Self {
+        let server = Server::Ensemble(LocalEnsemble::start(3).expect("zookeeper ensemble"));
+        Self::on(server, instances, names::MASTER_SLAVE).await
+    }
+
+    async fn on(server: Server, instances: usize, master_slave: &str) -> Self {
         let admin = Admin::connect(&server.connect_string())
             .await
             .expect("admin");

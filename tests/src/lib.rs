@@ -2,9 +2,14 @@
 //! real participants running real plugin components (Rust, Python,
 //! JavaScript), on a private ZooKeeper. This library holds what they share:
 //! [`cluster`] (the cluster under test and its external-view polling),
-//! [`master_watch`] (the never-two-MASTERs watcher) and [`scenarios`]
-//! (whole scenarios run against several plugins).
+//! [`master_watch`] (the never-two-MASTERs watcher, on consistent
+//! samples), [`proxy`] (a TCP forwarder in front of ZooKeeper that a test
+//! can cut), [`convergence`] (waiting for a MasterSlave resource to settle
+//! with no message left) and [`scenarios`] (whole scenarios run against
+//! several plugins).
 
 pub mod cluster;
+pub mod convergence;
 pub mod master_watch;
+pub mod proxy;
 pub mod scenarios;

@@ -20,7 +20,7 @@ use strand_code_runner::client::{Client, Submission, Target};
 use strand_code_runner::runner::{Runner, RunnerConfig};
 use strand_code_runner::setup::ensure_cluster;
 use strand_plugin_host::CommandLimits;
-use strand_zk::ZkConfig;
+use strand_zk::{DigestCredentials, ZkConfig};
 
 /// A remote code runner on Strand: participants run WebAssembly programs a client sends them.
 #[derive(Debug, Parser)]
@@ -34,6 +34,9 @@ struct Cli {
         default_value = "127.0.0.1:2181"
     )]
     zk: String,
+    /// A file holding ZooKeeper digest credentials (`user:password`).
+    #[arg(long, global = true, env = "STRAND_ZK_AUTH_FILE", value_name = "FILE")]
+    zk_auth_file: Option<PathBuf>,
     /// The cluster.
     #[arg(long, global = true, default_value = "CODE_RUNNER_DEMO")]
     cluster: String,
@@ -109,10 +112,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let zk = ZkConfig::new(cli.zk.clone());
+    let mut zk = ZkConfig::new(cli.zk.clone());
+    if let Some(path) = &cli.zk_auth_file {
+        zk = zk.with_credentials(DigestCredentials::from_file(path)?);
+    }
     match cli.command {
         Command::Setup => {
-            let admin = Admin::connect(&cli.zk).await?;
+            let admin = Admin::connect_with(zk.clone()).await?;
             ensure_cluster(&admin, &cli.cluster).await?;
             println!("cluster {} is ready for code runners", cli.cluster);
             Ok(ExitCode::SUCCESS)

@@ -95,7 +95,7 @@ impl Runner {
     /// # Errors
     /// When ZooKeeper, the plugin host or the participant cannot start.
     pub async fn start(config: RunnerConfig) -> Result<Self> {
-        let admin = Admin::connect(&config.zk.connect).await?;
+        let admin = Admin::connect_with(config.zk.clone()).await?;
         tag_runner(&admin, &config.cluster, &config.instance).await?;
         drop(admin);
         let host = PluginHost::new(HostConfig {

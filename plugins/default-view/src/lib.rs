@@ -2,39 +2,25 @@
 //! a partition maps each instance to its `CURRENT_STATE`. Instances whose map
 //! has no `CURRENT_STATE` are left out.
 
-mod bindings {
-    strand_plugin_sdk::wit_bindgen::generate!({
-        path: "../../wit",
-        world: "strand:plugins/aggregator",
-        runtime_path: "::strand_plugin_sdk::wit_bindgen::rt",
-                generate_all,
-    });
-}
-
-use bindings::exports::strand::aggregator::aggregate::Guest;
-use bindings::strand::aggregator::types::{AggregateError, AggregatorInfo, PartitionStates};
+use strand_plugin_sdk::{AggregateError, Aggregator, AggregatorInfo, Partition, View};
 
 struct DefaultView;
 
-impl Guest for DefaultView {
-    fn info() -> AggregatorInfo {
-        AggregatorInfo {
-            name: "default-view".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Helix's default view: instance -> CURRENT_STATE".into(),
-        }
+impl Aggregator for DefaultView {
+    fn info(&self) -> AggregatorInfo {
+        AggregatorInfo::new(
+            "default-view",
+            env!("CARGO_PKG_VERSION"),
+            "Helix's default view: instance -> CURRENT_STATE",
+        )
     }
 
-    fn aggregate(input: PartitionStates) -> Result<Vec<(String, String)>, AggregateError> {
-        Ok(input
-            .states
-            .into_iter()
-            .filter_map(|s| {
-                let state = s.fields.into_iter().find(|(k, _)| k == "CURRENT_STATE")?.1;
-                Some((s.instance, state))
-            })
+    fn aggregate(&self, p: &Partition) -> Result<View, AggregateError> {
+        Ok(p.states()
+            .iter()
+            .filter_map(|s| Some((s.instance.clone(), s.current_state()?.to_string())))
             .collect())
     }
 }
 
-bindings::export!(DefaultView with_types_in bindings);
+strand_plugin_sdk::export_aggregator!(DefaultView);

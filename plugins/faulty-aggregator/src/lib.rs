@@ -9,40 +9,30 @@
 //! * otherwise the view maps each instance to its `CURRENT_STATE` in
 //!   lower case (unlike Helix's default, so a test sees who computed it).
 
-mod bindings {
-    strand_plugin_sdk::wit_bindgen::generate!({
-        path: "../../wit",
-        world: "strand:plugins/aggregator",
-        runtime_path: "::strand_plugin_sdk::wit_bindgen::rt",
-                generate_all,
-    });
-}
-
-use bindings::exports::strand::aggregator::aggregate::Guest;
-use bindings::strand::aggregator::types::{AggregateError, AggregatorInfo, PartitionStates};
+use strand_plugin_sdk::{AggregateError, Aggregator, AggregatorInfo, Partition, View};
 
 struct FaultyAggregator;
 
-impl Guest for FaultyAggregator {
-    fn info() -> AggregatorInfo {
-        AggregatorInfo {
-            name: "faulty-aggregator".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "test fixture: lowercases states; TRAP, FAIL and SPIN misbehave".into(),
-        }
+impl Aggregator for FaultyAggregator {
+    fn info(&self) -> AggregatorInfo {
+        AggregatorInfo::new(
+            "faulty-aggregator",
+            env!("CARGO_PKG_VERSION"),
+            "test fixture: lowercases states; TRAP, FAIL and SPIN misbehave",
+        )
     }
 
-    fn aggregate(input: PartitionStates) -> Result<Vec<(String, String)>, AggregateError> {
+    fn aggregate(&self, p: &Partition) -> Result<View, AggregateError> {
         let mut view = Vec::new();
-        for s in input.states {
-            let Some(state) = s.fields.into_iter().find(|(k, _)| k == "CURRENT_STATE") else {
+        for s in p.states() {
+            let Some(state) = s.current_state() else {
                 continue;
             };
-            match state.1.as_str() {
+            match state {
                 "TRAP" => panic!("asked to trap"),
-                "FAIL" => return Err(AggregateError::Failed("asked to fail".into())),
+                "FAIL" => return Err(AggregateError::failed("asked to fail")),
                 "SPIN" => spin(),
-                other => view.push((s.instance, other.to_lowercase())),
+                other => view.push((s.instance.clone(), other.to_lowercase())),
             }
         }
         Ok(view)
@@ -57,4 +47,4 @@ fn spin() -> ! {
     }
 }
 
-bindings::export!(FaultyAggregator with_types_in bindings);
+strand_plugin_sdk::export_aggregator!(FaultyAggregator);

@@ -1,28 +1,18 @@
 //! A state model whose `definition` traps: `strand plugin check` and the
 //! hot-swap registry must refuse it.
 
-mod bindings {
-    strand_plugin_sdk::wit_bindgen::generate!({
-        path: "../../wit",
-        world: "strand:plugins/state-model",
-        runtime_path: "::strand_plugin_sdk::wit_bindgen::rt",
-                generate_all,
-    });
-}
-
-use bindings::exports::strand::statemodel::model::Guest;
-use bindings::strand::statemodel::types::{ModelDefinition, TransitionContext, TransitionError};
+use strand_plugin_sdk::{ModelDefinition, StateModel, Transition, TransitionError};
 
 struct FaultyDefinition;
 
-impl Guest for FaultyDefinition {
-    fn definition() -> ModelDefinition {
+impl StateModel for FaultyDefinition {
+    fn definition(&self) -> ModelDefinition {
         panic!("deliberate trap in definition()");
     }
 
-    fn transition(_ctx: TransitionContext) -> Result<String, TransitionError> {
+    fn transition(&self, _t: &Transition) -> Result<String, TransitionError> {
         Ok(String::new())
     }
 }
 
-bindings::export!(FaultyDefinition with_types_in bindings);
+strand_plugin_sdk::export_state_model!(FaultyDefinition);

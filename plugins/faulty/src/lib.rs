@@ -11,56 +11,40 @@
 //! | `retry` | returns the `retryable` error |
 //! | anything else | succeeds |
 
-mod bindings {
-    strand_plugin_sdk::wit_bindgen::generate!({
-        path: "../../wit",
-        world: "strand:plugins/state-model",
-        runtime_path: "::strand_plugin_sdk::wit_bindgen::rt",
-                generate_all,
-    });
-}
+use strand_plugin_sdk::{
+    Count, Level, ModelDefinition, ModelSpec, StateModel, Transition, TransitionError,
+    export_state_model,
+};
 
-use bindings::exports::strand::statemodel::model::Guest;
-use bindings::strand::host::log::{Level, log};
-use bindings::strand::statemodel::types::{
-    CountBound, ModelDefinition, StateDef, TransitionContext, TransitionDef, TransitionError,
+const SPEC: ModelSpec = ModelSpec {
+    name: "Faulty",
+    version: env!("CARGO_PKG_VERSION"),
+    states: &[
+        ("ONLINE", Count::Replicas),
+        ("OFFLINE", Count::Unbounded),
+        ("DROPPED", Count::Unbounded),
+    ],
+    transitions: &[
+        ("OFFLINE", "ONLINE"),
+        ("ONLINE", "OFFLINE"),
+        ("OFFLINE", "DROPPED"),
+    ],
+    initial: "OFFLINE",
 };
 
 struct Faulty;
 
-impl Guest for Faulty {
-    fn definition() -> ModelDefinition {
-        let state = |name: &str, count| StateDef {
-            name: name.into(),
-            count,
-        };
-        let tr = |from: &str, to: &str| TransitionDef {
-            from_state: from.into(),
-            to_state: to.into(),
-        };
-        ModelDefinition {
-            name: "Faulty".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            states: vec![
-                state("ONLINE", CountBound::Replicas),
-                state("OFFLINE", CountBound::Unbounded),
-                state("DROPPED", CountBound::Unbounded),
-            ],
-            transitions: vec![
-                tr("OFFLINE", "ONLINE"),
-                tr("ONLINE", "OFFLINE"),
-                tr("OFFLINE", "DROPPED"),
-            ],
-            initial_state: "OFFLINE".into(),
-        }
+impl StateModel for Faulty {
+    fn definition(&self) -> ModelDefinition {
+        SPEC.definition()
     }
 
-    fn transition(ctx: TransitionContext) -> Result<String, TransitionError> {
-        let p = ctx.partition.as_str();
+    fn transition(&self, t: &Transition) -> Result<String, TransitionError> {
+        let p = t.partition();
         if p.starts_with("trap") {
             panic!("deliberate trap in {p}");
         } else if p.starts_with("spin") {
-            log(Level::Info, &format!("{p}: spinning forever"));
+            t.log(Level::Info, &format!("{p}: spinning forever"));
             let mut n: u64 = 0;
             loop {
                 n = std::hint::black_box(n.wrapping_add(1));
@@ -72,23 +56,23 @@ impl Guest for Faulty {
                 block[0] = 1;
                 blocks.push(std::hint::black_box(block));
             }
-        } else if p.starts_with("fatal") && ctx.from_state != "ERROR" {
-            Err(TransitionError::Fatal(format!(
+        } else if p.starts_with("fatal") && t.from_state() != "ERROR" {
+            Err(TransitionError::fatal(format!(
                 "{p}: deliberate fatal error"
             )))
         } else if p.starts_with("retry") {
-            Err(TransitionError::Retryable(format!(
+            Err(TransitionError::retryable(format!(
                 "{p}: deliberate retryable error"
             )))
         } else {
             Ok(format!(
                 "faulty {}: {}->{}",
-                env!("CARGO_PKG_VERSION"),
-                ctx.from_state,
-                ctx.to_state
+                SPEC.version,
+                t.from_state(),
+                t.to_state()
             ))
         }
     }
 }
 
-bindings::export!(Faulty with_types_in bindings);
+export_state_model!(Faulty);

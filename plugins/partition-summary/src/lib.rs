@@ -18,58 +18,41 @@
 
 use std::collections::BTreeMap;
 
-mod bindings {
-    strand_plugin_sdk::wit_bindgen::generate!({
-        path: "../../wit",
-        world: "strand:plugins/aggregator",
-        runtime_path: "::strand_plugin_sdk::wit_bindgen::rt",
-                generate_all,
-    });
-}
-
-use bindings::exports::strand::aggregator::aggregate::Guest;
-use bindings::strand::aggregator::types::{AggregateError, AggregatorInfo, PartitionStates};
+use strand_plugin_sdk::{AggregateError, Aggregator, AggregatorInfo, Partition, View};
 
 struct PartitionSummary;
 
-impl Guest for PartitionSummary {
-    fn info() -> AggregatorInfo {
-        AggregatorInfo {
-            name: "partition-summary".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "per partition: replica count per state, agreement and report spread"
-                .into(),
-        }
+impl Aggregator for PartitionSummary {
+    fn info(&self) -> AggregatorInfo {
+        AggregatorInfo::new(
+            "partition-summary",
+            env!("CARGO_PKG_VERSION"),
+            "per partition: replica count per state, agreement and report spread",
+        )
     }
 
-    fn aggregate(input: PartitionStates) -> Result<Vec<(String, String)>, AggregateError> {
-        let mut by_state: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    fn aggregate(&self, p: &Partition) -> Result<View, AggregateError> {
+        let mut by_state: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         let (mut oldest, mut newest) = (u64::MAX, 0u64);
-        for s in input.states {
-            let field = |name: &str| {
-                s.fields
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            };
-            let Some(state) = field("CURRENT_STATE") else {
+        for s in p.states() {
+            let Some(state) = s.current_state() else {
                 continue;
             };
-            if let Some(t) = field("START_TIME").and_then(|t| t.parse::<u64>().ok()) {
+            if let Some(t) = s.start_time_ms() {
                 oldest = oldest.min(t);
                 newest = newest.max(t);
             }
-            by_state.entry(state).or_default().push(s.instance);
+            by_state.entry(state).or_default().push(&s.instance);
         }
         let total: usize = by_state.values().map(Vec::len).sum();
         let mut view = vec![("total".to_string(), total.to_string())];
-        for (state, mut instances) in by_state.iter().map(|(s, i)| (s, i.clone())) {
-            instances.sort();
+        for (state, instances) in &mut by_state {
+            instances.sort_unstable();
             view.push((format!("count.{state}"), instances.len().to_string()));
             view.push((format!("instances.{state}"), instances.join(",")));
         }
         let consensus = match by_state.keys().collect::<Vec<_>>().as_slice() {
-            [only] => (*only).clone(),
+            [only] => (*only).to_string(),
             _ => String::new(),
         };
         view.push(("consensus".into(), consensus));
@@ -82,4 +65,4 @@ impl Guest for PartitionSummary {
     }
 }
 
-bindings::export!(PartitionSummary with_types_in bindings);
+strand_plugin_sdk::export_aggregator!(PartitionSummary);

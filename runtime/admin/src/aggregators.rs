@@ -20,11 +20,8 @@ impl Admin {
         plugin: &str,
     ) -> Result<()> {
         self.require_cluster(cluster).await?;
-        if customized_type.is_empty() || plugin.is_empty() {
-            return Err(AdminError::Invalid(
-                "both the customized-state type and the plugin name are needed".into(),
-            ));
-        }
+        crate::names::validate("customized-state type", customized_type)?;
+        crate::names::validate("plugin", plugin)?;
         self.accessor()
             .update(
                 &PropertyPaths::new(cluster).cluster_config(),

@@ -108,6 +108,7 @@ impl Admin {
     /// A resource's ResourceConfig record, if it has one.
     pub async fn resource_config(&self, cluster: &str, resource: &str) -> Result<Option<ZNRecord>> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("resource", resource)?;
         Ok(self
             .accessor()
             .get(&PropertyPaths::new(cluster).resource_config(resource))

@@ -17,11 +17,7 @@ impl Admin {
         customized_type: &str,
     ) -> Result<()> {
         self.require_cluster(cluster).await?;
-        if customized_type.is_empty() {
-            return Err(AdminError::Invalid(
-                "the customized-state type is empty".into(),
-            ));
-        }
+        crate::names::validate("customized-state type", customized_type)?;
         self.accessor()
             .update(
                 &PropertyPaths::new(cluster).customized_state_config(),
@@ -48,6 +44,7 @@ impl Admin {
         customized_type: &str,
     ) -> Result<()> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("customized-state type", customized_type)?;
         let mut found = false;
         self.accessor()
             .update(
@@ -119,11 +116,7 @@ impl Admin {
         };
         let mut config = CustomizedStateConfig::new(Vec::<String>::new());
         for customized_type in listed {
-            if customized_type.is_empty() || customized_type.contains('/') {
-                return Err(AdminError::Invalid(format!(
-                    "invalid customized-state type {customized_type:?}"
-                )));
-            }
+            crate::names::validate("customized-state type", customized_type)?;
             config.add_type(customized_type);
         }
         let types = config.aggregation_enabled_types().to_vec();

@@ -57,7 +57,8 @@ pub struct ClusterInfo {
 }
 
 impl ClusterInfo {
-    /// The summary as JSON.
+    /// The summary as JSON, keys in snake_case like every `--json` output
+    /// of the `strand` command.
     pub fn to_json(&self) -> Value {
         json!({
             "cluster": self.cluster,
@@ -67,12 +68,12 @@ impl ClusterInfo {
                 "id": i.id, "enabled": i.enabled, "live": i.session.is_some(), "session": i.session,
             })).collect::<Vec<_>>(),
             "resources": self.resources.iter().map(|r| json!({
-                "name": r.name, "stateModel": r.state_model, "mode": r.mode,
+                "name": r.name, "state_model": r.state_model, "mode": r.mode,
                 "partitions": r.partitions, "replicas": r.replicas,
-                "externalView": r.external_view.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "external_view": r.external_view.iter().map(|(s, n)| (s.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
             })).collect::<Vec<_>>(),
-            "stateModels": self.state_models,
-            "customizedStateTypes": self.customized_state_types,
+            "state_models": self.state_models,
+            "customized_state_types": self.customized_state_types,
         })
     }
 }

@@ -9,12 +9,13 @@ use crate::error::{AdminError, Result};
 use strand_model::time::now_ms;
 
 impl Admin {
-    /// Adds an instance given as `host:port` or `host_port`; its id is
-    /// `host_port`. Creates the InstanceConfig and the `INSTANCES/<id>`
-    /// subtree atomically. Returns the id.
+    /// Adds an instance given as `host:port`, `host_port` or any other
+    /// name (`P0`), as Helix's `addInstance` takes it
+    /// ([`instance_config_for`]). Creates the InstanceConfig and the
+    /// `INSTANCES/<id>` subtree atomically. Returns the id.
     pub async fn add_instance(&self, cluster: &str, spec: &str) -> Result<String> {
-        let mut config = InstanceConfig::from_host_port(spec)
-            .map_err(|e| AdminError::Invalid(format!("invalid instance {spec:?}: {e}")))?;
+        crate::names::validate("instance", spec)?;
+        let mut config = instance_config_for(spec);
         // As the Java admin writes it: enabled, with a timestamp.
         config.set_instance_enabled(true, now_ms());
         self.add_instance_config(cluster, &config).await?;
@@ -26,7 +27,7 @@ impl Admin {
     pub async fn add_instance_config(&self, cluster: &str, config: &InstanceConfig) -> Result<()> {
         self.require_cluster(cluster).await?;
         let id = config.id();
-        crate::cluster::validate_name("instance", id)?;
+        crate::names::validate("instance", id)?;
         let exists = || AdminError::InstanceExists {
             cluster: cluster.to_owned(),
             instance: id.to_owned(),
@@ -130,6 +131,7 @@ impl Admin {
     /// Fails unless the instance has a config in the cluster.
     pub(crate) async fn require_instance(&self, cluster: &str, instance: &str) -> Result<()> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("instance", instance)?;
         if self
             .zk()
             .exists(&PropertyPaths::new(cluster).instance_config(instance))
@@ -142,5 +144,77 @@ impl Admin {
             });
         }
         Ok(())
+    }
+}
+
+/// Helix's `InstanceConfig.toInstanceConfig`: `host:port` and `host_port`
+/// (the port all digits, positive, within Java's `int`) give id
+/// `host_port` with `HELIX_HOST` and `HELIX_PORT`; any other name (`P0`,
+/// as Helix's customized-view tutorial names its instances) is the id
+/// itself, with `HELIX_HOST` set to it and no port.
+pub fn instance_config_for(spec: &str) -> InstanceConfig {
+    // Helix tries ':' first, then '_', and stops at the first whose
+    // pattern `(.*)<delim>(\d+)` matches the whole name.
+    let split = [':', '_'].into_iter().find_map(|delim| {
+        let at = spec.rfind(delim)?;
+        let digits = &spec[at + 1..];
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(at)
+    });
+    let host_port = split.and_then(|at| {
+        let port = spec[at + 1..].parse::<i32>().ok().filter(|&p| p > 0)?;
+        Some((&spec[..at], port))
+    });
+    match host_port {
+        Some((host, port)) => {
+            let mut config = InstanceConfig::new(format!("{host}_{port}"));
+            config.set_host(host);
+            config.set_port(port.to_string());
+            config
+        }
+        None => {
+            let mut config = InstanceConfig::new(spec);
+            config.set_host(spec);
+            config
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::instance_config_for;
+
+    fn parsed(spec: &str) -> (String, Option<String>, Option<String>) {
+        let config = instance_config_for(spec);
+        (
+            config.id().to_owned(),
+            config.host().map(str::to_owned),
+            config.port().map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn names_are_parsed_as_helix_parses_them() {
+        let own = |s: &str| Some(s.to_owned());
+        assert_eq!(
+            parsed("localhost:12913"),
+            ("localhost_12913".into(), own("localhost"), own("12913"))
+        );
+        assert_eq!(
+            parsed("localhost_12913"),
+            ("localhost_12913".into(), own("localhost"), own("12913"))
+        );
+        assert_eq!(parsed("P0"), ("P0".into(), own("P0"), None));
+        assert_eq!(
+            parsed("my_host_1"),
+            ("my_host_1".into(), own("my_host"), own("1"))
+        );
+        // Port 0 and ports beyond Java's int keep the name as it is.
+        assert_eq!(parsed("h:0"), ("h:0".into(), own("h:0"), None));
+        assert_eq!(
+            parsed("h_99999999999"),
+            ("h_99999999999".into(), own("h_99999999999"), None)
+        );
+        // ':' is tried first: "a_1:x" is not host:port, and "_1" then is.
+        assert_eq!(parsed("a:x_1"), ("a:x_1".into(), own("a:x"), own("1")));
     }
 }

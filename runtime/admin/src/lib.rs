@@ -14,7 +14,9 @@ mod dump;
 mod error;
 mod info;
 mod instance;
+pub mod limits;
 mod maintenance;
+pub mod names;
 pub mod placement;
 mod reset;
 mod resource;
@@ -22,9 +24,12 @@ mod resource_edit;
 mod state_models;
 mod views;
 
+pub use cluster::ClusterAcl;
 pub use configs::RecordEdit;
+pub use dump::DumpedNode;
 pub use error::{AdminError, Result};
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
+pub use instance::instance_config_for;
 pub use strand_model::RebalanceMode;
 pub use views::ErrorIndex;
 
@@ -37,9 +42,15 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// Connects to ZooKeeper (`host:port[,…][/chroot]`).
+    /// Connects to ZooKeeper (`host:port[,…][/chroot]`) without
+    /// credentials.
     pub async fn connect(connect: &str) -> Result<Self> {
-        let zk = Zk::connect(ZkConfig::new(connect)).await?;
+        Self::connect_with(ZkConfig::new(connect)).await
+    }
+
+    /// Connects with a full configuration (credentials, create ACL, …).
+    pub async fn connect_with(config: ZkConfig) -> Result<Self> {
+        let zk = Zk::connect(config).await?;
         Ok(Self::new(zk))
     }
 

@@ -23,6 +23,9 @@ pub struct PartitionPlacement {
 
 /// Places `partitions` partitions of `resource` with `replicas` replicas
 /// each on `instances` (which must number at least `replicas`).
+///
+/// Linear in `partitions × replicas`: each partition looks at no more
+/// instances than it places (plus the rare fill-up after a collision).
 pub fn place(
     resource: &str,
     partitions: u32,
@@ -33,33 +36,39 @@ pub fn place(
     let mut sorted = instances.to_vec();
     sorted.sort();
     let n = sorted.len();
+    let wanted = replicas.min(n);
+    // `chosen_by[i] == p + 1` when partition `p` has taken instance `i`: a
+    // membership test without clearing anything between partitions.
+    let mut chosen_by = vec![0usize; n];
     (0..partitions as usize)
         .map(|p| {
+            let mut list: Vec<usize> = Vec::with_capacity(wanted);
+            let mut take = |index: usize, list: &mut Vec<usize>| {
+                if chosen_by[index] != p + 1 {
+                    chosen_by[index] = p + 1;
+                    list.push(index);
+                }
+            };
             // Rotate by partition for the top state, and by the partition
             // "round" for the rest so replicas of consecutive partitions
             // do not all follow the same order.
             let round = p.checked_div(n).unwrap_or(0);
-            let mut list = Vec::with_capacity(replicas);
-            for r in 0..replicas.min(n) {
+            for r in 0..wanted {
                 let offset = if r == 0 {
                     0
                 } else {
                     1 + (r - 1 + round) % (n - 1).max(1)
                 };
-                let candidate = &sorted[(p + offset) % n];
-                if !list.contains(candidate) {
-                    list.push(candidate.clone());
-                }
+                take((p + offset) % n, &mut list);
             }
             // Fill up deterministically if the rotation collided.
-            for candidate in sorted.iter().cycle().skip(p).take(n) {
-                if list.len() >= replicas.min(n) {
+            for k in 0..n {
+                if list.len() >= wanted {
                     break;
                 }
-                if !list.contains(candidate) {
-                    list.push(candidate.clone());
-                }
+                take((p + k) % n, &mut list);
             }
+            let list: Vec<String> = list.into_iter().map(|i| sorted[i].clone()).collect();
             let states = assign_states(&list, model);
             PartitionPlacement {
                 partition: format!("{resource}_{p}"),

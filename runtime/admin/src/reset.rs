@@ -23,6 +23,7 @@ impl Admin {
         partitions: &[String],
     ) -> Result<()> {
         self.require_instance(cluster, instance).await?;
+        crate::names::validate("resource", resource)?;
         if partitions.is_empty() {
             return Err(AdminError::Invalid(
                 "name at least one partition to reset".into(),

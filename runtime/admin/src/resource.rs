@@ -3,14 +3,20 @@
 //! lists, as `ClusterSetup.rebalanceStorageCluster`), and state model
 //! definitions.
 
+use std::sync::Arc;
+
 use strand_model::{
     IdealState, PropertyPaths, RebalanceMode, Replicas, StateModelDefinition, ZNRecord,
 };
-use strand_zk::{CreateKind, Update};
+use strand_zk::CreateKind;
 
 use crate::Admin;
 use crate::error::{AdminError, Result};
-use crate::placement;
+use crate::{limits, placement};
+
+/// How often `rebalance` retries when someone else writes the IdealState
+/// between its read and its write.
+const REBALANCE_ATTEMPTS: usize = 16;
 
 impl Admin {
     /// Adds a resource with `partitions` partitions of `state_model` in
@@ -24,7 +30,8 @@ impl Admin {
         mode: RebalanceMode,
     ) -> Result<()> {
         self.require_cluster(cluster).await?;
-        crate::cluster::validate_name("resource", resource)?;
+        crate::names::validate("resource", resource)?;
+        limits::check_partition_count_off_thread(resource, u64::from(partitions)).await?;
         self.state_model(cluster, state_model).await?;
         let partitions = i32::try_from(partitions)
             .map_err(|_| AdminError::Invalid(format!("too many partitions: {partitions}")))?;
@@ -49,11 +56,11 @@ impl Admin {
     /// Sets `REPLICAS` and writes the partitions `<resource>_<i>`: empty
     /// lists and maps for FULL_AUTO (the controller places them), a
     /// placement over the cluster's instances for SEMI_AUTO and CUSTOMIZED.
+    /// Linear in partitions × replicas; a result that would not fit in a
+    /// ZooKeeper record is refused before anything is written.
     pub async fn rebalance(&self, cluster: &str, resource: &str, replicas: u32) -> Result<()> {
         let ideal = self.ideal_state(cluster, resource).await?;
-        if replicas == 0 {
-            return Err(AdminError::Invalid("replicas must be at least 1".into()));
-        }
+        let replicas = limits::replica_count(replicas)?;
         let model_name = ideal
             .state_model_def_ref()
             .ok_or_else(|| {
@@ -61,9 +68,11 @@ impl Admin {
             })?
             .to_owned();
         let model = self.state_model(cluster, &model_name).await?;
-        let partitions = ideal.num_partitions().unwrap_or(0).max(0) as u32;
+        let partitions = ideal.num_partitions().unwrap_or(0).max(0);
+        limits::check_partition_count_off_thread(resource, partitions as u64).await?;
+        let partitions = partitions as usize;
         let mode = ideal.rebalance_mode();
-        let placements = if mode == RebalanceMode::FullAuto {
+        let instances = if mode == RebalanceMode::FullAuto {
             Vec::new()
         } else {
             let instances = self
@@ -76,42 +85,58 @@ impl Admin {
                     instances.len()
                 )));
             }
-            placement::place(resource, partitions, replicas as usize, &instances, &model)
+            instances
         };
-        self.accessor()
-            .update(
-                &PropertyPaths::new(cluster).ideal_state(resource),
-                false,
-                |current| {
-                    let Some(record) = current else {
-                        return Update::Keep;
-                    };
-                    let mut ideal = IdealState::from(record);
-                    ideal.set_replicas(Replicas::Count(replicas as i32));
-                    let record = ideal.record_mut();
-                    record.list_fields.clear();
-                    record.map_fields.clear();
-                    if mode == RebalanceMode::FullAuto {
-                        for p in 0..partitions {
-                            let name = format!("{resource}_{p}");
-                            record.set_list(name.clone(), Vec::<String>::new());
-                            record.map_mut(name);
-                        }
-                    } else {
-                        for placed in &placements {
-                            record
-                                .set_list(placed.partition.clone(), placed.preference_list.clone());
-                            let map = record.map_mut(placed.partition.clone());
-                            for (instance, state) in &placed.states {
-                                map.insert(instance.clone(), state.clone());
-                            }
-                        }
-                    }
-                    Update::Write(ideal.into_record())
-                },
-            )
-            .await?;
-        Ok(())
+        let placements = {
+            let resource = resource.to_owned();
+            limits::off_thread(move || {
+                Ok(Arc::new(if instances.is_empty() {
+                    Vec::new()
+                } else {
+                    placement::place(
+                        &resource,
+                        partitions as u32,
+                        replicas as usize,
+                        &instances,
+                        &model,
+                    )
+                }))
+            })
+            .await?
+        };
+        // Compare-and-set on the IdealState's version; the record is built
+        // and serialised off the async workers.
+        let path = PropertyPaths::new(cluster).ideal_state(resource);
+        let missing = || AdminError::NoSuchResource {
+            cluster: cluster.to_owned(),
+            resource: resource.to_owned(),
+        };
+        for _ in 0..REBALANCE_ATTEMPTS {
+            let current = self.accessor().get(&path).await?.ok_or_else(missing)?;
+            let version = current.stat.version;
+            let bytes = {
+                let (resource, placements) = (resource.to_owned(), Arc::clone(&placements));
+                limits::off_thread(move || {
+                    let mut ideal = IdealState::from(current.value);
+                    ideal.set_replicas(Replicas::Count(replicas));
+                    limits::write_partitions(&mut ideal, &resource, partitions, mode, &placements);
+                    let what = format!(
+                        "the IdealState of {resource} with {partitions} partitions × {replicas} replicas"
+                    );
+                    limits::to_bytes_within_limit(ideal.record(), &what)
+                })
+                .await?
+            };
+            match self.zk().set(&path, &bytes, Some(version)).await {
+                Ok(_) => return Ok(()),
+                Err(strand_zk::ZkError::BadVersion { .. }) => continue,
+                Err(strand_zk::ZkError::NoNode { .. }) => return Err(missing()),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(AdminError::Refused(format!(
+            "the IdealState of {resource} kept changing while it was rebalanced; try again"
+        )))
     }
 
     /// Adds a state model definition given as ZNRecord JSON. Returns its
@@ -127,7 +152,7 @@ impl Admin {
                 model.id()
             ))
         })?;
-        crate::cluster::validate_name("state model", model.id())?;
+        crate::names::validate("state model", model.id())?;
         let name = model.id().to_owned();
         match self
             .accessor()
@@ -150,6 +175,7 @@ impl Admin {
     /// Reads a resource's IdealState.
     pub async fn ideal_state(&self, cluster: &str, resource: &str) -> Result<IdealState> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("resource", resource)?;
         self.accessor()
             .get(&PropertyPaths::new(cluster).ideal_state(resource))
             .await?
@@ -162,6 +188,7 @@ impl Admin {
 
     /// Reads a state model definition.
     pub async fn state_model(&self, cluster: &str, name: &str) -> Result<StateModelDefinition> {
+        crate::names::validate("state model", name)?;
         self.accessor()
             .get(&PropertyPaths::new(cluster).state_model_def(name))
             .await?

@@ -2,7 +2,9 @@
 //! whole IdealState, enabling and disabling it, and editing its IdealState
 //! record (Helix REST's `idealState` update/delete).
 
-use strand_model::{IdealState, PropertyPaths, ZNRecord};
+use strand_model::records::ideal_state::IdealStateMode;
+use strand_model::records::ideal_state::keys::{IDEAL_STATE_MODE, NUM_PARTITIONS, REBALANCE_MODE};
+use strand_model::{IdealState, PropertyPaths, RebalanceMode, ZNRecord};
 use strand_zk::Update;
 
 use crate::Admin;
@@ -21,12 +23,13 @@ impl Admin {
         record: ZNRecord,
     ) -> Result<()> {
         self.require_cluster(cluster).await?;
-        crate::cluster::validate_name("resource", resource)?;
+        crate::names::validate("resource", resource)?;
         require_id(&record, resource, "resource")?;
         let ideal = IdealState::from(record);
-        ideal
-            .validate()
+        check_ideal_state(&ideal)
             .map_err(|e| AdminError::Invalid(format!("invalid IdealState for {resource}: {e}")))?;
+        let partitions = ideal.num_partitions().unwrap_or(0).max(0);
+        crate::limits::check_partition_count_off_thread(resource, partitions as u64).await?;
         if let Some(model) = ideal.state_model_def_ref() {
             self.state_model(cluster, model).await?;
         }
@@ -71,6 +74,12 @@ impl Admin {
     ) -> Result<()> {
         self.ideal_state(cluster, resource).await?;
         require_id(edit, resource, "resource")?;
+        if how == RecordEdit::Update
+            && let Some(partitions) = edit.simple_parsed::<i64>(NUM_PARTITIONS)
+        {
+            crate::limits::check_partition_count_off_thread(resource, partitions.max(0) as u64)
+                .await?;
+        }
         let mut refusal = None;
         let mut found = false;
         self.accessor()
@@ -86,7 +95,7 @@ impl Admin {
                     found = true;
                     how.apply(&mut record, edit);
                     let ideal = IdealState::from(record);
-                    if let Err(e) = ideal.validate() {
+                    if let Err(e) = check_ideal_state(&ideal) {
                         refusal = Some(e);
                         return Update::Keep;
                     }
@@ -107,4 +116,34 @@ impl Admin {
         }
         Ok(())
     }
+}
+
+/// Helix's IdealState validation, plus what Strand's controller needs to
+/// make sense of it: a known `REBALANCE_MODE` (and legacy
+/// `IDEAL_STATE_MODE`) spelling, and a partition count below
+/// [`crate::limits::MAX_PARTITIONS`] (callers check the exact limit first,
+/// off the async workers).
+fn check_ideal_state(ideal: &IdealState) -> std::result::Result<(), String> {
+    // The modes first: an unknown one would otherwise be read as SEMI_AUTO
+    // and reported as whatever SEMI_AUTO lacks.
+    let record = ideal.record();
+    if let Some(mode) = record.simple(REBALANCE_MODE)
+        && RebalanceMode::parse(mode).is_none()
+    {
+        return Err(format!(
+            "{REBALANCE_MODE} {mode:?} is not one of FULL_AUTO, SEMI_AUTO, CUSTOMIZED, USER_DEFINED, TASK, NONE"
+        ));
+    }
+    if let Some(mode) = record.simple(IDEAL_STATE_MODE)
+        && IdealStateMode::parse(mode).is_none()
+    {
+        return Err(format!(
+            "{IDEAL_STATE_MODE} {mode:?} is not one of AUTO, AUTO_REBALANCE, CUSTOMIZED"
+        ));
+    }
+    ideal.validate().map_err(|e| e.to_string())?;
+    let partitions = ideal.num_partitions().unwrap_or(0).max(0);
+    crate::limits::check_partition_cap(ideal.id(), partitions as u64)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

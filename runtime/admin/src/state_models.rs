@@ -98,7 +98,7 @@ impl Admin {
         record: ZNRecord,
     ) -> Result<StateModelDefinition> {
         self.require_cluster(cluster).await?;
-        crate::cluster::validate_name("state model", name)?;
+        crate::names::validate("state model", name)?;
         require_id(&record, name, "state model")?;
         let model = StateModelDefinition::from(record);
         model.validate().map_err(|e| {

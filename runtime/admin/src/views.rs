@@ -64,6 +64,7 @@ impl Admin {
         instance: &str,
         resource: &str,
     ) -> Result<Option<ZNRecord>> {
+        crate::names::validate("resource", resource)?;
         let Some((_, session)) = self.live_instance(cluster, instance).await? else {
             return Ok(None);
         };
@@ -96,6 +97,7 @@ impl Admin {
         msg_id: &str,
     ) -> Result<Option<ZNRecord>> {
         self.require_instance(cluster, instance).await?;
+        crate::names::validate("message", msg_id)?;
         Ok(self
             .accessor()
             .get(&PropertyPaths::new(cluster).message(instance, msg_id))
@@ -132,6 +134,9 @@ impl Admin {
         partition: &str,
     ) -> Result<Option<ZNRecord>> {
         self.require_instance(cluster, instance).await?;
+        crate::names::validate("session", session)?;
+        crate::names::validate("resource", resource)?;
+        crate::names::validate("partition", partition)?;
         Ok(self
             .accessor()
             .get(&PropertyPaths::new(cluster).error(instance, session, resource, partition))
@@ -160,6 +165,7 @@ impl Admin {
         resource: &str,
     ) -> Result<Option<ZNRecord>> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("resource", resource)?;
         Ok(self
             .accessor()
             .get(&PropertyPaths::new(cluster).external_view(resource))
@@ -175,6 +181,8 @@ impl Admin {
         resource: &str,
     ) -> Result<Option<ZNRecord>> {
         self.require_cluster(cluster).await?;
+        crate::names::validate("customized-state type", customized_type)?;
+        crate::names::validate("resource", resource)?;
         Ok(self
             .accessor()
             .get(&PropertyPaths::new(cluster).customized_view(customized_type, resource))

@@ -81,6 +81,23 @@ async fn refusals_change_nothing() -> TestResult {
     admin
         .add_resource("C", "DB", 4, "MasterSlave", RebalanceMode::SemiAuto)
         .await?;
+    // An IdealState written by another tool with a count no record holds.
+    let mut absurd = IdealState::for_new_resource(
+        "HUGE",
+        2_000_000_000,
+        "MasterSlave",
+        RebalanceMode::FullAuto,
+        "DEFAULT",
+    );
+    absurd.set_replicas(strand_model::Replicas::Count(3));
+    admin
+        .accessor()
+        .create(
+            &PropertyPaths::new("C").ideal_state("HUGE"),
+            absurd.record(),
+            CreateKind::Persistent,
+        )
+        .await?;
     let before = snapshot(admin.zk()).await;
 
     let cases: Vec<(&str, AdminError)> = vec![
@@ -104,7 +121,47 @@ async fn refusals_change_nothing() -> TestResult {
         ),
         (
             "bad instance",
-            admin.add_instance("C", "no-port").await.expect_err("bad"),
+            admin.add_instance("C", "no/slash").await.expect_err("bad"),
+        ),
+        (
+            "emoji instance",
+            admin
+                .add_instance("C", "h\u{1F600}_1")
+                .await
+                .expect_err("emoji"),
+        ),
+        (
+            "control character in a resource",
+            admin
+                .add_resource("C", "D\u{7}B", 2, "MasterSlave", RebalanceMode::SemiAuto)
+                .await
+                .expect_err("control"),
+        ),
+        (
+            "dot-dot resource",
+            admin.rebalance("C", "..", 1).await.expect_err("dots"),
+        ),
+        (
+            "absurd partition count",
+            admin
+                .add_resource("C", "X", u32::MAX, "MasterSlave", RebalanceMode::FullAuto)
+                .await
+                .expect_err("count"),
+        ),
+        (
+            "partition count over the record limit",
+            admin
+                .add_resource("C", "X", 900_000, "MasterSlave", RebalanceMode::FullAuto)
+                .await
+                .expect_err("count"),
+        ),
+        (
+            "rebalance of an absurd count",
+            admin.rebalance("C", "HUGE", 3).await.expect_err("count"),
+        ),
+        (
+            "no replicas",
+            admin.rebalance("C", "DB", 0).await.expect_err("zero"),
         ),
         (
             "unknown model",
@@ -177,6 +234,12 @@ async fn refusals_change_nothing() -> TestResult {
             !message.is_empty() && !message.contains('\n'),
             "{what}: {message:?}"
         );
+        if what.contains("count") {
+            assert!(message.contains("cannot fit"), "{what}: {message}");
+        }
+        if what.contains("emoji") || what.contains("control") || what.contains("dot-dot") {
+            assert!(message.contains("invalid"), "{what}: {message}");
+        }
     }
     assert_eq!(
         snapshot(admin.zk()).await,
@@ -209,6 +272,22 @@ async fn instances_are_added_enabled_disabled_and_dropped() -> TestResult {
         (Some("localhost"), Some("12001"))
     );
     assert!(config.instance_enabled());
+
+    // A name without a port is taken as Helix takes it: id and host.
+    assert_eq!(admin.add_instance("C", "P0").await?, "P0");
+    let p0 = InstanceConfig::from(
+        admin
+            .accessor()
+            .get(&paths.instance_config("P0"))
+            .await?
+            .expect("cfg")
+            .value,
+    );
+    assert_eq!((p0.host(), p0.port()), (Some("P0"), None));
+    for path in paths.instance_creation_paths("P0") {
+        assert!(admin.zk().exists(&path).await?.is_some(), "{path} missing");
+    }
+    admin.drop_instance("C", "P0").await?;
 
     admin
         .set_instance_enabled("C", &id, false, Some("maintenance"))
@@ -305,6 +384,48 @@ async fn resources_are_added_rebalanced_and_dropped() -> TestResult {
                 .is_some_and(|m| m.is_empty())
         );
     }
+
+    // Many partitions: every one placed, keys written in Helix's (Java
+    // string) order, and the record valid.
+    admin
+        .add_resource("C", "BigDB", 20_000, "MasterSlave", RebalanceMode::SemiAuto)
+        .await?;
+    admin.rebalance("C", "BigDB", 3).await?;
+    let big = admin.ideal_state("C", "BigDB").await?;
+    big.validate()?;
+    assert_eq!(big.partitions().len(), 20_000);
+    let (data, _) = admin
+        .zk()
+        .get(&PropertyPaths::new("C").ideal_state("BigDB"))
+        .await?
+        .expect("written");
+    let written = ZNRecord::from_bytes(&data)?.expect("record");
+    let keys: Vec<&String> = written.list_fields.keys().collect();
+    assert!(
+        keys.windows(2)
+            .all(|w| strand_model::java::compare_strings(w[0], w[1]).is_lt()),
+        "list fields are not in Java string order"
+    );
+    // A placement too big for one record is refused, and nothing changes.
+    admin
+        .add_resource(
+            "C",
+            "HugeDB",
+            180_000,
+            "MasterSlave",
+            RebalanceMode::SemiAuto,
+        )
+        .await?;
+    let before = snapshot(admin.zk()).await;
+    let err = admin
+        .rebalance("C", "HugeDB", 3)
+        .await
+        .expect_err("too big")
+        .to_string();
+    assert!(err.contains("over ZooKeeper's record limit"), "{err}");
+    assert_eq!(before, snapshot(admin.zk()).await);
+    admin.drop_resource("C", "BigDB").await?;
+    admin.drop_resource("C", "HugeDB").await?;
 
     let info = admin.cluster_info("C").await?;
     assert_eq!(info.resources.len(), 2);

@@ -3,10 +3,12 @@
 //! `main` parses the arguments, sets up logging and hands off to one module
 //! per subcommand under [`commands`]. Errors are printed as one line on
 //! stderr (`error: …`) and the process exits with status 1; a usage error
-//! exits with status 2 (clap's convention).
+//! exits with status 2 (clap's convention). Log lines go to stderr,
+//! coloured only on a terminal.
 
 mod commands;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -23,7 +25,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `RUST_LOG` overrides the level chosen with `-v`.
+/// Logs go to stderr, coloured only when stderr is a terminal (and
+/// `NO_COLOR` is unset); `RUST_LOG` overrides the level chosen with `-v`.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         // The ZooKeeper client warns on every reconnect attempt; those are
@@ -35,8 +38,10 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
 }

@@ -230,6 +230,90 @@ fn bad_input_gets_one_clear_line_and_a_failure_status() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 
+    // Names ZooKeeper cannot take, and partition counts no record holds.
+    for (args, needle) in [
+        (vec!["add-cluster", ".."], "relative paths"),
+        (vec!["add-instance", "C", "h\u{1}x"], "control characters"),
+        (
+            vec!["add-resource", "C", "db\u{1F600}", "4", "MasterSlave"],
+            "emoji",
+        ),
+        (
+            vec!["add-resource", "C", "R", "4000000000", "MasterSlave"],
+            "cannot fit in one ZooKeeper record",
+        ),
+        (
+            vec![
+                "add-resource",
+                "C",
+                "R",
+                "900000",
+                "MasterSlave",
+                "--mode",
+                "FULL_AUTO",
+            ],
+            "cannot fit in one ZooKeeper record",
+        ),
+        (vec!["rebalance", "C", "NOPE", "0"], "NOPE"),
+    ] {
+        let mut all = vec!["--zk", zk.as_str(), "admin"];
+        all.extend(args.iter().copied());
+        assert_one_line_error(&strand(&all), needle);
+    }
+    // A chroot that does not exist is an error, not an empty listing.
+    assert_one_line_error(
+        &strand(&[
+            "admin",
+            "list-clusters",
+            "--zk",
+            &format!("{zk}/no-such-chroot"),
+        ]),
+        "the chroot /no-such-chroot does not exist",
+    );
+    // A credentials file that is missing or malformed: one line.
+    assert_one_line_error(
+        &strand(&[
+            "--zk-auth-file",
+            "/no/such/creds",
+            "admin",
+            "list-clusters",
+            "--zk",
+            &zk,
+        ]),
+        "/no/such/creds",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let creds = dir.path().join("creds");
+    std::fs::write(&creds, "no-colon-here\n").expect("write");
+    assert_one_line_error(
+        &strand(&[
+            "--zk-auth-file",
+            creds.to_str().expect("utf8"),
+            "admin",
+            "list-clusters",
+            "--zk",
+            &zk,
+        ]),
+        "user:password",
+    );
+    // --acl needs credentials.
+    assert_one_line_error(
+        &strand(&["admin", "add-cluster", "D", "--acl", "--zk", &zk]),
+        "needs ZooKeeper credentials",
+    );
+    let out = strand(&["admin", "add-cluster", "D", "--private-reads", "--zk", &zk]);
+    assert_one_line_error(&out, "--private-reads only makes sense with --acl");
+    let out = strand(&[
+        "admin",
+        "add-cluster",
+        "D",
+        "--acl-entry",
+        "bogus",
+        "--zk",
+        &zk,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
     // Flags that make no sense are usage errors (exit 2).
     let out = strand(&[
         "admin",
@@ -242,6 +326,99 @@ fn bad_input_gets_one_clear_line_and_a_failure_status() {
         &zk,
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn instances_without_a_port_and_json_with_one_key_spelling() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--zk", zk.as_str(), "admin"];
+        all.extend_from_slice(args);
+        let out = strand(&all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        out
+    };
+    run(&["add-cluster", "TUTORIAL"]);
+    // Helix's customized-view tutorial names its instances P0 and P1.
+    assert_eq!(
+        stdout(&run(&["add-instance", "TUTORIAL", "P0"])).trim(),
+        "Added instance P0 to TUTORIAL"
+    );
+    run(&["add-instance", "TUTORIAL", "P1"]);
+    run(&[
+        "add-resource",
+        "TUTORIAL",
+        "MyResource",
+        "2",
+        "OnlineOffline",
+    ]);
+    run(&["rebalance", "TUTORIAL", "MyResource", "2"]);
+    run(&[
+        "customized-state-config",
+        "TUTORIAL",
+        "add-type",
+        "CUSTOMIZED_STATE_TYPE_1",
+    ]);
+
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_slice(&run(args).stdout).expect("JSON output")
+    };
+    let info = json(&["cluster-info", "TUTORIAL", "--json"]);
+    assert_eq!(info["instances"][0]["id"], "P0");
+    assert_eq!(info["resources"][0]["state_model"], "OnlineOffline");
+    assert!(info["resources"][0]["external_view"].is_object());
+    assert_eq!(info["state_models"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        info["customized_state_types"],
+        serde_json::json!(["CUSTOMIZED_STATE_TYPE_1"])
+    );
+    assert_eq!(
+        json(&["list-clusters", "--json"]),
+        serde_json::json!({ "clusters": ["TUTORIAL"] })
+    );
+    assert_eq!(
+        json(&["customized-state-config", "TUTORIAL", "get", "--json"]),
+        serde_json::json!({
+            "cluster": "TUTORIAL",
+            "customized_state_types": ["CUSTOMIZED_STATE_TYPE_1"],
+        })
+    );
+    assert_eq!(
+        json(&["list-aggregators", "TUTORIAL", "--json"]),
+        serde_json::json!({ "cluster": "TUTORIAL", "aggregators": {} })
+    );
+    let dump = json(&["dump", "/TUTORIAL/CONFIGS/PARTICIPANT", "--json"]);
+    let nodes = dump["znodes"].as_array().expect("znodes");
+    let p0 = nodes
+        .iter()
+        .find(|n| n["path"] == "/TUTORIAL/CONFIGS/PARTICIPANT/P0")
+        .expect("P0 dumped");
+    assert_eq!(p0["record"]["simpleFields"]["HELIX_HOST"], "P0");
+    assert!(p0["ephemeral_session"].is_null());
+    // Every key of every document is snake_case (records keep Helix's).
+    fn keys_are_snake_case(value: &serde_json::Value, path: &str) {
+        if let Some(map) = value.as_object() {
+            for (key, inner) in map {
+                if key == "record" {
+                    continue;
+                }
+                assert!(
+                    key.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{path}.{key}"
+                );
+                if !matches!(key.as_str(), "external_view" | "aggregators") {
+                    keys_are_snake_case(inner, &format!("{path}.{key}"));
+                }
+            }
+        } else if let Some(items) = value.as_array() {
+            for item in items {
+                keys_are_snake_case(item, path);
+            }
+        }
+    }
+    keys_are_snake_case(&info, "cluster-info");
+    keys_are_snake_case(&dump, "dump");
 }
 
 #[test]

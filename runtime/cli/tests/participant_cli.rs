@@ -101,3 +101,53 @@ async fn sigterm_leaves_at_once_and_kill_9_leaves_after_the_session_timeout() {
         "gone after {gone_after:?}"
     );
 }
+
+#[test]
+fn a_repeated_or_invalid_instance_is_refused_before_anything_starts() {
+    // Nothing listens on this port: the refusal comes before any connect.
+    let port = strand_zk::server::free_port().expect("port");
+    let zk = format!("127.0.0.1:{port}");
+    for (instances, needle) in [
+        (vec!["X", "X"], "names instance X a second time"),
+        (
+            vec!["localhost:1", "localhost_1"],
+            "names instance localhost_1 a second time",
+        ),
+        (vec![".."], "invalid instance name"),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_strand"));
+        command.args(["participant", "--cluster", "C", "--zk", &zk]);
+        for instance in &instances {
+            command.args(["--instance", instance]);
+        }
+        let out = command
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run strand participant");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{instances:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        // Had it tried ZooKeeper first, the error would be that nothing
+        // answers there.
+        assert!(stderr.contains(needle), "{instances:?}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_named_without_a_port_joins() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let admin = Admin::connect(&zk).await.expect("admin");
+    admin.add_cluster("C").await.expect("cluster");
+    assert_eq!(admin.add_instance("C", "P0").await.expect("instance"), "P0");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let mut participant = spawn_participant(&zk, "P0", cache.path());
+    let path = PropertyPaths::new("C").live_instance("P0");
+    wait_until("P0 live", async || {
+        admin.zk().exists(&path).await.ok().flatten().is_some()
+    })
+    .await;
+    participant.kill().expect("stop");
+    let _ = participant.wait();
+}

@@ -88,6 +88,7 @@ async fn kill_9_of_a_participant_process_fails_over_without_two_masters() {
                     .all(|m| !m.contains_key(&victim) && count(m, "MASTER") == 1)
         })
         .await;
+    watch.catch_up().await;
     assert_eq!(watch.max(), 1, "a partition had two MASTERs");
 
     // Restarted: the preferred masters come back to it.
@@ -100,6 +101,7 @@ async fn kill_9_of_a_participant_process_fails_over_without_two_masters() {
                 })
         })
         .await;
+    watch.catch_up().await;
     assert_eq!(watch.max(), 1, "a partition had two MASTERs");
     controller.shutdown().await.expect("controller stops");
     drop(processes);

@@ -96,6 +96,60 @@ async fn helix_documented_customized_state_config_request_reaches_the_admin_cli(
         String::from_utf8_lossy(&out.stdout),
         "CUSTOMIZED_STATE_TYPE_0\nCUSTOMIZED_STATE_TYPE_1\n"
     );
+
+    // The same request as a page could send it: refused, nothing changes.
+    let client = reqwest::Client::new();
+    let page = client
+        .post(format!(
+            "{base}/clusters/myCluster?command=enableMaintenanceMode"
+        ))
+        .header("Content-Type", "text/plain")
+        .body("pwned")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(page.status().as_u16(), 415);
+    let rebound = client
+        .get(format!("{base}/clusters"))
+        .header("Host", format!("evil.example:{port}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(rebound.status().as_u16(), 403);
+    let maintenance: serde_json::Value = client
+        .get(format!("{base}/clusters/myCluster/maintenance"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(maintenance["maintenance"], false);
+}
+
+#[test]
+fn allow_flags_that_make_no_sense_stop_the_command() {
+    for (args, needle) in [
+        (vec!["--allow-origin", "ui.example"], "not an origin"),
+        (
+            vec!["--allow-origin", "*", "--allow-origin", "http://x"],
+            "give it alone",
+        ),
+    ] {
+        let mut all = vec!["rest", "--zk", "127.0.0.1:1"];
+        all.extend(args);
+        let out = strand(&all);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+        assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+    }
+    let out = strand(&["rest", "--zk", "127.0.0.1:1", "--allow-host", "a/b"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a malformed --allow-host is a usage error"
+    );
 }
 
 #[test]

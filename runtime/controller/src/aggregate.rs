@@ -71,6 +71,11 @@ impl Aggregators {
         self.by_type.insert(customized_type.into(), aggregator);
     }
 
+    /// The aggregator bound to a type, if any.
+    pub fn get(&self, customized_type: &str) -> Option<Arc<dyn ViewAggregator>> {
+        self.by_type.get(customized_type).cloned()
+    }
+
     /// Whether a type has an aggregator.
     pub fn is_bound(&self, customized_type: &str) -> bool {
         self.by_type.contains_key(customized_type)

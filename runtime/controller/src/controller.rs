@@ -9,18 +9,20 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use strand_model::PropertyPaths;
-use strand_zk::{Backoff, CacheEvent, SessionEvent, TreeCache, Zk, ZkConfig};
-use tokio::sync::{Notify, broadcast, watch};
+use strand_zk::{Backoff, CacheOptions, FeedBatch, SessionEvent, TreeCache, Zk, ZkConfig};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::aggregate::Aggregators;
+use crate::dirty::Dirty;
 use crate::election::{self, Campaign};
 use crate::error::{ControllerError, Result};
-use crate::pipeline::{Pipeline, RunReport};
+use crate::model::ClusterModel;
+use crate::pipeline::{Pipeline, RunReport, VIEW_WRITE_INTERVAL};
 use crate::plugin_aggregators::PluginAggregators;
-use crate::trigger::{self, Change};
+use crate::trigger;
 
 /// How a controller is set up.
 #[derive(Debug, Clone)]
@@ -42,6 +44,10 @@ pub struct ControllerConfig {
     /// changed (so obsolete messages are purged; Helix's periodic
     /// rebalance). It reads only the cache.
     pub periodic_run: Duration,
+    /// A view is written at most this often while it keeps changing,
+    /// unless the change must be seen at once (a top state moves) or the
+    /// cluster has converged; see the `views` module.
+    pub view_interval: Duration,
 }
 
 impl ControllerConfig {
@@ -54,6 +60,7 @@ impl ControllerConfig {
             aggregators: Aggregators::default(),
             plugin_cache_dir: None,
             periodic_run: Duration::from_secs(60),
+            view_interval: VIEW_WRITE_INTERVAL,
         }
     }
 }
@@ -500,15 +507,27 @@ async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
     }
 }
 
-/// One term as leader: cache the cluster and run the pipeline on changes.
+/// One term as leader: the whole loop, level-triggered. Cache changes
+/// update the model and mark what they affect; a run recomputes what is
+/// marked and writes the result; a failed run is retried with backoff over
+/// everything (whatever it left behind is found again); a reconnect, the
+/// periodic timer and on-demand requests mark everything. Changes that
+/// arrive while a run writes accumulate in the cache's feed and make the
+/// next run.
 async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     let mut shutdown = ctx.shutdown();
     let mut session_events = std::pin::pin!(zk.session_events());
-    let mut cache = match start_cache(ctx, zk).await {
+    let cache = match start_cache(ctx, zk).await {
         Ok(cache) => cache,
         Err(exit) => return exit,
     };
-    let mut events = cache.subscribe();
+    // Subscribe before loading: a change applied after the load is in the
+    // feed, one applied before is in the load.
+    let mut feed = cache.feed();
+    let mut model = ClusterModel::new(ctx.paths.clone());
+    let mut dirty = Dirty::default();
+    model.load(&cache, &mut dirty);
+    dirty.because(Some(trigger::CONTROLLER_CHANGE));
     ctx.set_role(Role::Leader, Some(zk.session_id()));
     let mut pipeline = Pipeline::new(
         zk.clone(),
@@ -516,47 +535,39 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         &ctx.config.name,
         ctx.config.aggregators.clone(),
         Arc::clone(&ctx.plugins),
+        ctx.config.view_interval,
     );
-    let root = ctx.paths.cluster();
-    let mut due: Option<&'static str> = Some(trigger::CONTROLLER_CHANGE);
     let mut retry_at: Option<Instant> = None;
     let mut backoff = Backoff::default();
     let period = ctx.config.periodic_run;
     let mut periodic = tokio::time::interval_at(Instant::now() + period, period);
     periodic.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut requested = false;
+    // The on-demand request counter as of the last run's start: a wake-up
+    // for a request that run already covered asks for nothing more.
+    let mut last_asked = 0;
 
     loop {
-        if retry_at.is_none()
-            && let Some(event) = due.take()
-        {
-            let requested = ctx.shared.requests.load(Ordering::SeqCst);
-            let mut changed: Vec<Arc<Vec<String>>> = Vec::new();
-            let mut lagged = false;
-            let mut rebuild = false;
-            let result = {
-                let run = pipeline.run(&cache, event, requested);
-                let mut run = std::pin::pin!(run);
-                loop {
-                    tokio::select! {
-                        result = &mut run => break Some(result),
-                        _ = stopped(&mut shutdown) => return LeadExit::Shutdown,
-                        event = session_events.next() => match event {
-                            Some(SessionEvent::Reconnected) => rebuild = true,
-                            Some(event) if event.is_terminal() => break None,
-                            Some(_) => {}
-                            None => break None,
-                        },
-                        event = events.recv() => match event {
-                            Ok(CacheEvent::Changed(paths)) => changed.push(paths),
-                            Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => break None,
-                            Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
-                        },
-                    }
-                }
-            };
-            match result {
-                None => return LeadExit::SessionEnded,
-                Some(Ok(report)) => {
+        if *shutdown.borrow() {
+            return LeadExit::Shutdown;
+        }
+        if std::mem::take(&mut dirty.leader) && pipeline.check_fence(&cache).is_err() {
+            return LeadExit::Lost;
+        }
+        let now = Instant::now();
+        if retry_at.is_some_and(|at| at <= now) {
+            retry_at = None;
+        }
+        let views_due = pipeline.next_due(&model).map(Instant::from_std);
+        let due = retry_at.is_none()
+            && (requested || !dirty.is_empty() || views_due.is_some_and(|at| at <= now));
+        if due {
+            requested = false;
+            let asked = ctx.shared.requests.load(Ordering::SeqCst);
+            last_asked = asked;
+            let marks = std::mem::take(&mut dirty);
+            match pipeline.run(&mut model, &cache, marks, asked).await {
+                Ok(report) => {
                     backoff.reset();
                     ctx.shared.status.send_modify(|s| {
                         s.runs += 1;
@@ -566,87 +577,111 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                         s.last_error = None;
                     });
                 }
-                Some(Err(ControllerError::LostLeadership { .. })) => return LeadExit::Lost,
-                Some(Err(err)) if err.is_session_expired() => return LeadExit::SessionEnded,
-                Some(Err(err)) => {
+                Err(ControllerError::LostLeadership { .. }) => return LeadExit::Lost,
+                Err(err) if err.is_session_expired() => return LeadExit::SessionEnded,
+                Err(err) => {
                     warn!(cluster = ctx.config.cluster, error = %err, "pipeline run failed; retrying");
                     ctx.set_error(&err);
+                    pipeline.after_failure();
+                    dirty.everything();
+                    dirty.because(Some(trigger::RETRY_REBALANCE));
                     retry_at = Some(Instant::now() + backoff.next_delay());
-                    due = Some(trigger::RETRY_REBALANCE);
                 }
             }
-            for paths in changed {
-                due = due.or(relevant(&mut pipeline, &cache, &root, &paths));
-            }
-            if lagged {
-                due = due.or(Some("CurrentStateChange"));
-            }
-            if rebuild {
-                info!(
-                    cluster = ctx.config.cluster,
-                    "reconnected; rebuilding the cluster cache"
-                );
-                cache = match start_cache(ctx, zk).await {
-                    Ok(cache) => cache,
-                    Err(exit) => return exit,
-                };
-                events = cache.subscribe();
-                due = due.or(Some(trigger::RETRY_REBALANCE));
+            // Take what arrived during the run without waiting.
+            let batch = feed.take();
+            if let Some(exit) = absorb(&mut model, &mut pipeline, &cache, &mut dirty, batch) {
+                return exit;
             }
             continue;
         }
-
-        let retry = async {
-            match retry_at {
+        let wake_at = match (retry_at, views_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let timer = async {
+            match wake_at {
                 Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
+            biased;
             _ = stopped(&mut shutdown) => return LeadExit::Shutdown,
-            event = events.recv() => match event {
-                Ok(CacheEvent::Changed(paths)) => {
-                    due = due.or(relevant(&mut pipeline, &cache, &root, &paths));
-                }
-                Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => {
-                    return LeadExit::SessionEnded;
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    due = due.or(Some("CurrentStateChange"));
-                }
-            },
             event = session_events.next() => match event {
-                // zookeeper-client 0.11.2 does not re-register persistent
-                // watches after a reconnect (it re-sends only one-shot
-                // watches), which would leave the cache deaf: rebuild it
-                // on a fresh watch. The new cache reads everything again.
+                // The cache re-registers its watch and re-lists on its own;
+                // recompute everything from it once it has (level-triggered).
                 Some(SessionEvent::Reconnected) => {
-                    info!(cluster = ctx.config.cluster, "reconnected; rebuilding the cluster cache");
-                    cache = match start_cache(ctx, zk).await {
-                        Ok(cache) => cache,
-                        Err(exit) => return exit,
-                    };
-                    events = cache.subscribe();
-                    due = due.or(Some(trigger::RETRY_REBALANCE));
+                    info!(cluster = ctx.config.cluster, "reconnected; recomputing everything");
+                    dirty.everything();
+                    dirty.because(Some(trigger::RETRY_REBALANCE));
                 }
                 Some(event) if event.is_terminal() => return LeadExit::SessionEnded,
                 Some(_) => {}
                 None => return LeadExit::SessionEnded,
             },
-            _ = ctx.shared.wake.notified() => due = due.or(Some(trigger::ON_DEMAND_REBALANCE)),
-            _ = periodic.tick() => due = due.or(Some(trigger::PERIODICAL_REBALANCE)),
-            _ = retry => retry_at = None,
+            batch = feed.next() => {
+                if let Some(exit) = absorb(&mut model, &mut pipeline, &cache, &mut dirty, batch) {
+                    return exit;
+                }
+            }
+            _ = ctx.shared.wake.notified() => {
+                if ctx.shared.requests.load(Ordering::SeqCst) > last_asked {
+                    requested = true;
+                    dirty.everything();
+                    dirty.because(Some(trigger::ON_DEMAND_REBALANCE));
+                }
+            }
+            _ = periodic.tick() => {
+                dirty.everything();
+                dirty.because(Some(trigger::PERIODICAL_REBALANCE));
+            }
+            () = timer => {}
         }
     }
+}
+
+/// Applies a batch of cache changes to the model; `Some` when the session
+/// ended.
+fn absorb(
+    model: &mut ClusterModel,
+    pipeline: &mut Pipeline,
+    cache: &TreeCache,
+    dirty: &mut Dirty,
+    batch: FeedBatch,
+) -> Option<LeadExit> {
+    if batch.session_ended {
+        return Some(LeadExit::SessionEnded);
+    }
+    for path in &batch.paths {
+        model.apply(cache, path, dirty);
+    }
+    if batch.resynced {
+        pipeline.settle_after_resync(model, cache, dirty);
+        dirty.everything();
+    }
+    None
 }
 
 /// Caches the whole cluster (on a new persistent watch) except the plugin
 /// store's artefacts (`PROPERTYSTORE/STRAND/ARTEFACTS`, strand-plugin-store):
 /// megabytes of component chunks per deployed version the pipeline never
-/// reads.
+/// reads. Messages are followed as they come and go, not as participants
+/// mark them read: their later edits change no decision, and not reading
+/// them saves one request per transition.
 async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
-    let artefacts = ctx.plugins.excluded_subtree();
-    match TreeCache::start_excluding(zk.clone(), &ctx.paths.cluster(), vec![artefacts]).await {
+    let root = ctx.paths.cluster();
+    let messages_root = root.clone();
+    let options = CacheOptions {
+        excluded: vec![ctx.plugins.excluded_subtree()],
+        static_data: Some(Arc::new(move |path: &str| {
+            matches!(
+                trigger::classify(&messages_root, path),
+                trigger::Node::Message { .. }
+            )
+        })),
+    };
+    match TreeCache::start_with(zk.clone(), &root, options).await {
         Ok(cache) => Ok(cache),
         Err(err) if err.is_session_expired() => Err(LeadExit::SessionEnded),
         Err(err) => Err(LeadExit::Failed(ControllerError::Cache {
@@ -654,30 +689,4 @@ async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
             source: err,
         })),
     }
-}
-
-/// The event name of the first change in `paths` that calls for a run.
-fn relevant(
-    pipeline: &mut Pipeline,
-    cache: &TreeCache,
-    root: &str,
-    paths: &[String],
-) -> Option<&'static str> {
-    let mut due = None;
-    for path in paths {
-        let event = match trigger::classify(root, path) {
-            Change::Ignore => None,
-            Change::Run(name) => Some(name),
-            // Our own creates and deletes, and participants marking a
-            // message read, change nothing; a message someone else deleted
-            // frees its replica for the next transition.
-            Change::Message => {
-                let deleted = !cache.contains(path);
-                let own = pipeline.take_own_delete(path);
-                (deleted && !own).then_some("MessageChange")
-            }
-        };
-        due = due.or(event);
-    }
-    due
 }

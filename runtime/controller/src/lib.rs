@@ -8,11 +8,14 @@
 //! * [`controller`] — life cycle: sessions, election, leadership, runs
 //!   driven by cache changes.
 //! * `election` — the `CONTROLLER/LEADER` ephemeral and `HISTORY`.
-//! * `trigger` — which changes call for a run, under which event name.
-//! * `read` — one run's view of the cluster, from the cache.
-//! * [`pipeline`] — one run: best possible states, messages, views.
+//! * `trigger` — what a changed znode is, and the Helix event it raises.
+//! * `model` — the leader's typed mirror of its cache, updated change by
+//!   change, with the marks (`dirty`) of what each change affects.
+//! * `decide` — the pure half of a run: from the model and the marks to
+//!   messages and views (best possible states, transitions).
+//! * [`pipeline`] — one run over what is marked: decide, then write.
 //! * `dispatch` — fenced writes: messages, deletes, views.
-//! * `views` — which external and customized views change.
+//! * `views` — the views as they should be, and when to write them.
 //! * [`aggregate`] — customized-view aggregation, default or bound
 //!   aggregators.
 //! * `plugin_aggregators` — aggregator plugins bound by the cluster config
@@ -21,13 +24,17 @@
 //! The decisions themselves are pure functions in `strand_rebalance`.
 
 pub mod aggregate;
+#[doc(hidden)]
+pub mod bench;
 pub mod controller;
+mod decide;
+mod dirty;
 mod dispatch;
 mod election;
 mod error;
+mod model;
 pub mod pipeline;
 mod plugin_aggregators;
-mod read;
 mod trigger;
 mod views;
 

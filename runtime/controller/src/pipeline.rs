@@ -1,48 +1,51 @@
-//! One pipeline run, and what the leader remembers between runs.
+//! One pipeline run over what changed: Helix's rebalance, externalView and
+//! customizedView pipelines in one pass, at a cost proportional to the
+//! change.
 //!
-//! A run reads the cluster from the cache, computes each resource's best
-//! possible state (`strand_rebalance::best_possible`), plans the
-//! transitions (`strand_rebalance::messages`), creates the new messages,
-//! deletes obsolete and stale ones, and writes the external and customized
-//! views that changed — Helix's rebalance, externalView and customizedView
-//! pipelines in one pass.
+//! A run takes the marks cache changes left ([`Dirty`]), lets the
+//! [`Decider`] compute what they call for (no I/O), runs aggregator
+//! plugins off the async workers, then creates the new messages, deletes
+//! obsolete and stale ones, and writes the views that are due.
 //!
-//! Between runs the leader keeps:
-//! * the FULL_AUTO preference lists of the previous run, so placement
-//!   moves as little as possible;
-//! * the messages it sent that the cache does not show yet ("in flight"),
-//!   counted as pending so no replica gets a second message while the
-//!   cache catches up (Helix caches sent messages the same way);
-//! * the views it wrote that the cache does not show yet.
+//! Between runs the pipeline keeps the decider's state (lists, best
+//! possible states, views) and the messages whose creation had an unknown
+//! outcome (see [`InDoubt`]).
 //!
 //! # Guarantees
 //! * Every write batch is fenced on LEADER ([`crate::dispatch`]).
-//! * A pending message is never sent twice and a replica has at most one
-//!   pending message, as long as the cache shows a message within
-//!   [`IN_FLIGHT_GRACE`] of its creation.
+//! * A replica has at most one pending message: a sent message counts as
+//!   pending from the moment it is created (the model holds it) until the
+//!   cache reports it deleted.
+//! * A run that fails leaves nothing half-known: the next run recomputes
+//!   everything from the model (see [`Pipeline::run`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use strand_model::records::DROPPED;
-use strand_model::{Message, PropertyPaths, RebalanceMode, SessionId};
-use strand_rebalance::{BestPossible, PreferenceLists, Sender, Snapshot, best_possible, messages};
-use strand_zk::{TreeCache, Zk};
-use tracing::{debug, info, warn};
-
-use crate::aggregate::Aggregators;
-use crate::dispatch::Writer;
-use crate::error::Result;
-use crate::plugin_aggregators::PluginAggregators;
-use crate::read;
-use crate::views::{self, Written};
 use strand_model::time::now_ms;
+use strand_model::{Message, PropertyPaths, SessionId};
+use strand_rebalance::{PendingTransition, Sender};
+use strand_zk::{TreeCache, Zk};
+use tracing::{info, warn};
 
-/// How long a sent message counts as pending while the cache does not
-/// show it. The cache normally shows it within milliseconds; after this a
-/// message the participant has already taken away is forgotten.
-pub const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
+use crate::aggregate::{Aggregators, InstanceFields, PartitionInput};
+use crate::decide::{AggregateJob, Decider};
+use crate::dirty::Dirty;
+use crate::dispatch::{SendOutcome, Writer};
+use crate::error::Result;
+use crate::model::{ClusterModel, mark_transition};
+use crate::plugin_aggregators::PluginAggregators;
+use crate::views::ViewWrite;
+
+/// How long a message whose creation had an unknown outcome (the
+/// connection dropped) counts as pending when the cache neither shows it
+/// nor resyncs. A resync after the reconnect settles it sooner.
+pub const IN_DOUBT_GRACE: Duration = Duration::from_secs(10);
+
+/// Views are written at most this often per view, unless a change must be
+/// seen at once (see [`crate::views`]).
+pub const VIEW_WRITE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,8 +55,10 @@ pub struct RunReport {
     /// Value of the on-demand request counter when the run started (see
     /// [`crate::ControllerHandle::wait_converged`]).
     pub requested: u64,
-    /// Resources processed.
+    /// Resources whose decisions were recomputed.
     pub resources: usize,
+    /// Partitions whose decisions were recomputed.
+    pub partitions: usize,
     /// Messages created.
     pub sent: usize,
     /// Messages deleted (obsolete or stale).
@@ -62,30 +67,35 @@ pub struct RunReport {
     pub views_written: usize,
     /// External and customized views removed.
     pub views_removed: usize,
+    /// Messages pending when the run ended (sent, not yet done).
+    pub pending: usize,
     /// Every replica is in its best possible state and no message is
-    /// pending (nothing left to do until something changes).
+    /// pending (nothing left to do until something changes). Resources
+    /// held back (see `held_back`) do not count.
     pub converged: bool,
-    /// Time spent reading the cache and computing (no I/O).
+    /// Resources no transition is sent for, with the reason: a record that
+    /// does not parse or makes no sense.
+    pub held_back: Vec<(String, String)>,
+    /// Time spent computing (no I/O).
     pub compute: Duration,
     /// Time of the whole run, writes included.
     pub total: Duration,
 }
 
-struct InFlight {
+/// A message whose create had an unknown outcome.
+#[derive(Debug, Clone)]
+struct InDoubt {
     instance: String,
-    message: Message,
-    sent: Instant,
+    msg_id: String,
+    since: Instant,
 }
 
-/// The leader's pipeline state for one cluster and one session.
+/// The leader's pipeline state for one cluster and one term.
 pub(crate) struct Pipeline {
     paths: PropertyPaths,
     writer: Writer,
-    sender: Sender,
-    previous: BTreeMap<String, PreferenceLists>,
-    in_flight: HashMap<String, InFlight>,
-    own_deletes: HashSet<String>,
-    written: Written,
+    decider: Decider,
+    in_doubt: HashMap<String, InDoubt>,
     aggregators: Aggregators,
     plugins: Arc<PluginAggregators>,
     zk: Zk,
@@ -98,6 +108,7 @@ impl Pipeline {
         name: &str,
         aggregators: Aggregators,
         plugins: Arc<PluginAggregators>,
+        view_interval: Duration,
     ) -> Self {
         let sender = Sender {
             name: name.to_owned(),
@@ -105,164 +116,118 @@ impl Pipeline {
         };
         Self {
             writer: Writer::new(zk.clone(), paths.clone()),
+            decider: Decider::new(paths.clone(), sender, view_interval),
             zk,
             plugins,
             paths,
-            sender,
-            previous: BTreeMap::new(),
-            in_flight: HashMap::new(),
-            own_deletes: HashSet::new(),
-            written: Written::default(),
+            in_doubt: HashMap::new(),
             aggregators,
         }
     }
 
-    /// True when a deleted message znode was deleted by this controller
-    /// (its deletion needs no new run). Forgets it.
-    pub(crate) fn take_own_delete(&mut self, path: &str) -> bool {
-        self.own_deletes.remove(path)
-    }
-
-    /// Runs the pipeline once.
+    /// Checks the fence without writing.
     ///
     /// # Errors
-    /// [`crate::ControllerError::LostLeadership`] when the fence fails;
-    /// a write error otherwise (the caller retries).
+    /// [`crate::ControllerError::LostLeadership`] when this session does
+    /// not own LEADER.
+    pub(crate) fn check_fence(&self, cache: &TreeCache) -> Result<()> {
+        self.writer.fence(cache).map(|_| ())
+    }
+
+    /// After the cache re-listed its subtree: messages whose create had an
+    /// unknown outcome and that the cache does not show were not created.
+    pub(crate) fn settle_after_resync(
+        &mut self,
+        model: &mut ClusterModel,
+        cache: &TreeCache,
+        dirty: &mut Dirty,
+    ) {
+        let in_doubt = std::mem::take(&mut self.in_doubt);
+        for (path, doubt) in in_doubt {
+            if !cache.contains(&path) {
+                forget_pending(model, dirty, &doubt.instance, &doubt.msg_id);
+            }
+        }
+        // Anything else the model counts as pending but the cache does not
+        // hold was deleted while events could be lost.
+        for (path, instance, msg_id) in model.pending_paths() {
+            if !cache.contains(&path) {
+                forget_pending(model, dirty, &instance, &msg_id);
+            }
+        }
+    }
+
+    /// When a run is next due without any change: a delayed view write,
+    /// or a message in doubt reaching its grace.
+    pub(crate) fn next_due(&mut self, model: &ClusterModel) -> Option<Instant> {
+        let doubt = self
+            .in_doubt
+            .values()
+            .map(|d| d.since + IN_DOUBT_GRACE)
+            .min();
+        let views = self
+            .decider
+            .views
+            .next_due(&model.external_views, &model.customized_views);
+        match (doubt, views) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs the pipeline once over what `dirty` marks.
+    ///
+    /// # Errors
+    /// [`crate::ControllerError::LostLeadership`] when the fence fails; a
+    /// write error otherwise. After an error the caller must mark
+    /// everything for the retry: some writes may have landed.
     pub(crate) async fn run(
         &mut self,
+        model: &mut ClusterModel,
         cache: &TreeCache,
-        event: &'static str,
+        dirty: Dirty,
         requested: u64,
     ) -> Result<RunReport> {
         let started = Instant::now();
         self.writer.fence(cache)?;
-        // Deletions the cache has applied need no more filtering.
-        self.own_deletes.retain(|path| cache.contains(path));
-        let mut state = read::read(cache, &self.paths);
-        merge_in_flight(&mut self.in_flight, &mut state.snapshot);
-        let now = now_ms();
-        let resources = state.snapshot.resources();
-        self.previous.retain(|r, _| resources.contains(r));
-
-        let mut converged = !state.paused;
-        let mut send = Vec::new();
-        let mut delete = Vec::new();
-        let mut new_id = || uuid::Uuid::new_v4().to_string();
-        for resource in &resources {
-            let previous = self.previous.remove(resource).unwrap_or_default();
-            let Some(best) = best_possible::compute(&state.snapshot, resource, &previous) else {
-                continue;
-            };
-            let full_auto = state
-                .snapshot
-                .ideal_states
-                .get(resource)
-                .is_some_and(|i| i.rebalance_mode() == RebalanceMode::FullAuto);
-            if full_auto {
-                self.previous
-                    .insert(resource.clone(), best.preference_lists.clone());
-            }
-            converged &= satisfied(&state.snapshot, resource, &best);
-            if state.paused {
-                continue;
-            }
-            let plan = messages::plan(
-                &state.snapshot,
-                resource,
-                &best,
-                &self.sender,
-                now,
-                event,
-                &mut new_id,
-            );
-            send.extend(plan.send);
-            for (instance, id, why) in plan.delete {
-                debug!(instance, message = id, why, "deleting an obsolete message");
-                delete.push(self.paths.message(&instance, &id));
-            }
-        }
-        for (instance, id) in &state.stale {
-            debug!(
-                instance,
-                message = id,
-                "deleting a message for an old session"
-            );
-            delete.push(self.paths.message(instance, id));
-        }
-        converged &= send.is_empty() && state.snapshot.pending.is_empty();
-        let compute = started.elapsed();
-
-        let sent = send.len();
-        let by_path: HashMap<String, (String, Message)> = send
-            .into_iter()
-            .filter_map(|m| {
-                let instance = m.tgt_name()?.to_owned();
-                Some((self.paths.message(&instance, m.msg_id()), (instance, m)))
-            })
-            .collect();
-        let created = self
-            .writer
-            .send(cache, by_path.values().map(|(_, m)| m.clone()).collect())
-            .await?;
-        let mut by_path = by_path;
-        let sent_at = Instant::now();
-        for path in created {
-            if let Some((instance, message)) = by_path.remove(&path) {
-                self.in_flight.insert(
-                    path,
-                    InFlight {
-                        instance,
-                        message,
-                        sent: sent_at,
-                    },
-                );
-            }
-        }
-        let deleted = delete.len();
-        self.own_deletes.extend(delete.iter().cloned());
-        self.writer.delete(cache, delete).await?;
-
-        self.written
-            .settle(|path| cache.record(path).map(|r| (*r).clone()));
-        let mut writes = views::external_views(&state, &resources, &self.paths, &self.written);
-        let plugin_bound = self.plugins.resolve(cache, &self.paths, &self.zk);
-        let any_plugin = !plugin_bound.is_empty();
-        let aggregators = self.aggregators.with_fallbacks(plugin_bound);
-        let aggregate = || {
-            views::customized_views(&state, &resources, &self.paths, &self.written, &aggregators)
-        };
-        // Plugin calls block (wasmtime, WASI streams): run them on a plain
-        // thread, outside the async runtime.
-        let customized = if any_plugin {
-            std::thread::scope(|scope| scope.spawn(aggregate).join()).unwrap_or_else(|_| {
-                warn!("customized-view aggregation panicked; no customized view written this run");
-                views::ViewWrites::default()
-            })
+        self.expire_in_doubt(model, cache);
+        let customized_work = dirty.everything
+            || dirty.all_customized
+            || !dirty.customized.is_empty()
+            || !dirty.resources.is_empty();
+        let bound = if customized_work && !model.customized_types.is_empty() {
+            let plugins = self.plugins.resolve(cache, &self.paths, &self.zk);
+            self.aggregators.with_fallbacks(plugins)
         } else {
-            aggregate()
+            Aggregators::default()
         };
-        writes.put.extend(customized.put);
-        writes.delete.extend(customized.delete);
-        let views_written = writes.put.len();
-        let views_removed = writes.delete.len();
-        for (path, record) in &writes.put {
-            self.written.record(path, record);
-        }
-        for path in &writes.delete {
-            self.written.forget_under(path);
-        }
-        self.writer.put(cache, writes.put).await?;
-        self.writer.delete(cache, writes.delete).await?;
+        let decided = self.decider.decide(model, &dirty, &bound, now_ms());
+        let compute = started.elapsed();
+        let event = decided.event;
 
+        // Writes: messages first (they are what moves the cluster), then
+        // views.
+        let sent = self.send(model, cache, decided.send).await?;
+        let deleted = decided.delete.len();
+        self.writer.delete(cache, decided.delete).await?;
+        if !decided.jobs.is_empty() {
+            self.aggregate(decided.jobs).await;
+        }
+        let converged =
+            !model.paused && model.snapshot.pending.is_empty() && self.decider.all_satisfied();
+        let (views_written, views_removed) = self.write_views(model, cache, converged).await?;
         let report = RunReport {
             event,
             requested,
-            resources: resources.len(),
+            resources: decided.resources,
+            partitions: decided.partitions,
             sent,
             deleted,
             views_written,
             views_removed,
+            pending: model.snapshot.pending.len(),
             converged,
+            held_back: self.decider.held_back(),
             compute,
             total: started.elapsed(),
         };
@@ -270,10 +235,13 @@ impl Pipeline {
             info!(
                 cluster = self.paths.cluster_name(),
                 event,
+                resources = report.resources,
+                partitions = report.partitions,
                 sent,
                 deleted,
                 views_written,
                 views_removed,
+                pending = report.pending,
                 compute_ms = compute.as_secs_f64() * 1e3,
                 total_ms = report.total.as_secs_f64() * 1e3,
                 "pipeline run"
@@ -281,161 +249,164 @@ impl Pipeline {
         }
         Ok(report)
     }
-}
 
-/// Adds the messages still in flight to the snapshot's pending ones, and
-/// forgets those the cache now shows or that are done.
-fn merge_in_flight(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Snapshot) {
-    let now = Instant::now();
-    let cached: HashSet<String> = snapshot
-        .pending
-        .iter()
-        .map(|(_, m)| m.msg_id().to_owned())
-        .collect();
-    in_flight.retain(|_, f| {
-        let m = &f.message;
-        let shown = cached.contains(m.msg_id());
-        let live_session = snapshot.live.get(&f.instance).map(|l| l.session.as_str());
-        let same_session = live_session
-            .is_some_and(|s| SessionId::parse(s).is_ok_and(|session| m.is_for_session(session)));
-        if shown || !same_session || now.duration_since(f.sent) > IN_FLIGHT_GRACE {
-            return false;
-        }
-        let (Some(resource), Some(partition)) = (m.resource_name(), m.partition_name()) else {
-            return false;
-        };
-        let current = snapshot.current_state(&f.instance, resource, partition);
-        if m.to_state() == Some(DROPPED) && current.is_none() {
-            return false;
-        }
-        let initial = m
-            .state_model_def()
-            .and_then(|name| snapshot.models.get(name))
-            .and_then(|model| model.initial_state());
-        // Still in its FROM state: not applied yet.
-        current.or(initial) == m.from_state()
-    });
-    for f in in_flight.values() {
-        snapshot.pending.insert(&f.instance, f.message.clone());
+    /// After a failed run: forget view writes whose outcome is unknown.
+    pub(crate) fn after_failure(&mut self) {
+        self.decider.views.forget_writes();
     }
-}
 
-/// Whether every replica of `resource` is in its best possible state.
-fn satisfied(snapshot: &Snapshot, resource: &str, best: &BestPossible) -> bool {
-    let initial = snapshot
-        .model_name(resource)
-        .and_then(|name| snapshot.models.get(name))
-        .and_then(|model| model.initial_state());
-    best.assignment.iter().all(|(partition, desired)| {
-        desired.iter().all(|(instance, want)| {
-            let have = snapshot.current_state(instance, resource, partition);
-            if want == DROPPED {
-                have.is_none()
-            } else if !snapshot.is_live(instance) {
-                true
-            } else {
-                have.or(initial) == Some(want.as_str())
-            }
+    /// Runs aggregator plugins off the async workers (plugin calls block,
+    /// and WASI's blocking streams must not run on a runtime thread), then
+    /// puts their results in the views; a failure keeps the default view
+    /// of that partition.
+    async fn aggregate(&mut self, jobs: Vec<AggregateJob>) {
+        let cluster = self.paths.cluster_name().to_owned();
+        let results = tokio::task::spawn_blocking(move || {
+            jobs.into_iter()
+                .map(|job| {
+                    let input = PartitionInput {
+                        cluster: &cluster,
+                        customized_type: &job.state_type,
+                        resource: &job.resource,
+                        partition: &job.partition,
+                        states: job
+                            .states
+                            .iter()
+                            .map(|(instance, fields)| InstanceFields { instance, fields })
+                            .collect(),
+                    };
+                    let result = job.aggregator.aggregate(&input);
+                    (job.state_type, job.resource, job.partition, result)
+                })
+                .collect::<Vec<_>>()
         })
-    })
+        .await;
+        let results = match results {
+            Ok(results) => results,
+            Err(err) => {
+                warn!(error = %err, "customized-view aggregation failed; default views kept");
+                return;
+            }
+        };
+        for (state_type, resource, partition, result) in results {
+            match result {
+                Ok(map) => {
+                    self.decider.views.set_customized_partition(
+                        &state_type,
+                        &resource,
+                        &partition,
+                        Some(map),
+                    );
+                }
+                Err(reason) => warn!(
+                    customized_type = state_type,
+                    resource,
+                    partition,
+                    reason,
+                    "aggregator failed; using the default view for this partition"
+                ),
+            }
+        }
+    }
+
+    /// Creates the planned messages; every created one counts as pending
+    /// at once. Returns how many were created.
+    async fn send(
+        &mut self,
+        model: &mut ClusterModel,
+        cache: &TreeCache,
+        messages: Vec<Message>,
+    ) -> Result<usize> {
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let (outcome, result): (SendOutcome, Result<()>) = self.writer.send(cache, messages).await;
+        let created = outcome.created.len();
+        for message in &outcome.created {
+            if let Some(target) = message.tgt_name() {
+                model.snapshot.pending.insert(target, message);
+            }
+        }
+        let since = Instant::now();
+        for message in outcome.in_doubt {
+            let Some(target) = message.tgt_name() else {
+                continue;
+            };
+            model.snapshot.pending.insert(target, &message);
+            self.in_doubt.insert(
+                self.paths.message(target, message.msg_id()),
+                InDoubt {
+                    instance: target.to_owned(),
+                    msg_id: message.msg_id().to_owned(),
+                    since,
+                },
+            );
+        }
+        result.map(|()| created)
+    }
+
+    /// Settles messages in doubt: confirmed once the cache shows them (or
+    /// their deletion), forgotten past their grace.
+    fn expire_in_doubt(&mut self, model: &mut ClusterModel, cache: &TreeCache) {
+        let now = Instant::now();
+        let mut dirty = Dirty::default();
+        self.in_doubt.retain(|path, doubt| {
+            let settled = cache.contains(path)
+                || model
+                    .snapshot
+                    .pending
+                    .by_id(&doubt.instance, &doubt.msg_id)
+                    .is_none();
+            if settled {
+                return false;
+            }
+            if now.duration_since(doubt.since) > IN_DOUBT_GRACE {
+                forget_pending(model, &mut dirty, &doubt.instance, &doubt.msg_id);
+                return false;
+            }
+            true
+        });
+    }
+
+    /// Writes the views that are due; (written, removed).
+    async fn write_views(
+        &mut self,
+        model: &ClusterModel,
+        cache: &TreeCache,
+        flush: bool,
+    ) -> Result<(usize, usize)> {
+        let types_in_zk: BTreeSet<String> = model.customized_views.keys().cloned().collect();
+        let writes = self.decider.views.due(
+            Instant::now(),
+            flush,
+            &model.external_views,
+            &model.customized_views,
+            &types_in_zk,
+        );
+        if writes.is_empty() {
+            return Ok((0, 0));
+        }
+        let removed = writes
+            .iter()
+            .filter(|(_, w)| matches!(w, ViewWrite::Delete(_)))
+            .count();
+        let written = writes.len() - removed;
+        let results = self
+            .writer
+            .write_views(cache, writes.iter().map(|(_, w)| w.clone()).collect())
+            .await?;
+        let now = Instant::now();
+        for ((key, _), version) in writes.iter().zip(results) {
+            self.decider.views.written(key, version, now);
+        }
+        Ok((written, removed))
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use strand_model::{CurrentState, IdealState, InstanceConfig, Replicas, builtin};
-    use strand_rebalance::LiveParticipant;
-
-    fn snapshot() -> Snapshot {
-        let mut s = Snapshot::default();
-        for m in builtin::all() {
-            s.models.insert(m.id().to_owned(), m);
-        }
-        for (i, name) in ["a", "b"].into_iter().enumerate() {
-            s.live.insert(
-                name.into(),
-                LiveParticipant {
-                    session: format!("{:x}", 0x10 + i),
-                },
-            );
-            s.configs.insert(name.into(), InstanceConfig::new(name));
-        }
-        let mut ideal = IdealState::for_new_resource(
-            "db",
-            1,
-            "MasterSlave",
-            RebalanceMode::SemiAuto,
-            "DEFAULT",
-        );
-        ideal.set_replicas(Replicas::Count(2));
-        ideal.set_preference_list("db_0", ["a", "b"]);
-        s.ideal_states.insert("db".into(), ideal);
-        s
-    }
-
-    fn set(s: &mut Snapshot, instance: &str, state: &str) {
-        let session = SessionId::parse(&s.live[instance].session).unwrap_or(SessionId(0));
-        s.current
-            .entry(instance.into())
-            .or_default()
-            .entry("db".into())
-            .or_insert_with(|| CurrentState::new("db", session, "MasterSlave", "DEFAULT"))
-            .set_state("db_0", state);
-    }
-
-    #[test]
-    fn satisfied_only_when_every_replica_matches() {
-        let mut s = snapshot();
-        let best = best_possible::compute(&s, "db", &PreferenceLists::new()).unwrap_or_default();
-        assert!(!satisfied(&s, "db", &best));
-        set(&mut s, "a", "MASTER");
-        set(&mut s, "b", "SLAVE");
-        let best = best_possible::compute(&s, "db", &PreferenceLists::new()).unwrap_or_default();
-        assert!(satisfied(&s, "db", &best));
-    }
-
-    #[test]
-    fn in_flight_messages_count_until_applied() {
-        let s = snapshot();
-        let best = best_possible::compute(&s, "db", &PreferenceLists::new()).unwrap_or_default();
-        let sender = Sender {
-            name: "ctl".into(),
-            session: SessionId(1),
-        };
-        let mut n = 0;
-        let plan = messages::plan(&s, "db", &best, &sender, 0, "Test", &mut || {
-            n += 1;
-            format!("m{n}")
-        });
-        assert_eq!(plan.send.len(), 2);
-        let mut in_flight = HashMap::new();
-        for m in plan.send {
-            let instance = m.tgt_name().unwrap_or_default().to_owned();
-            in_flight.insert(
-                m.msg_id().to_owned(),
-                InFlight {
-                    instance,
-                    message: m,
-                    sent: Instant::now(),
-                },
-            );
-        }
-        let mut pipeline_in_flight = in_flight;
-        // Not applied: both stay pending, so no new message is planned.
-        let mut s1 = snapshot();
-        merge(&mut pipeline_in_flight, &mut s1);
-        assert_eq!(s1.pending.len(), 2);
-        let best = best_possible::compute(&s1, "db", &PreferenceLists::new()).unwrap_or_default();
-        let again = messages::plan(&s1, "db", &best, &sender, 0, "Test", &mut || "x".into());
-        assert!(again.send.is_empty());
-        // Applied on "a": its message is forgotten.
-        let mut s2 = snapshot();
-        set(&mut s2, "a", "SLAVE");
-        merge(&mut pipeline_in_flight, &mut s2);
-        assert_eq!(pipeline_in_flight.len(), 1);
-    }
-
-    fn merge(in_flight: &mut HashMap<String, InFlight>, snapshot: &mut Snapshot) {
-        merge_in_flight(in_flight, snapshot);
+/// Drops a message the model counted as pending; marks its partitions.
+fn forget_pending(model: &mut ClusterModel, dirty: &mut Dirty, instance: &str, msg_id: &str) {
+    let removed: Option<PendingTransition> = model.snapshot.pending.remove(instance, msg_id);
+    if let Some(removed) = removed {
+        mark_transition(dirty, &removed);
     }
 }

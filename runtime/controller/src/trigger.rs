@@ -1,11 +1,10 @@
-//! Which cache changes call for a pipeline run, and under which Helix
-//! event name (`ClusterEventName` in the messages it sends) — the role of
-//! the listeners Helix's leader registers (§5.1 of the spec): ideal
-//! states, live instances, configs, current states, messages, customized
-//! states and the controller's signals. Everything the controller itself
-//! writes (views, messages it creates) and bookkeeping nobody acts on
-//! (status updates, errors, histories, the property store) is ignored, so
-//! the controller does not wake itself up.
+//! What a changed znode of the cluster is, to the controller: which record
+//! of which resource, instance or type ([`Node`]), and under which Helix
+//! event name (`ClusterEventName` in the messages a run sends) it calls
+//! for a run — the role of the listeners Helix's leader registers (§5.1 of
+//! the spec). Bookkeeping nobody acts on (status updates, errors,
+//! histories, the rest of the property store) is [`Node::Other`], so the
+//! controller does not wake itself up.
 
 /// Helix's name for the first run of a new leader.
 pub const CONTROLLER_CHANGE: &str = "ControllerChange";
@@ -16,41 +15,135 @@ pub const ON_DEMAND_REBALANCE: &str = "OnDemandRebalance";
 /// Helix's name for a run retried after a failure.
 pub const RETRY_REBALANCE: &str = "RetryRebalance";
 
-/// What a changed znode means to the controller.
+/// A znode of the cluster, as the controller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
-    /// Nothing to do.
-    Ignore,
-    /// A pipeline run is due, with this event name.
-    Run(&'static str),
-    /// A message znode changed: due only when it was deleted by someone
-    /// else (creation and `MSG_STATE` updates change no decision).
-    Message,
+pub(crate) enum Node<'a> {
+    /// `IDEALSTATES/<resource>`.
+    IdealState(&'a str),
+    /// `CONFIGS/RESOURCE/<resource>`.
+    ResourceConfig(&'a str),
+    /// `STATEMODELDEFS/<model>`.
+    StateModel(&'a str),
+    /// `CONFIGS/PARTICIPANT/<instance>`.
+    InstanceConfig(&'a str),
+    /// `CONFIGS/CLUSTER/<cluster>`.
+    ClusterConfig,
+    /// `CONFIGS/CUSTOMIZED_STATE/<cluster>`.
+    CustomizedStateConfig,
+    /// `LIVEINSTANCES/<instance>`.
+    LiveInstance(&'a str),
+    /// `INSTANCES/<instance>/CURRENTSTATES/<session>/<resource>`.
+    CurrentState {
+        /// The instance.
+        instance: &'a str,
+        /// The session folder.
+        session: &'a str,
+        /// The resource.
+        resource: &'a str,
+    },
+    /// `INSTANCES/<instance>/CUSTOMIZEDSTATES/<type>/<resource>`.
+    CustomizedState {
+        /// The instance.
+        instance: &'a str,
+        /// The customized-state type.
+        state_type: &'a str,
+        /// The resource.
+        resource: &'a str,
+    },
+    /// `INSTANCES/<instance>/MESSAGES/<id>`.
+    Message {
+        /// The target instance.
+        instance: &'a str,
+        /// The message id.
+        id: &'a str,
+    },
+    /// `EXTERNALVIEW/<resource>`.
+    ExternalView(&'a str),
+    /// `CUSTOMIZEDVIEW/<type>/<resource>`.
+    CustomizedView {
+        /// The customized-state type.
+        state_type: &'a str,
+        /// The resource.
+        resource: &'a str,
+    },
+    /// `CONTROLLER/LEADER`.
+    Leader,
+    /// `CONTROLLER/MAINTENANCE`.
+    Maintenance,
+    /// `CONTROLLER/PAUSE`.
+    Pause,
+    /// `PROPERTYSTORE/STRAND/PLUGINS/<name>`: Strand's plugin store.
+    Plugin,
+    /// Anything else.
+    Other,
+}
+
+impl Node<'_> {
+    /// The Helix event name of a run this change calls for; `None` when it
+    /// calls for none by itself (the controller's own outputs and
+    /// bookkeeping).
+    pub(crate) fn event(&self) -> Option<&'static str> {
+        Some(match self {
+            Node::IdealState(_) => "IdealStateChange",
+            Node::ResourceConfig(_) => "ResourceConfigChange",
+            Node::StateModel(_) => "ConfigChange",
+            Node::InstanceConfig(_) => "InstanceConfigChange",
+            Node::ClusterConfig | Node::Maintenance => "ClusterConfigChange",
+            Node::CustomizedStateConfig => "CustomizeStateConfigChange",
+            Node::LiveInstance(_) => "LiveInstanceChange",
+            Node::CurrentState { .. } => "CurrentStateChange",
+            Node::CustomizedState { .. } => "CustomizedStateChange",
+            Node::Message { .. } => "MessageChange",
+            Node::Leader => CONTROLLER_CHANGE,
+            Node::Pause => "Resume",
+            Node::Plugin => "PluginChange",
+            Node::ExternalView(_) | Node::CustomizedView { .. } => "ExternalViewChange",
+            Node::Other => return None,
+        })
+    }
 }
 
 /// Classifies `path` (absolute) of the cluster rooted at `root`.
-pub(crate) fn classify(root: &str, path: &str) -> Change {
+pub(crate) fn classify<'a>(root: &str, path: &'a str) -> Node<'a> {
     let Some(rest) = path.strip_prefix(root).and_then(|r| r.strip_prefix('/')) else {
-        return Change::Ignore;
+        return Node::Other;
     };
-    let parts: Vec<&str> = rest.split('/').collect();
+    let parts: Vec<&'a str> = rest.split('/').collect();
     match parts.as_slice() {
-        ["IDEALSTATES", _, ..] => Change::Run("IdealStateChange"),
-        ["LIVEINSTANCES", _, ..] => Change::Run("LiveInstanceChange"),
-        ["STATEMODELDEFS", _, ..] => Change::Run("ConfigChange"),
-        ["CONFIGS", "PARTICIPANT", _, ..] => Change::Run("InstanceConfigChange"),
-        ["CONFIGS", "CLUSTER", _, ..] => Change::Run("ClusterConfigChange"),
-        ["CONFIGS", "RESOURCE", _, ..] => Change::Run("ResourceConfigChange"),
-        ["CONFIGS", "CUSTOMIZED_STATE", _, ..] => Change::Run("CustomizeStateConfigChange"),
-        ["CONTROLLER", "LEADER"] => Change::Run(CONTROLLER_CHANGE),
-        ["CONTROLLER", "MAINTENANCE"] => Change::Run("ClusterConfigChange"),
-        ["CONTROLLER", "PAUSE"] => Change::Run("Resume"),
-        ["INSTANCES", _, "CURRENTSTATES", _, _, ..] => Change::Run("CurrentStateChange"),
-        ["INSTANCES", _, "CUSTOMIZEDSTATES", _, _, ..] => Change::Run("CustomizedStateChange"),
-        ["INSTANCES", _, "MESSAGES", _] => Change::Message,
-        // Strand's plugin store: a new active version of a bound aggregator.
-        ["PROPERTYSTORE", "STRAND", "PLUGINS", _] => Change::Run("PluginChange"),
-        _ => Change::Ignore,
+        ["IDEALSTATES", resource] => Node::IdealState(resource),
+        ["LIVEINSTANCES", instance] => Node::LiveInstance(instance),
+        ["STATEMODELDEFS", model] => Node::StateModel(model),
+        ["CONFIGS", "PARTICIPANT", instance] => Node::InstanceConfig(instance),
+        ["CONFIGS", "CLUSTER", _] => Node::ClusterConfig,
+        ["CONFIGS", "RESOURCE", resource] => Node::ResourceConfig(resource),
+        ["CONFIGS", "CUSTOMIZED_STATE", _] => Node::CustomizedStateConfig,
+        ["CONTROLLER", "LEADER"] => Node::Leader,
+        ["CONTROLLER", "MAINTENANCE"] => Node::Maintenance,
+        ["CONTROLLER", "PAUSE"] => Node::Pause,
+        ["INSTANCES", instance, "CURRENTSTATES", session, resource] => Node::CurrentState {
+            instance,
+            session,
+            resource,
+        },
+        [
+            "INSTANCES",
+            instance,
+            "CUSTOMIZEDSTATES",
+            state_type,
+            resource,
+        ] => Node::CustomizedState {
+            instance,
+            state_type,
+            resource,
+        },
+        ["INSTANCES", instance, "MESSAGES", id] => Node::Message { instance, id },
+        ["EXTERNALVIEW", resource] => Node::ExternalView(resource),
+        ["CUSTOMIZEDVIEW", state_type, resource] => Node::CustomizedView {
+            state_type,
+            resource,
+        },
+        ["PROPERTYSTORE", "STRAND", "PLUGINS", _] => Node::Plugin,
+        _ => Node::Other,
     }
 }
 
@@ -59,45 +152,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn controller_inputs_trigger_runs() {
-        let c = |p: &str| classify("/C", p);
-        assert_eq!(c("/C/IDEALSTATES/db"), Change::Run("IdealStateChange"));
-        assert_eq!(c("/C/LIVEINSTANCES/h_1"), Change::Run("LiveInstanceChange"));
+    fn controller_inputs_are_recognised() {
+        let c = |p: &'static str| classify("/C", p);
+        assert_eq!(c("/C/IDEALSTATES/db"), Node::IdealState("db"));
+        assert_eq!(c("/C/LIVEINSTANCES/h_1"), Node::LiveInstance("h_1"));
         assert_eq!(
             c("/C/INSTANCES/h_1/CURRENTSTATES/abc/db"),
-            Change::Run("CurrentStateChange")
+            Node::CurrentState {
+                instance: "h_1",
+                session: "abc",
+                resource: "db"
+            }
         );
         assert_eq!(
             c("/C/INSTANCES/h_1/CUSTOMIZEDSTATES/DEPLOY/db"),
-            Change::Run("CustomizedStateChange")
+            Node::CustomizedState {
+                instance: "h_1",
+                state_type: "DEPLOY",
+                resource: "db"
+            }
         );
-        assert_eq!(c("/C/INSTANCES/h_1/MESSAGES/m1"), Change::Message);
         assert_eq!(
-            c("/C/PROPERTYSTORE/STRAND/PLUGINS/summary"),
-            Change::Run("PluginChange")
+            c("/C/INSTANCES/h_1/MESSAGES/m1"),
+            Node::Message {
+                instance: "h_1",
+                id: "m1"
+            }
         );
-        assert_eq!(c("/C/PROPERTYSTORE/STRAND/STATUS/h_1"), Change::Ignore);
+        assert_eq!(c("/C/PROPERTYSTORE/STRAND/PLUGINS/summary"), Node::Plugin);
+        assert_eq!(c("/C/CONTROLLER/MAINTENANCE"), Node::Maintenance);
+        assert_eq!(c("/C/EXTERNALVIEW/db"), Node::ExternalView("db"));
         assert_eq!(
-            c("/C/CONTROLLER/MAINTENANCE"),
-            Change::Run("ClusterConfigChange")
+            c("/C/CONFIGS/RESOURCE/db").event(),
+            Some("ResourceConfigChange")
         );
     }
 
     #[test]
-    fn own_outputs_and_bookkeeping_are_ignored() {
-        let c = |p: &str| classify("/C", p);
+    fn bookkeeping_is_other() {
+        let c = |p: &'static str| classify("/C", p);
         for path in [
-            "/C/EXTERNALVIEW/db",
-            "/C/CUSTOMIZEDVIEW/T/db",
             "/C/CONTROLLER/HISTORY",
             "/C/INSTANCES/h_1/STATUSUPDATES/s/db/p",
             "/C/INSTANCES/h_1/HISTORY",
             "/C/INSTANCES/h_1/CURRENTSTATES",
+            "/C/INSTANCES/h_1/CURRENTSTATES/abc",
             "/C/PROPERTYSTORE/x",
+            "/C/PROPERTYSTORE/STRAND/STATUS/h_1",
             "/D/IDEALSTATES/db",
             "/Cx/IDEALSTATES/db",
+            "/C/IDEALSTATES",
         ] {
-            assert_eq!(c(path), Change::Ignore, "{path}");
+            assert_eq!(c(path), Node::Other, "{path}");
+            assert_eq!(c(path).event(), None, "{path}");
         }
     }
 }

@@ -10,10 +10,25 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A UTC time stamp as `StatusUpdateUtil` writes it into status-update
+/// and error map keys: `yyyyMMdd-HHmmss.SSSSSS` (Java's `SSSSSS` is the
+/// milliseconds, zero-padded to six digits).
+pub fn status_update_time(ms: i64) -> String {
+    crate::records::history::format_utc(ms, crate::records::history::DateStyle::StatusUpdate)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn now_is_after_2020() {
         assert!(super::now_ms() > 1_577_836_800_000);
+    }
+
+    #[test]
+    fn status_update_time_pads_milliseconds_like_java() {
+        assert_eq!(
+            super::status_update_time(1_795_303_251_082),
+            "20261121-232051.000082"
+        );
     }
 }

@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use strand_plugin_host::{PluginOptions, PluginRegistry, SwapPolicy};
 use strand_plugin_store::{

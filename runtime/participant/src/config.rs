@@ -1,5 +1,6 @@
 //! [`ParticipantConfig`]: who the participant is and how it behaves.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use strand_zk::ZkConfig;
@@ -23,8 +24,13 @@ pub struct ParticipantConfig {
     /// participant joins only if the instance was added, or the cluster
     /// allows auto-join (`allowParticipantAutoJoin`).
     pub auto_join: bool,
-    /// Transitions of different partitions that may run at once.
+    /// Transitions of different partitions that may run at once (the
+    /// slot rule of the README's participant section: one resource holds
+    /// at most `N - max(1, N/4)`, failovers have a reserve).
     pub max_parallel_transitions: usize,
+    /// How long a plugin call runs before it stops counting against
+    /// `max_parallel_transitions` (it still counts for its resource).
+    pub straggler_after: Duration,
     /// How long a graceful stop waits for transitions in flight.
     pub shutdown_deadline: Duration,
     /// How often a transition the plugin calls `retryable` is retried
@@ -34,11 +40,43 @@ pub struct ParticipantConfig {
     /// [`ClusterPlugins::updates`](crate::ClusterPlugins::updates)): messages
     /// waiting for a state model with no plugin are looked at again.
     pub plugin_updates: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Called at each step boundary of every transition; for fault tests
+    /// that cut the connection between two steps. `None` in production.
+    pub step_hook: Option<StepHook>,
+}
+
+/// A step boundary of a transition, as seen by [`StepHook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransitionStep {
+    /// Accepted; next: mark the message read (and create the resource's
+    /// current state if this session has none, in the same multi-op).
+    BeforeMarkRead,
+    /// Marked read; next: the plugin call.
+    BeforePlugin,
+    /// The plugin ran; next: the current-state write with the message's
+    /// delete (one multi-op).
+    BeforeRecord,
+    /// Recorded and deleted: the transition is over.
+    Done,
+}
+
+/// What a [`StepHook`] calls: the step reached and the message id.
+pub type StepFn = dyn Fn(TransitionStep, &str) + Send + Sync;
+
+/// A test hook called (synchronously, on an async worker: keep it short)
+/// at every [`TransitionStep`] with the message id.
+#[derive(Clone)]
+pub struct StepHook(pub Arc<StepFn>);
+
+impl std::fmt::Debug for StepHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepHook")
+    }
 }
 
 impl ParticipantConfig {
-    /// A config with defaults: no auto-join, 16 parallel transitions, a
-    /// 30 s shutdown deadline, 2 retries.
+    /// A config with defaults: no auto-join, 16 parallel transitions
+    /// (stragglers after 5 s), a 30 s shutdown deadline, 2 retries.
     pub fn new(zk: ZkConfig, cluster: impl Into<String>, instance: impl Into<String>) -> Self {
         Self {
             zk,
@@ -46,9 +84,11 @@ impl ParticipantConfig {
             instance: instance.into(),
             auto_join: false,
             max_parallel_transitions: 16,
+            straggler_after: Duration::from_secs(5),
             shutdown_deadline: Duration::from_secs(30),
             retry_limit: 2,
             plugin_updates: None,
+            step_hook: None,
         }
     }
 }

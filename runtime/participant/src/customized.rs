@@ -7,15 +7,19 @@
 //! code path ([`CustomizedStateStore`] is implemented on top of it).
 //!
 //! # Guarantees
-//! Concurrent updates of one resource's record are batched into one
-//! compare-and-set write ([`GroupCommit`]), so updates of many partitions
-//! at once all land, from this process and from others.
+//! * A plugin's import waits for ZooKeeper at most until the call's
+//!   deadline ([`DeadlineBound`]), on the plugin's own thread, never on an
+//!   async worker.
+//! * Concurrent updates of one resource's record are batched into one
+//!   compare-and-set write ([`GroupCommit`]), so updates of many
+//!   partitions at once all land, from this process and from others.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use strand_model::{CustomizedState, FieldMap, PropertyPaths, ZNRecord};
-use strand_plugin_host::{CustomizedStateStore, StateStoreError};
+use strand_plugin_host::{CustomizedStateStore, DEFAULT_DEADLINE, StateStoreError};
 use strand_zk::{Accessor, Edit, GroupCommit, ZkError};
 use tokio::runtime::Handle;
 
@@ -205,9 +209,44 @@ fn check_names(parts: &[&str]) -> Result<(), StateStoreError> {
     Ok(())
 }
 
-/// The plugins' `customized-state` import. Called on the thread running
-/// the plugin (a blocking-pool thread), so it may block on ZooKeeper.
-impl CustomizedStateStore for CustomizedStateProvider {
+/// Runs `work` on the provider's runtime and waits for it on this thread
+/// (a plugin's blocking-pool thread) at most until `deadline`: the wait
+/// never enters the runtime, so it cannot stall an async worker, and a
+/// ZooKeeper that does not answer costs the call its deadline, not more.
+fn bounded<T, F>(runtime: &Handle, deadline: Instant, work: F) -> Result<T, StateStoreError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, ZkError>> + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = tx.send(work.await);
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(result) => result.map_err(store_error),
+        Err(_) => Err(StateStoreError::Unavailable(
+            "ZooKeeper did not answer within the call's deadline".into(),
+        )),
+    }
+}
+
+/// The provider as one plugin call sees it: every import is bounded by
+/// the call's deadline.
+#[derive(Debug, Clone)]
+pub struct DeadlineBound {
+    provider: Arc<CustomizedStateProvider>,
+    deadline: Instant,
+}
+
+impl DeadlineBound {
+    /// `provider`, for a call that must end by `deadline`.
+    pub fn new(provider: Arc<CustomizedStateProvider>, deadline: Instant) -> Self {
+        Self { provider, deadline }
+    }
+}
+
+impl CustomizedStateStore for DeadlineBound {
     fn update(
         &self,
         state_type: &str,
@@ -216,9 +255,11 @@ impl CustomizedStateStore for CustomizedStateProvider {
         fields: Vec<(String, String)>,
     ) -> Result<(), StateStoreError> {
         check_names(&[state_type, resource, partition])?;
-        self.runtime
-            .block_on(self.merge(state_type, resource, partition, fields))
-            .map_err(store_error)
+        let p = Arc::clone(&self.provider);
+        let (t, r, part) = owned(state_type, resource, partition);
+        bounded(&self.provider.runtime, self.deadline, async move {
+            p.merge(&t, &r, &part, fields).await
+        })
     }
 
     fn get(
@@ -228,10 +269,13 @@ impl CustomizedStateStore for CustomizedStateProvider {
         partition: &str,
     ) -> Result<Option<Vec<(String, String)>>, StateStoreError> {
         check_names(&[state_type, resource, partition])?;
-        self.runtime
-            .block_on(self.get_partition(state_type, resource, partition))
-            .map(|found| found.map(|map| map.into_iter().collect()))
-            .map_err(store_error)
+        let p = Arc::clone(&self.provider);
+        let (t, r, part) = owned(state_type, resource, partition);
+        bounded(&self.provider.runtime, self.deadline, async move {
+            p.get_partition(&t, &r, &part)
+                .await
+                .map(|found| found.map(|map| map.into_iter().collect()))
+        })
     }
 
     fn delete(
@@ -241,8 +285,49 @@ impl CustomizedStateStore for CustomizedStateProvider {
         partition: &str,
     ) -> Result<(), StateStoreError> {
         check_names(&[state_type, resource, partition])?;
-        self.runtime
-            .block_on(self.delete_partition(state_type, resource, partition))
-            .map_err(store_error)
+        let p = Arc::clone(&self.provider);
+        let (t, r, part) = owned(state_type, resource, partition);
+        bounded(&self.provider.runtime, self.deadline, async move {
+            p.delete_partition(&t, &r, &part).await
+        })
+    }
+}
+
+fn owned(a: &str, b: &str, c: &str) -> (String, String, String) {
+    (a.to_owned(), b.to_owned(), c.to_owned())
+}
+
+/// The provider used directly as a plugin's store (outside a participant's
+/// transition): bounded by the plugin host's default deadline.
+impl CustomizedStateStore for CustomizedStateProvider {
+    fn update(
+        &self,
+        state_type: &str,
+        resource: &str,
+        partition: &str,
+        fields: Vec<(String, String)>,
+    ) -> Result<(), StateStoreError> {
+        DeadlineBound::new(Arc::new(self.clone()), Instant::now() + DEFAULT_DEADLINE)
+            .update(state_type, resource, partition, fields)
+    }
+
+    fn get(
+        &self,
+        state_type: &str,
+        resource: &str,
+        partition: &str,
+    ) -> Result<Option<Vec<(String, String)>>, StateStoreError> {
+        DeadlineBound::new(Arc::new(self.clone()), Instant::now() + DEFAULT_DEADLINE)
+            .get(state_type, resource, partition)
+    }
+
+    fn delete(
+        &self,
+        state_type: &str,
+        resource: &str,
+        partition: &str,
+    ) -> Result<(), StateStoreError> {
+        DeadlineBound::new(Arc::new(self.clone()), Instant::now() + DEFAULT_DEADLINE)
+            .delete(state_type, resource, partition)
     }
 }

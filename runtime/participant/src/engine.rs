@@ -1,42 +1,48 @@
-//! Serving one session: the message loop (Helix's `HelixTaskExecutor`)
-//! and transition execution (`HelixTask` + `HelixStateTransitionHandler`).
+//! Serving one session: the message loop (Helix's `HelixTaskExecutor`).
 //!
-//! The loop wakes on changes of the instance's MESSAGES (a watched cache,
-//! no polling) and when a transition finishes; it validates each new
-//! message and hands accepted state transitions to a bounded pool. Each
-//! transition: mark the message read → make sure the resource's current
-//! state exists → call the state-model plugin → write the current state →
-//! delete the message (in that order, as the Java participant does).
+//! The loop keeps the instance's MESSAGES in memory from a persistent
+//! recursive watch: a created message is read once (`get` of that id
+//! only); the participant's own marks and deletes are never read back;
+//! after a reconnect (when ZooKeeper may have dropped events, and the
+//! client does not restore persistent watches) it watches again, lists
+//! MESSAGES, reads the ids it does not know, and re-reads its current
+//! states. Each pass looks at every message not yet taken, oldest
+//! first, and decides: run it (see [`crate::transition`]), let it wait, or
+//! delete it with the reason.
 //!
-//! # Guarantees
-//! * Transitions of one partition run strictly one after another, in
-//!   message creation order; different partitions run in parallel up to
-//!   the configured bound.
-//! * A plugin error, trap or timeout puts only that partition in ERROR,
-//!   with the reason in `INFO`; everything else keeps being served.
-//! * Stale, duplicate, wrong-session, malformed and unsupported messages are
-//!   deleted with a warning that says why.
+//! # Guarantees (level-triggered)
+//! * Every message addressed to the current session is driven to an end:
+//!   executed, recognised as already applied and deleted, or deleted with
+//!   the reason. A failed ZooKeeper step is retried with [`Backoff`] until
+//!   it succeeds or the session ends; nothing is dropped on an error.
+//! * A plugin runs at most once per message (Helix's rule: a message not
+//!   in state NEW is never executed again). A READ message this process
+//!   did not mark is deleted as applied when its current state already
+//!   shows the target state, otherwise deleted with the reason, so the
+//!   controller sends a fresh one.
+//! * Transitions of one partition run one after another, in message
+//!   creation order; slots are shared by the rule of [`crate::scheduler`].
+//! * Stale, duplicate, wrong-session, malformed and unsupported messages
+//!   are deleted with a warning that says why (batched in one multi-op).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use strand_model::records::{DROPPED, ERROR};
-use strand_model::{
-    Message, MessageState, MessageType, PropertyPaths, SessionId, StateModelDefinition,
-};
-use strand_plugin_host::{
-    CallError, CallOptions, CustomizedStateStore, PluginRegistry, Rejection, TransitionContext,
-};
-use strand_zk::{Accessor, CacheEvent, TreeCache, Update, Zk, ZkError};
-use tokio::sync::{Notify, Semaphore};
-use tracing::{debug, info, warn};
+use futures::{FutureExt, StreamExt};
+use strand_model::{Message, MessageState, MessageType, PropertyPaths, SessionId, ZNRecord};
+use strand_plugin_host::PluginRegistry;
+use strand_zk::{Backoff, NodeEvent, Zk, ZkError};
+use tokio::sync::Notify;
+use tracing::{debug, error, warn};
 
 use crate::config::ParticipantConfig;
-use crate::current_state::{CurrentStateWriter, Recorded};
+use crate::current_state::{CurrentStates, ReplicaState};
 use crate::customized::CustomizedStateProvider;
-use strand_model::time::now_ms;
+use crate::errors::ErrorLog;
+use crate::lookups::Lookups;
+use crate::scheduler::{Slots, Standing, is_failover_critical};
 
 /// Why serving a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,44 +53,83 @@ pub(crate) enum SessionEnd {
     Expired,
 }
 
-type Replica = (String, String);
+/// A partition of a resource.
+pub(crate) type Replica = (String, String);
+
+/// A message this session knows of.
+struct Tracked {
+    message: Message,
+    version: i32,
+    /// A task drives it to its end; the passes leave it alone.
+    taken: bool,
+}
+
+/// What a pass decided for one message.
+enum Decision {
+    /// Not now (partition busy, no plugin, no slot, a record unknown).
+    Wait,
+    /// Delete it without running it, for this reason (`None`: quietly).
+    Discard(Option<String>),
+    /// Run the transition.
+    Run(Box<Admitted>),
+}
+
+/// A transition that got a slot.
+pub(crate) struct Admitted {
+    pub id: String,
+    pub message: Message,
+    pub version: i32,
+    pub key: Replica,
+    pub model: String,
+    pub factory: String,
+    pub from: String,
+    pub to: String,
+    pub standing: Standing,
+}
 
 /// Everything one session serves with.
 pub(crate) struct Served {
-    config: ParticipantConfig,
-    session: SessionId,
-    zk: Zk,
-    accessor: Accessor,
-    paths: PropertyPaths,
-    registry: Arc<PluginRegistry>,
-    provider: Arc<CustomizedStateProvider>,
-    writer: CurrentStateWriter,
-    messages: TreeCache,
-    ideal_states: TreeCache,
-    resource_configs: TreeCache,
-    models: TreeCache,
-    /// The state of every replica this session has touched.
-    replicas: Mutex<HashMap<Replica, String>>,
-    /// Replicas with a transition running.
+    pub(crate) config: ParticipantConfig,
+    pub(crate) session: SessionId,
+    pub(crate) zk: Zk,
+    pub(crate) paths: PropertyPaths,
+    pub(crate) registry: Arc<PluginRegistry>,
+    pub(crate) provider: Arc<CustomizedStateProvider>,
+    pub(crate) states: CurrentStates,
+    pub(crate) lookups: Lookups,
+    pub(crate) errors: ErrorLog,
+    root: String,
+    messages: Mutex<BTreeMap<String, Tracked>>,
     busy: Mutex<HashSet<Replica>>,
-    /// Messages already taken (running or finished); pruned as they leave
-    /// the cache.
-    taken: Mutex<HashSet<String>>,
-    /// State models with no plugin, already warned about.
+    pub(crate) slots: Mutex<Slots>,
     warned_models: Mutex<HashSet<String>>,
-    permits: Arc<Semaphore>,
-    wake: Notify,
+    pub(crate) wake: Arc<Notify>,
     accepting: AtomicBool,
+    in_flight: AtomicUsize,
+    idle: Notify,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What the message loop has to do after a batch of watch events.
+#[derive(Default)]
+struct Todo {
+    /// Register the MESSAGES watch again (zookeeper-client 0.11.2 does not
+    /// re-register persistent watches after a reconnect).
+    rewatch: bool,
+    relist: bool,
+    reload_states: bool,
+    fetch: Vec<String>,
+    gone: Vec<String>,
+}
+
 impl Served {
-    /// Starts watching what the session needs.
+    /// Reads this session's current states; nothing else is read until
+    /// messages arrive.
     pub(crate) async fn new(
         zk: Zk,
         session: SessionId,
@@ -93,34 +138,31 @@ impl Served {
         provider: Arc<CustomizedStateProvider>,
     ) -> Result<Arc<Self>, ZkError> {
         let paths = PropertyPaths::new(&config.cluster);
-        let accessor = Accessor::new(zk.clone());
-        let messages = TreeCache::start(zk.clone(), &paths.messages(&config.instance)).await?;
-        let ideal_states = TreeCache::start(zk.clone(), &paths.ideal_states()).await?;
-        let resource_configs = TreeCache::start(zk.clone(), &paths.resource_configs()).await?;
-        let models = TreeCache::start(zk.clone(), &paths.state_model_defs()).await?;
-        let writer =
-            CurrentStateWriter::new(accessor.clone(), paths.clone(), &config.instance, session);
-        let permits = Arc::new(Semaphore::new(config.max_parallel_transitions.max(1)));
+        let wake = Arc::new(Notify::new());
+        let states = CurrentStates::new(zk.clone(), paths.clone(), &config.instance, session);
+        states.load_all().await?;
+        let lookups = Lookups::new(zk.clone(), paths.clone(), Arc::clone(&wake));
+        let errors = ErrorLog::start(zk.clone(), paths.clone(), &config.instance, session);
+        let slots = Mutex::new(Slots::new(config.max_parallel_transitions));
         Ok(Arc::new(Self {
+            root: paths.messages(&config.instance),
             config,
             session,
             zk,
-            accessor,
             paths,
             registry,
             provider,
-            writer,
-            messages,
-            ideal_states,
-            resource_configs,
-            models,
-            replicas: Mutex::default(),
+            states,
+            lookups,
+            errors,
+            messages: Mutex::default(),
             busy: Mutex::default(),
-            taken: Mutex::default(),
+            slots,
             warned_models: Mutex::default(),
-            permits,
-            wake: Notify::new(),
+            wake,
             accepting: AtomicBool::new(true),
+            in_flight: AtomicUsize::new(0),
+            idle: Notify::new(),
         }))
     }
 
@@ -134,123 +176,334 @@ impl Served {
         self: &Arc<Self>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> SessionEnd {
-        let mut generation = self.messages.generation();
-        let mut events = self.messages.subscribe();
+        let mut events = match self.zk.watch_subtree(&self.root).await {
+            Ok(events) => events.boxed(),
+            Err(err) => {
+                warn!(instance = %self.config.instance, error = %err, "cannot watch MESSAGES");
+                return SessionEnd::Expired;
+            }
+        };
         let mut plugin_updates = self.config.plugin_updates.clone();
-        self.scan();
+        let mut todo = Todo {
+            relist: true,
+            ..Todo::default()
+        };
+        let mut backoff = Backoff::default();
         loop {
+            if *stop.borrow() {
+                return self.stopped();
+            }
+            if todo.rewatch {
+                // The new watch is registered before the old one is
+                // dropped, so the server-side watch never lapses; the
+                // relist that follows finds what happened meanwhile.
+                match self.zk.watch_subtree(&self.root).await {
+                    Ok(fresh) => {
+                        events = fresh.boxed();
+                        todo.rewatch = false;
+                    }
+                    Err(err) if err.is_session_expired() => return self.expired(),
+                    Err(err) => {
+                        warn!(instance = %self.config.instance, error = %err, "cannot watch MESSAGES again; retrying");
+                    }
+                }
+            }
+            if todo.rewatch || !self.catch_up(&mut todo).await {
+                // A read failed: try again after a delay (or sooner, on news).
+                let delay = backoff.next_delay();
+                let wake = Arc::clone(&self.wake);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    wake.notify_one();
+                });
+            } else {
+                backoff.reset();
+            }
+            self.scan().await;
             tokio::select! {
                 () = plugins_changed(&mut plugin_updates) => {}
-                changed = generation.changed() => {
-                    if changed.is_err() {
-                        return SessionEnd::Expired;
-                    }
-                }
                 () = self.wake.notified() => {}
-                event = events.recv() => {
-                    if matches!(event, Ok(CacheEvent::SessionEnded)) {
-                        self.accepting.store(false, Ordering::SeqCst);
-                        return SessionEnd::Expired;
+                event = events.next() => {
+                    if !self.note(event, &mut todo) {
+                        return self.expired();
+                    }
+                    // Take every event already there before acting once.
+                    while let Some(event) = events.next().now_or_never() {
+                        if !self.note(event, &mut todo) {
+                            return self.expired();
+                        }
                     }
                 }
-                _ = stop.changed() => {
-                    self.accepting.store(false, Ordering::SeqCst);
-                    return SessionEnd::Stopped;
+                _ = stop.changed() => return self.stopped(),
+            }
+        }
+    }
+
+    fn stopped(&self) -> SessionEnd {
+        self.accepting.store(false, Ordering::SeqCst);
+        SessionEnd::Stopped
+    }
+
+    fn expired(&self) -> SessionEnd {
+        self.accepting.store(false, Ordering::SeqCst);
+        SessionEnd::Expired
+    }
+
+    /// Notes one watch event; false when the session is over.
+    fn note(&self, event: Option<NodeEvent>, todo: &mut Todo) -> bool {
+        let child = |path: &str| {
+            path.strip_prefix(self.root.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .filter(|id| !id.is_empty() && !id.contains('/'))
+                .map(str::to_owned)
+        };
+        match event {
+            None | Some(NodeEvent::SessionEnded(_)) => return false,
+            Some(NodeEvent::Created(path)) => {
+                if let Some(id) = child(&path)
+                    && !lock(&self.messages).contains_key(&id)
+                {
+                    todo.fetch.push(id);
                 }
             }
-            if *stop.borrow() {
-                self.accepting.store(false, Ordering::SeqCst);
-                return SessionEnd::Stopped;
+            // The participant's own mark-read (possibly of a message it has
+            // finished and forgotten since): never read back. A message
+            // nobody created under this watch is found by the relist after
+            // a reconnect.
+            Some(NodeEvent::DataChanged(_)) => {}
+            Some(NodeEvent::Deleted(path)) => {
+                if let Some(id) = child(&path) {
+                    todo.gone.push(id);
+                }
             }
-            self.scan();
+            Some(NodeEvent::Reconnected) => {
+                todo.rewatch = true;
+                todo.relist = true;
+                todo.reload_states = true;
+            }
+            Some(NodeEvent::Disconnected) => {}
         }
+        true
+    }
+
+    /// Brings the in-memory messages (and, after a reconnect, current
+    /// states) up to date. False when a read failed (`todo` keeps what is
+    /// left to do).
+    async fn catch_up(&self, todo: &mut Todo) -> bool {
+        {
+            let mut messages = lock(&self.messages);
+            for id in todo.gone.drain(..) {
+                if messages.get(&id).is_some_and(|t| !t.taken) {
+                    messages.remove(&id);
+                }
+            }
+        }
+        if todo.reload_states {
+            if let Err(err) = self.states.load_all().await {
+                warn!(instance = %self.config.instance, error = %err, "re-reading current states failed; retrying");
+                return false;
+            }
+            todo.reload_states = false;
+        }
+        if todo.relist {
+            match self.zk.children(&self.root).await {
+                Ok(ids) => {
+                    let present: HashSet<&String> = ids.iter().collect();
+                    let mut messages = lock(&self.messages);
+                    messages.retain(|id, t| t.taken || present.contains(id));
+                    todo.fetch
+                        .extend(ids.iter().filter(|id| !messages.contains_key(*id)).cloned());
+                    todo.relist = false;
+                }
+                Err(err) => {
+                    warn!(instance = %self.config.instance, error = %err, "listing MESSAGES failed; retrying");
+                    return false;
+                }
+            }
+        }
+        todo.fetch.sort();
+        todo.fetch.dedup();
+        let wanted: Vec<String> = {
+            let messages = lock(&self.messages);
+            todo.fetch
+                .drain(..)
+                .filter(|id| !messages.contains_key(id))
+                .collect()
+        };
+        let reads = wanted.iter().map(|id| {
+            let path = self.paths.message(&self.config.instance, id);
+            async move { (id, self.zk.get(&path).await) }
+        });
+        let mut ok = true;
+        for (id, read) in futures::future::join_all(reads).await {
+            match read {
+                Ok(Some((data, stat))) => match ZNRecord::from_bytes(&data) {
+                    Ok(Some(record)) => {
+                        lock(&self.messages).insert(
+                            id.clone(),
+                            Tracked {
+                                message: Message::from(record),
+                                version: stat.version,
+                                taken: false,
+                            },
+                        );
+                    }
+                    Ok(None) | Err(_) => self.discard_now(id, "it is not a valid ZNRecord"),
+                },
+                Ok(None) => {}
+                Err(err) => {
+                    warn!(message = %id, error = %err, "reading a message failed; retrying");
+                    todo.fetch.push(id.clone());
+                    ok = false;
+                }
+            }
+        }
+        ok
     }
 
     /// Waits until no transition runs, at most `deadline`. Returns whether
     /// everything finished.
     pub(crate) async fn drain(&self, deadline: Duration) -> bool {
-        let all = u32::try_from(self.config.max_parallel_transitions.max(1)).unwrap_or(u32::MAX);
-        match tokio::time::timeout(deadline, self.permits.acquire_many(all)).await {
-            Ok(Ok(permits)) => {
-                drop(permits);
-                true
+        let wait = async {
+            loop {
+                let idle = self.idle.notified();
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                idle.await;
             }
-            _ => false,
-        }
+        };
+        tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
-    /// Looks at every message in the cache once.
-    fn scan(self: &Arc<Self>) {
+    /// Looks at every message not taken yet, oldest first.
+    async fn scan(self: &Arc<Self>) {
         if !self.accepting.load(Ordering::SeqCst) {
             return;
         }
-        let root = self.paths.messages(&self.config.instance);
-        let names = self.messages.children(&root);
-        {
-            // Forget taken ids that left the cache (deleted).
-            let present: HashSet<&String> = names.iter().collect();
-            lock(&self.taken).retain(|id| present.contains(id));
-        }
-        let mut found: Vec<(i64, String, Option<Message>)> = names
-            .into_iter()
-            .filter(|id| !lock(&self.taken).contains(id))
-            .filter_map(|id| {
-                let node = self.messages.get(&strand_zk::join(&root, &id))?;
-                let message = node.record().map(|r| Message::from((*r).clone()));
-                let created = message
-                    .as_ref()
-                    .and_then(Message::create_timestamp)
-                    .unwrap_or(0);
-                Some((created, id, message))
-            })
+        self.prepare().await;
+        let mut pending: Vec<(i64, String)> = lock(&self.messages)
+            .iter()
+            .filter(|(_, t)| !t.taken)
+            .map(|(id, t)| (t.message.create_timestamp().unwrap_or(0), id.clone()))
             .collect();
-        // Oldest first (Helix's comparator sorts newest first by mistake,
-        // helix-spec §4.2; creation order is what the controller meant).
-        found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        for (_, id, message) in found {
-            match message {
-                None => self.discard(&id, "it is not a valid ZNRecord"),
-                Some(message) => self.consider(id, message),
+        // Oldest first (Helix's comparator sorts newest first by mistake;
+        // creation order is what the controller meant).
+        pending.sort();
+        let mut discards = Vec::new();
+        let mut admitted = Vec::new();
+        for (_, id) in pending {
+            let decision = {
+                let messages = lock(&self.messages);
+                let Some(tracked) = messages.get(&id) else {
+                    continue;
+                };
+                self.decide(&id, tracked)
+            };
+            match decision {
+                Decision::Wait => {}
+                Decision::Discard(reason) => {
+                    if let Some(reason) = reason {
+                        warn!(instance = %self.config.instance, message = %id, "deleting message: {reason}");
+                    }
+                    self.take(&id);
+                    discards.push(id);
+                }
+                Decision::Run(run) => {
+                    self.take(&id);
+                    lock(&self.busy).insert(run.key.clone());
+                    admitted.push(*run);
+                }
+            }
+        }
+        if !discards.is_empty() {
+            let this = Arc::clone(self);
+            tokio::spawn(async move { this.delete_messages(discards).await });
+        }
+        if !admitted.is_empty() {
+            self.in_flight.fetch_add(admitted.len(), Ordering::SeqCst);
+            let this = Arc::clone(self);
+            tokio::spawn(async move { this.run_batch(admitted).await });
+        }
+    }
+
+    /// Reads what the pending messages need and is not in memory yet:
+    /// current states never read, and the watches of their models and
+    /// resources.
+    async fn prepare(&self) {
+        let needed: Vec<(String, String)> = lock(&self.messages)
+            .values()
+            .filter(|t| !t.taken)
+            .filter_map(|t| {
+                Some((
+                    t.message.resource_name()?.to_owned(),
+                    t.message.state_model_def()?.to_owned(),
+                ))
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for (resource, model) in needed {
+            if self.states.needs_read(&resource)
+                && let Err(err) = self.states.reload(&resource).await
+            {
+                warn!(resource, error = %err, "reading the current state failed");
+            }
+            if !self.lookups.is_watching(&resource, &model)
+                && let Err(err) = self.lookups.watch(&resource, &model).await
+            {
+                warn!(resource, model, error = %err, "watching the resource's records failed");
             }
         }
     }
 
-    /// Deletes a message that will not be executed.
-    fn discard(self: &Arc<Self>, id: &str, why: &str) {
-        warn!(instance = %self.config.instance, message = id, "deleting message: {why}");
-        lock(&self.taken).insert(id.to_owned());
-        let this = Arc::clone(self);
-        let id = id.to_owned();
-        tokio::spawn(async move { this.delete_message(&id).await });
+    fn take(&self, id: &str) {
+        if let Some(tracked) = lock(&self.messages).get_mut(id) {
+            tracked.taken = true;
+        }
     }
 
-    fn consider(self: &Arc<Self>, id: String, message: Message) {
+    /// Forgets a message whose task ended (it is deleted, or the session is
+    /// over).
+    pub(crate) fn forget(&self, id: &str) {
+        lock(&self.messages).remove(id);
+    }
+
+    /// A transition task ended: frees its partition and slot.
+    pub(crate) fn finished(&self, key: &Replica, standing: Standing) {
+        lock(&self.busy).remove(key);
+        lock(&self.slots).release(&key.0, standing);
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+        self.wake.notify_one();
+    }
+
+    fn decide(&self, id: &str, tracked: &Tracked) -> Decision {
+        let message = &tracked.message;
         match message.msg_type() {
             Some(MessageType::NoOp) => {
                 debug!(message = %id, "NO_OP acknowledged");
-                lock(&self.taken).insert(id.clone());
-                let this = Arc::clone(self);
-                tokio::spawn(async move { this.delete_message(&id).await });
-                return;
+                return Decision::Discard(None);
             }
             Some(MessageType::StateTransition) => {}
             Some(other) => {
-                return self.discard(&id, &format!("unsupported message type {}", other.as_str()));
+                return Decision::Discard(Some(format!(
+                    "unsupported message type {}",
+                    other.as_str()
+                )));
             }
-            None => return self.discard(&id, "it has no MSG_TYPE"),
+            None => return Decision::Discard(Some("it has no MSG_TYPE".into())),
         }
         if !message.is_for_session(self.session) {
-            let target = message.tgt_session_id().unwrap_or("none").to_owned();
-            return self.discard(
-                &id,
-                &format!("it targets session {target}, not {}", self.session),
-            );
-        }
-        if message.msg_state() != Some(MessageState::New) {
-            return;
+            let target = message.tgt_session_id().unwrap_or("none");
+            return Decision::Discard(Some(format!(
+                "it targets session {target}, not {}",
+                self.session
+            )));
         }
         if let Err(err) = message.validate() {
-            return self.discard(&id, &format!("it is malformed: {err}"));
+            return Decision::Discard(Some(format!("it is malformed: {err}")));
         }
         let (Some(resource), Some(partition), Some(from), Some(to), Some(model)) = (
             message.resource_name(),
@@ -259,239 +512,159 @@ impl Served {
             message.to_state(),
             message.state_model_def(),
         ) else {
-            return self.discard(&id, "it lacks a resource, partition, state or state model");
+            return Decision::Discard(Some(
+                "it lacks a resource, partition, state or state model".into(),
+            ));
         };
+        let recorded = self.states.replica(resource, partition);
+        match message.msg_state() {
+            Some(MessageState::New) => {}
+            Some(MessageState::Read) => {
+                // Not marked by this process (ours are taken): Helix never
+                // executes a READ message again.
+                return Decision::Discard(Some(match recorded {
+                    ReplicaState::Recorded(state) if state.eq_ignore_ascii_case(to) => {
+                        format!("already applied: {resource} {partition} is {to}")
+                    }
+                    _ => "it was marked read but not run by this process; a READ message is \
+                          never run again (the controller sends a fresh one)"
+                        .to_owned(),
+                }));
+            }
+            other => {
+                let state = other.map_or("unknown", |s| s.as_str());
+                return Decision::Discard(Some(format!("it is in state {state}")));
+            }
+        }
         let key: Replica = (resource.to_owned(), partition.to_owned());
         if lock(&self.busy).contains(&key) {
-            return; // runs after the transition in flight
+            return Decision::Wait; // runs after the transition in flight
         }
-        if self.registry.state_model(model).is_none() {
+        let Some(handle) = self.registry.state_model(model) else {
             if lock(&self.warned_models).insert(model.to_owned()) {
                 warn!(instance = %self.config.instance, model, "no plugin serves this state model; its messages wait");
             }
-            return;
-        }
-        let current = self.replica_state(&key, model);
-        if to == current {
-            return self.discard(
-                &id,
-                &format!("duplicate: {resource} {partition} is already {to}"),
-            );
+            return Decision::Wait;
+        };
+        let definition = match self.lookups.model(model) {
+            Ok(definition) => definition,
+            Err(reason) => {
+                debug!(message = %id, "waiting: {reason}");
+                return Decision::Wait;
+            }
+        };
+        let current = match recorded {
+            ReplicaState::Recorded(state) => state,
+            ReplicaState::Missing => match &definition {
+                Some(def) => match def.initial_state() {
+                    Some(initial) => initial.to_owned(),
+                    None => {
+                        error!(znode = %self.paths.state_model_def(model), "state model has no INITIAL_STATE; its messages wait");
+                        return Decision::Wait;
+                    }
+                },
+                None => handle.definition().initial_state,
+            },
+            ReplicaState::Unknown => {
+                self.recheck_later(resource);
+                return Decision::Wait;
+            }
+        };
+        if to.eq_ignore_ascii_case(&current) {
+            return Decision::Discard(Some(format!(
+                "duplicate: {resource} {partition} is already {to}"
+            )));
         }
         if from != "*" && !from.eq_ignore_ascii_case(&current) {
-            return self.discard(
-                &id,
-                &format!("stale: {resource} {partition} is {current}, the message expects {from}"),
-            );
+            return Decision::Discard(Some(format!(
+                "stale: {resource} {partition} is {current}, the message expects {from}"
+            )));
         }
-        lock(&self.taken).insert(id.clone());
-        lock(&self.busy).insert(key.clone());
-        let this = Arc::clone(self);
+        let top = definition
+            .as_ref()
+            .and_then(|d| d.top_state().map(str::to_owned))
+            .or_else(|| handle.definition().states.first().map(|s| s.name.clone()));
+        let previous = if from == "*" {
+            current.clone()
+        } else {
+            from.to_owned()
+        };
+        let critical = is_failover_critical(top.as_deref(), &previous, to);
+        let Some(standing) = lock(&self.slots).try_admit(resource, critical) else {
+            return Decision::Wait;
+        };
+        Decision::Run(Box::new(Admitted {
+            id: id.to_owned(),
+            message: message.clone(),
+            version: tracked.version,
+            key,
+            model: model.to_owned(),
+            factory: message
+                .state_model_factory_name()
+                .unwrap_or("DEFAULT")
+                .to_owned(),
+            from: previous,
+            to: to.to_owned(),
+            standing,
+        }))
+    }
+
+    /// A resource whose current state is unknown (does not parse): read it
+    /// again after a delay, then look at its messages again.
+    fn recheck_later(&self, resource: &str) {
+        // `reload` logs the znode; the record is re-read by `prepare` once
+        // marked unread again.
+        let wake = Arc::clone(&self.wake);
+        let delay = Backoff::new(Duration::from_secs(1), Duration::from_secs(1)).next_delay();
+        self.states.forget(resource);
         tokio::spawn(async move {
-            this.execute(id, message, key).await;
+            tokio::time::sleep(delay).await;
+            wake.notify_one();
         });
     }
 
-    /// The replica's state in this session: what it last became, or the
-    /// model's initial state.
-    fn replica_state(&self, key: &Replica, model: &str) -> String {
-        if let Some(state) = lock(&self.replicas).get(key) {
-            return state.clone();
-        }
-        self.initial_state(model)
+    /// Deletes a malformed message at once (it cannot be tracked).
+    fn discard_now(&self, id: &str, why: &str) {
+        warn!(instance = %self.config.instance, message = id, "deleting message: {why}");
+        let zk = self.zk.clone();
+        let path = self.paths.message(&self.config.instance, id);
+        tokio::spawn(async move { delete_until_gone(&zk, &path).await });
     }
 
-    fn initial_state(&self, model: &str) -> String {
-        self.models
-            .record(&self.paths.state_model_def(model))
-            .and_then(|r| {
-                StateModelDefinition::from((*r).clone())
-                    .initial_state()
-                    .map(str::to_owned)
-            })
-            .or_else(|| {
-                self.registry
-                    .state_model(model)
-                    .map(|h| h.definition().initial_state)
-            })
-            .unwrap_or_else(|| "OFFLINE".to_owned())
-    }
-
-    async fn execute(self: Arc<Self>, id: String, message: Message, key: Replica) {
-        let Ok(_permit) = Arc::clone(&self.permits).acquire_owned().await else {
-            return;
-        };
-        let outcome = self.transition(&id, &message, &key).await;
-        if let Err(err) = outcome {
-            warn!(instance = %self.config.instance, message = %id, error = %err, "transition bookkeeping failed");
+    /// Deletes messages that will not run: one multi-op, falling back to
+    /// one delete each (retried until gone) if the batch fails.
+    async fn delete_messages(&self, ids: Vec<String>) {
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| self.paths.message(&self.config.instance, id))
+            .collect();
+        let mut multi = self.zk.multi();
+        for path in &paths {
+            multi.delete(path.clone(), None);
         }
-        lock(&self.busy).remove(&key);
+        if multi.commit().await.is_err() {
+            for path in &paths {
+                delete_until_gone(&self.zk, path).await;
+            }
+        }
+        for id in &ids {
+            self.forget(id);
+        }
         self.wake.notify_one();
     }
+}
 
-    async fn transition(&self, id: &str, message: &Message, key: &Replica) -> Result<(), ZkError> {
-        let (resource, partition) = (key.0.as_str(), key.1.as_str());
-        let from = message.from_state().unwrap_or_default().to_owned();
-        let to = message.to_state().unwrap_or_default().to_owned();
-        let model = message.state_model_def().unwrap_or_default().to_owned();
-        let factory = message
-            .state_model_factory_name()
-            .unwrap_or("DEFAULT")
-            .to_owned();
-        let triggered_by = message.src_name().unwrap_or_default().to_owned();
-
-        // 1. Mark it read; a message deleted meanwhile is not executed.
-        let path = self.paths.message(&self.config.instance, id);
-        let session = self.session;
-        let marked = self
-            .accessor
-            .update(&path, false, |current| match current {
-                Some(record) => {
-                    let mut m = Message::from(record);
-                    m.mark_read(now_ms(), session);
-                    Update::Write(m.into_record())
-                }
-                None => Update::Keep,
-            })
-            .await?;
-        if marked.is_none() {
-            debug!(message = id, "message vanished before it ran");
-            return Ok(());
-        }
-
-        // 2. The resource's current state exists before the callback.
-        self.writer.ensure(resource, &model, &factory).await?;
-
-        // 3. The plugin.
-        let start_ms = now_ms();
-        let previous = if from == "*" {
-            self.replica_state(key, &model)
-        } else {
-            from.clone()
-        };
-        let (state, info) = match self.call_plugin(message, key, &model, &previous, &to).await {
-            Ok((note, version)) => {
-                info!(
-                    instance = %self.config.instance, resource, partition, from = %previous, to = %to,
-                    plugin = %model, version = %version, "transition done"
-                );
-                (to.clone(), note)
+/// Deletes a znode, retrying with backoff until it is gone or the session
+/// ends.
+pub(crate) async fn delete_until_gone(zk: &Zk, path: &str) {
+    let mut backoff = Backoff::default();
+    loop {
+        match zk.delete(path, None).await {
+            Ok(()) | Err(ZkError::NoNode { .. }) | Err(ZkError::SessionExpired) => return,
+            Err(err) => {
+                warn!(znode = path, error = %err, "deleting the message failed; retrying");
+                backoff.wait().await;
             }
-            Err(reason) => {
-                warn!(
-                    instance = %self.config.instance, resource, partition, from = %previous, to = %to,
-                    reason = %reason, "transition failed; partition goes to ERROR"
-                );
-                (ERROR.to_owned(), reason)
-            }
-        };
-
-        // 4. The current state, then 5. the message.
-        self.writer
-            .record(
-                resource,
-                &Recorded {
-                    partition,
-                    state: &state,
-                    previous: &previous,
-                    start_ms,
-                    end_ms: now_ms(),
-                    info: &info,
-                    triggered_by: &triggered_by,
-                },
-            )
-            .await?;
-        {
-            let mut replicas = lock(&self.replicas);
-            if state == DROPPED {
-                replicas.remove(key);
-            } else {
-                replicas.insert(key.clone(), state);
-            }
-        }
-        self.delete_message(id).await;
-        Ok(())
-    }
-
-    /// Runs the plugin (retrying `retryable` rejections); the note and the
-    /// serving version, or the failure's reason.
-    async fn call_plugin(
-        &self,
-        message: &Message,
-        key: &Replica,
-        model: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<(String, String), String> {
-        let context = TransitionContext {
-            cluster: self.config.cluster.clone(),
-            instance: self.config.instance.clone(),
-            resource: key.0.clone(),
-            partition: key.1.clone(),
-            from_state: from.to_owned(),
-            to_state: to.to_owned(),
-            message_id: message.msg_id().to_owned(),
-            config: self.resource_config(&key.0),
-        };
-        let mut options = CallOptions {
-            customized_state: Some(Arc::clone(&self.provider) as Arc<dyn CustomizedStateStore>),
-            ..CallOptions::default()
-        };
-        if let Some(timeout) = message.timeout().filter(|t| *t > 0) {
-            options.deadline = Some(Duration::from_millis(
-                u64::try_from(timeout).unwrap_or(u64::MAX),
-            ));
-        }
-        let mut attempt = 0;
-        loop {
-            let Some(handle) = self.registry.state_model(model) else {
-                return Err(format!("no plugin serves state model {model}"));
-            };
-            let (context, options) = (context.clone(), options.clone());
-            let result =
-                tokio::task::spawn_blocking(move || handle.transition(&context, &options)).await;
-            match result {
-                Ok(Ok(outcome)) => return Ok((outcome.note, outcome.version.version.clone())),
-                Ok(Err(CallError::Rejected {
-                    kind: Rejection::Retryable,
-                    message,
-                })) if attempt < self.config.retry_limit => {
-                    attempt += 1;
-                    debug!(attempt, reason = %message, "plugin asked for a retry");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-                }
-                Ok(Err(err)) => return Err(err.to_string()),
-                Err(join) => return Err(format!("plugin call panicked: {join}")),
-            }
-        }
-    }
-
-    /// The resource's ResourceConfig and IdealState simple fields.
-    fn resource_config(&self, resource: &str) -> Vec<(String, String)> {
-        let mut config = Vec::new();
-        for record in [
-            self.ideal_states.record(&self.paths.ideal_state(resource)),
-            self.resource_configs
-                .record(&self.paths.resource_config(resource)),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            config.extend(
-                record
-                    .simple_fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
-        }
-        config
-    }
-
-    async fn delete_message(&self, id: &str) {
-        let path = self.paths.message(&self.config.instance, id);
-        match self.zk.delete(&path, None).await {
-            Ok(()) | Err(ZkError::NoNode { .. }) => {}
-            Err(err) => warn!(message = id, error = %err, "could not delete message"),
         }
     }
 }

@@ -34,6 +34,10 @@ pub(crate) async fn join(zk: &Zk, config: &ParticipantConfig) -> Result<SessionI
     ensure_instance(zk, &accessor, &paths, config, &admin).await?;
     let session = SessionId::parse(&zk.session_id())?;
     carry_over(&accessor, &paths, instance, session).await?;
+    // The session's current-state parent, so that a resource's record is
+    // created by the first transition's mark-read multi-op.
+    zk.create_all(&paths.current_states(instance, session))
+        .await?;
     create_live_instance(zk, &accessor, &paths, config, session).await?;
     record_history(&accessor, &paths, instance, session).await;
     // Task-framework current states of old sessions are never carried over.

@@ -7,24 +7,36 @@
 //! Start one with [`Participant::start`]; several can run in one process,
 //! each with its own ZooKeeper session, sharing one plugin registry.
 //!
-//! * [`join`](crate::join) — the join protocol of a new session.
-//! * [`engine`](crate::engine) — the message loop and transition execution.
-//! * [`current_state`] — how finished transitions are recorded.
+//! * `join` — the join protocol of a new session.
+//! * `engine` — the message loop: what is known of MESSAGES, and what to
+//!   do with each message; `transition` — running one (mark read →
+//!   plugin → current state + delete); `scheduler` — the slot rule that
+//!   keeps hung calls from starving other resources.
+//! * `current_state` — this session's current states, in memory with
+//!   their versions, written in batches.
+//! * `lookups` — the state model definitions and resource configs the
+//!   messages need, watched lazily, last good copy kept.
+//! * `errors` — failed transitions recorded under `ERRORS`, as Helix does.
 //! * [`customized`] — Helix's `CustomizedStateProvider`, shared with plugins.
 //! * [`cluster_plugins`] — state-model plugins deployed to the cluster
 //!   (`strand plugin deploy`), fetched, verified and hot-swapped in.
 
 pub mod cluster_plugins;
 mod config;
-pub mod current_state;
+mod current_state;
 pub mod customized;
 mod engine;
 mod error;
+mod errors;
 mod join;
+mod lookups;
 mod participant;
+mod scheduler;
+mod transition;
 
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
-pub use config::{HELIX_VERSION, ParticipantConfig};
-pub use customized::CustomizedStateProvider;
+pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep};
+pub use customized::{CustomizedStateProvider, DeadlineBound};
 pub use error::{ParticipantError, Result};
+pub use errors::MAX_ERRORS_PER_PARTITION;
 pub use participant::Participant;

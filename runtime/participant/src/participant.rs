@@ -9,7 +9,6 @@
 //!   LiveInstance so a controller fails over at once.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use strand_model::{PropertyPaths, SessionId};
 use strand_plugin_host::PluginRegistry;

@@ -172,10 +172,15 @@ impl Fixture {
         state: &str,
     ) {
         eventually(&format!("message {id} deleted"), || self.message_gone(id)).await;
-        let cs = self
-            .current_state(session, resource)
-            .await
-            .expect("current state");
+        let Some(cs) = self.current_state(session, resource).await else {
+            let root = self.paths.current_states_root(INSTANCE);
+            let mut tree = Vec::new();
+            for s in self.admin.zk().children(&root).await.expect("list") {
+                let under = self.paths.current_states(INSTANCE, &s);
+                tree.push((s, self.admin.zk().children(&under).await.expect("list")));
+            }
+            panic!("no current state of {resource} in session {session} after {id}: {tree:?}");
+        };
         assert_eq!(cs.state(partition), Some(state), "{:?}", cs.record());
     }
 }
@@ -404,6 +409,48 @@ async fn failures_go_to_error_and_reset_brings_them_back() {
         cs.info("trap_0").is_some_and(|i| i.contains("trap")),
         "{:?}",
         cs.info("trap_0")
+    );
+    // The error record Helix writes, off the transition's path.
+    let error_path = f.paths.error(INSTANCE, session, "F", "fatal_0");
+    eventually("error record written", || async {
+        f.acc().get(&error_path).await.expect("read").is_some()
+    })
+    .await;
+    let record = f
+        .acc()
+        .get(&error_path)
+        .await
+        .expect("read")
+        .expect("record")
+        .value;
+    assert_eq!(record.id, format!("{session}__F"));
+    let (key, fields) = record.map_fields.iter().next().expect("one error");
+    assert!(
+        key.starts_with("HELIX_ERROR     ") && key.contains(" fatal_0 Trans:O->O  "),
+        "{key:?}"
+    );
+    assert_eq!(fields.get("MSG_ID"), Some(&fatal));
+    assert_eq!(
+        fields.get("Message state").map(String::as_str),
+        Some("READ")
+    );
+    assert!(
+        fields
+            .get("AdditionalInfo")
+            .is_some_and(|i| i.contains("deliberate fatal")),
+        "{fields:?}"
+    );
+    let index = f
+        .admin
+        .instance_errors(CLUSTER, INSTANCE)
+        .await
+        .expect("error index");
+    assert!(
+        index
+            .get(&session.to_string())
+            .and_then(|r| r.get("F"))
+            .is_some_and(|p| p.contains(&"fatal_0".to_owned())),
+        "{index:?}"
     );
 
     // Reset is refused for a partition that is not in ERROR …
@@ -635,7 +682,13 @@ async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_s
         })
         .await
         .expect("config");
-    let p = f.start().await;
+    // A session timeout well beyond a ZooKeeper restart on a loaded
+    // machine (the JVM alone may take seconds): the session must survive.
+    let mut config = f.config();
+    config.zk = config.zk.with_session_timeout(Duration::from_secs(30));
+    let p = Participant::start(config, Arc::clone(&f.registry))
+        .await
+        .expect("participant starts");
     let session = p.session();
     f.transition(
         session,
@@ -678,6 +731,65 @@ async fn keeps_serving_across_a_zookeeper_restart_and_plugins_write_customized_s
         "MASTER",
     )
     .await;
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_state_model_that_does_not_parse_holds_its_messages_until_it_does() {
+    let f = Fixture::new().await;
+    f.admin
+        .add_state_model_def(CLUSTER, &faulty_definition())
+        .await
+        .expect("model");
+    let p = f.start().await;
+    let session = p.session();
+    let model_path = f.paths.state_model_def("Faulty");
+    f.admin
+        .zk()
+        .set(&model_path, b"{ not json", None)
+        .await
+        .expect("garbage written");
+    let id = f
+        .send(session, "F", "Faulty", "fine_0", "OFFLINE", "ONLINE")
+        .await;
+    // A later message of a healthy model still runs …
+    f.admin
+        .add_resource(CLUSTER, "TestDB", 1, "MasterSlave", RebalanceMode::SemiAuto)
+        .await
+        .expect("resource");
+    f.transition(
+        session,
+        "TestDB",
+        "MasterSlave",
+        "TestDB_0",
+        "OFFLINE",
+        "SLAVE",
+    )
+    .await;
+    // … while the one whose model does not parse waited, untouched.
+    assert!(
+        !f.message_gone(&id).await,
+        "it ran on a model that does not parse"
+    );
+    let waiting = f
+        .acc()
+        .get(&f.paths.message(INSTANCE, &id))
+        .await
+        .expect("read")
+        .expect("message");
+    assert_eq!(
+        Message::from(waiting.value).msg_state(),
+        Some(strand_model::MessageState::New)
+    );
+    assert!(f.current_state(session, "F").await.is_none());
+    // Repaired: it runs.
+    f.admin
+        .zk()
+        .set(&model_path, &faulty_definition(), None)
+        .await
+        .expect("repaired");
+    f.expect_state_after(&id, session, "F", "fine_0", "ONLINE")
+        .await;
     p.shutdown().await;
 }
 

@@ -21,10 +21,13 @@
 //! may share the directory.
 //!
 //! Used by `cargo xtask test` and by `strand_testkit::plugins`.
+//! [`wit_layout`] checks the WIT tree: `deps/` folder names, and the plugin
+//! SDK's copy of the WIT against `wit/`.
 
 pub mod fingerprint;
 mod process;
 pub mod toolchain;
+pub mod wit_layout;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

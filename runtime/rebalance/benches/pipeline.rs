@@ -33,7 +33,7 @@ fn session(i: usize) -> SessionId {
 fn snapshot() -> Snapshot {
     let mut s = Snapshot::default();
     for m in builtin::all() {
-        s.models.insert(m.id().to_owned(), m);
+        s.models.insert(m.id().to_owned(), m.into());
     }
     let names: Vec<String> = (0..INSTANCES).map(|i| format!("host_{i}")).collect();
     for (i, name) in names.iter().enumerate() {
@@ -44,7 +44,7 @@ fn snapshot() -> Snapshot {
             },
         );
         s.configs
-            .insert(name.clone(), InstanceConfig::new(name.clone()));
+            .insert(name.clone(), InstanceConfig::new(name.clone()).into());
     }
     let mut ideal = IdealState::for_new_resource(
         RESOURCE,
@@ -63,23 +63,19 @@ fn snapshot() -> Snapshot {
         for instance in &list {
             let i = names.iter().position(|n| n == instance).unwrap_or(0);
             if p % 2 == 0 {
-                s.current
-                    .entry(instance.clone())
-                    .or_default()
-                    .entry(RESOURCE.to_owned())
-                    .or_insert_with(|| {
-                        CurrentState::new(RESOURCE, session(i), "MasterSlave", "DEFAULT")
-                    })
-                    .set_state(&partition, "SLAVE");
+                s.current_state_mut(instance, RESOURCE, || {
+                    CurrentState::new(RESOURCE, session(i), "MasterSlave", "DEFAULT")
+                })
+                .set_state(&partition, "SLAVE");
             } else if p % 3 == 0 {
                 id += 1;
                 s.pending
-                    .insert(instance, message(id, instance, session(i), &partition));
+                    .insert(instance, &message(id, instance, session(i), &partition));
             }
         }
         ideal.set_preference_list(&partition, list);
     }
-    s.ideal_states.insert(RESOURCE.to_owned(), ideal);
+    s.ideal_states.insert(RESOURCE.to_owned(), ideal.into());
     s
 }
 
@@ -130,7 +126,7 @@ fn bench(c: &mut Criterion) {
             messages::plan(
                 black_box(&s),
                 RESOURCE,
-                &best,
+                &best.assignment,
                 &sender,
                 2,
                 "Bench",

@@ -28,16 +28,43 @@ pub struct BestPossible {
     pub preference_lists: PreferenceLists,
 }
 
-/// Computes the best possible states of `resource`. `previous` holds the
-/// FULL_AUTO preference lists of the last run (empty on a fresh
-/// controller: the current holders are used instead). Returns `None` for
-/// resources Strand does not rebalance (USER_DEFINED, TASK) or whose state
-/// model is unknown.
+/// Computes the best possible states of every partition of `resource`.
+/// `previous` holds the FULL_AUTO preference lists of the last run (empty
+/// on a fresh controller: the current holders are used instead). Returns
+/// `None` for resources Strand does not rebalance (USER_DEFINED, TASK) or
+/// whose state model is unknown.
 pub fn compute(
     snapshot: &Snapshot,
     resource: &str,
     previous: &PreferenceLists,
 ) -> Option<BestPossible> {
+    let preference_lists = preference_lists(snapshot, resource, previous)?;
+    let partitions = snapshot.partitions(resource);
+    let assignment = compute_partitions(
+        snapshot,
+        resource,
+        &preference_lists,
+        partitions.iter().map(String::as_str),
+    )?;
+    Some(BestPossible {
+        assignment,
+        preference_lists,
+    })
+}
+
+/// The preference lists of `resource`: SEMI_AUTO's as written (with
+/// `ANY_LIVEINSTANCE` expanded), FULL_AUTO's from a placement that moves
+/// as little as possible from `previous`, none for CUSTOMIZED resources
+/// and resources whose ideal state is gone. `None` when the resource is
+/// not rebalanced (see [`compute`]).
+///
+/// This is the only part of a resource's decisions that looks at every
+/// partition at once; [`compute_partitions`] is per partition.
+pub fn preference_lists(
+    snapshot: &Snapshot,
+    resource: &str,
+    previous: &PreferenceLists,
+) -> Option<PreferenceLists> {
     let model_name = snapshot.model_name(resource)?;
     let Some(model) = snapshot.models.get(model_name) else {
         warn!(
@@ -47,39 +74,14 @@ pub fn compute(
         );
         return None;
     };
-    let partitions = snapshot.partitions(resource);
     let Some(ideal) = snapshot.ideal_states.get(resource) else {
-        // The resource is gone: drop every replica.
-        let assignment = partitions
-            .iter()
-            .map(|p| {
-                let map = drop_every_replica(snapshot, resource, p);
-                (p.clone(), map)
-            })
-            .collect();
-        return Some(BestPossible {
-            assignment,
-            preference_lists: PreferenceLists::new(),
-        });
+        return Some(PreferenceLists::new());
     };
     match ideal.rebalance_mode() {
-        RebalanceMode::Customized => {
-            Some(customized(snapshot, resource, ideal, model, &partitions))
-        }
-        mode @ (RebalanceMode::SemiAuto | RebalanceMode::FullAuto) => {
-            let lists = if mode == RebalanceMode::SemiAuto {
-                semi_auto_lists(snapshot, ideal)
-            } else {
-                full_auto_lists(snapshot, resource, ideal, model, previous)
-            };
-            Some(from_preference_lists(
-                snapshot,
-                resource,
-                ideal,
-                model,
-                &partitions,
-                lists,
-            ))
+        RebalanceMode::Customized => Some(PreferenceLists::new()),
+        RebalanceMode::SemiAuto => Some(semi_auto_lists(snapshot, ideal)),
+        RebalanceMode::FullAuto => {
+            Some(full_auto_lists(snapshot, resource, ideal, model, previous))
         }
         other => {
             warn!(
@@ -92,13 +94,61 @@ pub fn compute(
     }
 }
 
+/// The best possible states of the given partitions of `resource`, from
+/// its preference lists (see [`preference_lists`]). Partitions the
+/// resource no longer has get every replica dropped. `None` when the
+/// resource is not rebalanced.
+pub fn compute_partitions<'p>(
+    snapshot: &Snapshot,
+    resource: &str,
+    lists: &PreferenceLists,
+    partitions: impl IntoIterator<Item = &'p str>,
+) -> Option<ResourceAssignment> {
+    let model_name = snapshot.model_name(resource)?;
+    let model = snapshot.models.get(model_name)?;
+    let Some(ideal) = snapshot.ideal_states.get(resource) else {
+        // The resource is gone: drop every replica.
+        return Some(
+            partitions
+                .into_iter()
+                .map(|p| (p.to_owned(), drop_every_replica(snapshot, resource, p)))
+                .collect(),
+        );
+    };
+    let assignment = match ideal.rebalance_mode() {
+        RebalanceMode::Customized => partitions
+            .into_iter()
+            .map(|p| {
+                (
+                    p.to_owned(),
+                    customized(snapshot, resource, ideal, model, p),
+                )
+            })
+            .collect(),
+        RebalanceMode::SemiAuto | RebalanceMode::FullAuto => partitions
+            .into_iter()
+            .map(|p| {
+                let map = match lists.get(p) {
+                    Some(list) => {
+                        partition_states(snapshot, resource, p, ideal.enabled(), model, list)
+                    }
+                    None => drop_every_replica(snapshot, resource, p),
+                };
+                (p.to_owned(), map)
+            })
+            .collect(),
+        _ => return None,
+    };
+    Some(assignment)
+}
+
 /// Every live holder of the partition → DROPPED (the partition or its
 /// resource is gone).
 fn drop_every_replica(snapshot: &Snapshot, resource: &str, partition: &str) -> PartitionMap {
     snapshot
         .holders(resource, partition)
         .into_keys()
-        .map(|instance| (instance, DROPPED.to_owned()))
+        .map(|instance| (instance.to_owned(), DROPPED.to_owned()))
         .collect()
 }
 
@@ -201,36 +251,16 @@ fn holders_by_priority(
     let mut holders: Vec<(u32, String)> = snapshot
         .holders(resource, partition)
         .into_iter()
-        .filter(|(_, state)| state != initial && state != ERROR && state != DROPPED)
-        .map(|(instance, state)| (model.priority(&state).unwrap_or(u32::MAX), instance))
+        .filter(|(_, state)| *state != initial && *state != ERROR && *state != DROPPED)
+        .map(|(instance, state)| {
+            (
+                model.priority(state).unwrap_or(u32::MAX),
+                instance.to_owned(),
+            )
+        })
         .collect();
     holders.sort();
     holders.into_iter().map(|(_, i)| i).collect()
-}
-
-/// The shared per-partition algorithm over preference lists.
-fn from_preference_lists(
-    snapshot: &Snapshot,
-    resource: &str,
-    ideal: &IdealState,
-    model: &StateModelDefinition,
-    partitions: &BTreeSet<String>,
-    lists: PreferenceLists,
-) -> BestPossible {
-    let assignment = partitions
-        .iter()
-        .map(|p| {
-            let map = match lists.get(p) {
-                Some(list) => partition_states(snapshot, resource, p, ideal.enabled(), model, list),
-                None => drop_every_replica(snapshot, resource, p),
-            };
-            (p.clone(), map)
-        })
-        .collect();
-    BestPossible {
-        assignment,
-        preference_lists: lists,
-    }
 }
 
 /// `computeBestPossibleStateForPartition`.
@@ -253,15 +283,15 @@ fn partition_states(
             } else {
                 initial.clone()
             };
-            map.insert(instance, target);
+            map.insert(instance.to_owned(), target);
         }
         return map;
     }
 
     // Replicas on instances that are no longer listed are dropped.
     for instance in holders.keys() {
-        if !list.contains(instance) {
-            map.insert(instance.clone(), DROPPED.to_owned());
+        if !list.iter().any(|listed| listed == instance) {
+            map.insert((*instance).to_owned(), DROPPED.to_owned());
         }
     }
 
@@ -272,8 +302,8 @@ fn partition_states(
             && !snapshot.is_partition_disabled(instance, resource, partition)
     };
     for instance in list.iter().filter(|i| !usable(i)) {
-        if let Some(state) = holders.get(instance) {
-            let target = if state == ERROR { ERROR } else { &initial };
+        if let Some(state) = holders.get(instance.as_str()) {
+            let target = if *state == ERROR { ERROR } else { &initial };
             map.insert(instance.clone(), target.to_owned());
         }
     }
@@ -281,7 +311,7 @@ fn partition_states(
     // ERROR replicas keep ERROR and take no slot.
     let mut candidates: Vec<&String> = Vec::new();
     for instance in list.iter().filter(|i| usable(i)) {
-        if holders.get(instance).is_some_and(|s| s == ERROR) {
+        if holders.get(instance.as_str()).is_some_and(|s| *s == ERROR) {
             map.insert(instance.clone(), ERROR.to_owned());
         } else if !candidates.contains(&instance) {
             candidates.push(instance);
@@ -311,12 +341,12 @@ fn partition_states(
             if *state == top {
                 let ready = |i: &String| {
                     holders
-                        .get(i)
-                        .is_some_and(|s| *s == top || second_tops.contains(&s.as_str()))
+                        .get(i.as_str())
+                        .is_some_and(|s| *s == top || second_tops.contains(s))
                 };
                 if !ready(chosen)
                     && let Some(holder) = candidates.iter().copied().find(|i| {
-                        !assigned.contains(*i) && holders.get(*i).is_some_and(|s| *s == top)
+                        !assigned.contains(*i) && holders.get(i.as_str()).is_some_and(|s| *s == top)
                     })
                 {
                     chosen = holder;
@@ -328,57 +358,48 @@ fn partition_states(
     }
     // Listed, usable, but beyond every state's count: initial state.
     for instance in candidates {
-        if !assigned.contains(instance) && holders.contains_key(instance) {
+        if !assigned.contains(instance) && holders.contains_key(instance.as_str()) {
             map.insert(instance.clone(), initial.clone());
         }
     }
     map
 }
 
-/// `CustomRebalancer`: the ideal state's maps, restricted to live,
-/// assignable instances; state counts are not enforced here.
+/// `CustomRebalancer` for one partition: the ideal state's map, restricted
+/// to live, assignable instances; state counts are not enforced here.
 fn customized(
     snapshot: &Snapshot,
     resource: &str,
     ideal: &IdealState,
     model: &StateModelDefinition,
-    partitions: &BTreeSet<String>,
-) -> BestPossible {
+    partition: &str,
+) -> PartitionMap {
     let initial = model.initial_state().unwrap_or_default().to_owned();
-    let assignment = partitions
-        .iter()
-        .map(|p| {
-            let holders = snapshot.holders(resource, p);
-            let wanted = ideal.instance_state_map(p);
-            let mut map = PartitionMap::new();
-            for (instance, state) in &holders {
-                let listed = wanted.is_some_and(|w| w.contains_key(instance));
-                let disabled = !snapshot.is_enabled(instance)
-                    || snapshot.is_partition_disabled(instance, resource, p);
-                if !listed && !disabled {
-                    map.insert(instance.clone(), DROPPED.to_owned());
-                } else if (disabled || !ideal.enabled()) && state != ERROR {
-                    map.insert(instance.clone(), initial.clone());
-                }
-            }
-            if let Some(wanted) = wanted {
-                for (instance, state) in wanted {
-                    if !snapshot.is_live(instance) || map.contains_key(instance) {
-                        continue;
-                    }
-                    let target = if holders.get(instance).is_some_and(|s| s == ERROR) {
-                        ERROR.to_owned()
-                    } else {
-                        state.clone()
-                    };
-                    map.insert(instance.clone(), target);
-                }
-            }
-            (p.clone(), map)
-        })
-        .collect();
-    BestPossible {
-        assignment,
-        preference_lists: PreferenceLists::new(),
+    let holders = snapshot.holders(resource, partition);
+    let wanted = ideal.instance_state_map(partition);
+    let mut map = PartitionMap::new();
+    for (instance, state) in &holders {
+        let listed = wanted.is_some_and(|w| w.contains_key(*instance));
+        let disabled = !snapshot.is_enabled(instance)
+            || snapshot.is_partition_disabled(instance, resource, partition);
+        if !listed && !disabled {
+            map.insert((*instance).to_owned(), DROPPED.to_owned());
+        } else if (disabled || !ideal.enabled()) && *state != ERROR {
+            map.insert((*instance).to_owned(), initial.clone());
+        }
     }
+    if let Some(wanted) = wanted {
+        for (instance, state) in wanted {
+            if !snapshot.is_live(instance) || map.contains_key(instance) {
+                continue;
+            }
+            let target = if holders.get(instance.as_str()).is_some_and(|s| *s == ERROR) {
+                ERROR.to_owned()
+            } else {
+                state.clone()
+            };
+            map.insert(instance.clone(), target);
+        }
+    }
+    map
 }

@@ -17,5 +17,5 @@ pub mod views;
 
 pub use best_possible::{BestPossible, PartitionMap, PreferenceLists, ResourceAssignment};
 pub use messages::{MessagePlan, Sender};
-pub use pending::PendingMessages;
+pub use pending::{PendingMessages, PendingTransition};
 pub use snapshot::{LiveParticipant, Snapshot};

@@ -11,13 +11,14 @@
 //!   messages than its bound allows given current states and pending
 //!   messages, so a MasterSlave partition never has two MASTERs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use strand_model::records::DROPPED;
 use strand_model::{Count, Message, SessionId, StateModelDefinition, StateTransitionSpec};
 use tracing::warn;
 
-use crate::best_possible::BestPossible;
+use crate::best_possible::ResourceAssignment;
+use crate::pending::PendingTransition;
 use crate::snapshot::Snapshot;
 
 /// How long a message whose target state is already current may stay
@@ -52,12 +53,13 @@ struct Candidate {
     priority: usize,
 }
 
-/// Plans the messages for `resource` given its best possible states.
+/// Plans the messages for the partitions of `resource` in `assignment`
+/// (its best possible states, for all partitions or only some).
 /// `new_id` makes message ids (uuids in production).
 pub fn plan(
     snapshot: &Snapshot,
     resource: &str,
-    best: &BestPossible,
+    assignment: &ResourceAssignment,
     sender: &Sender,
     now_ms: i64,
     event_name: &str,
@@ -77,11 +79,19 @@ pub fn plan(
         .map(|i| i.state_model_factory_name().to_owned())
         .unwrap_or_else(|| "DEFAULT".to_owned());
 
-    for (partition, desired_map) in &best.assignment {
+    for (partition, desired_map) in assignment {
         let holders = snapshot.holders(resource, partition);
+        // Only instances that hold, should hold, or have a message for the
+        // replica can need anything.
+        let mut involved: BTreeSet<&str> = holders.keys().copied().collect();
+        involved.extend(desired_map.keys().map(String::as_str));
+        involved.extend(snapshot.pending.instances_of(resource, partition));
         let mut candidates = Vec::new();
-        for (instance, live) in &snapshot.live {
-            let current = holders.get(instance).map(String::as_str);
+        for (instance, live) in involved
+            .into_iter()
+            .filter_map(|i| snapshot.live.get_key_value(i))
+        {
+            let current = holders.get(instance.as_str()).copied();
             let effective = current.unwrap_or(initial);
             if let Some(pending) = snapshot.pending_message(instance, resource, partition) {
                 if let Some(reason) = obsolete(pending, effective, now_ms) {
@@ -169,7 +179,7 @@ pub fn plan(
 }
 
 /// Why a pending message should be deleted, if it should.
-fn obsolete(message: &Message, current: &str, now_ms: i64) -> Option<&'static str> {
+fn obsolete(message: &PendingTransition, current: &str, now_ms: i64) -> Option<&'static str> {
     let from = message.from_state().unwrap_or_default();
     let to = message.to_state().unwrap_or_default();
     if current == to {
@@ -184,12 +194,12 @@ fn obsolete(message: &Message, current: &str, now_ms: i64) -> Option<&'static st
 }
 
 /// Replicas of the partition in the top or a second-top state.
-fn active_replicas(model: &StateModelDefinition, holders: &BTreeMap<String, String>) -> i32 {
+fn active_replicas(model: &StateModelDefinition, holders: &BTreeMap<&str, &str>) -> i32 {
     let top = model.top_state().unwrap_or_default();
     let second = model.second_top_states();
     let n = holders
         .values()
-        .filter(|s| *s == top || second.contains(&s.as_str()))
+        .filter(|s| **s == top || second.contains(s))
         .count();
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -201,7 +211,7 @@ fn select(
     model: &StateModelDefinition,
     resource: &str,
     partition: &str,
-    holders: &BTreeMap<String, String>,
+    holders: &BTreeMap<&str, &str>,
     mut candidates: Vec<Candidate>,
 ) -> Vec<Candidate> {
     let bound = |state: &str| match model.count(state) {
@@ -214,9 +224,21 @@ fn select(
     // its TO state — a replica in mid-transition counts in both.
     let initial = model.initial_state();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for instance in snapshot.live.keys() {
-        if let Some(state) = holders.get(instance).map(String::as_str).or(initial) {
-            *counts.entry(state.to_owned()).or_default() += 1;
+    let mut not_holding = snapshot.live.len();
+    for (instance, state) in holders {
+        if snapshot.is_live(instance) {
+            *counts.entry((*state).to_owned()).or_default() += 1;
+            not_holding -= 1;
+        }
+    }
+    if let Some(initial) = initial
+        && not_holding > 0
+    {
+        *counts.entry(initial.to_owned()).or_default() += not_holding;
+    }
+    for instance in snapshot.pending.instances_of(resource, partition) {
+        if !snapshot.is_live(instance) {
+            continue;
         }
         if let Some(pending) = snapshot.pending_message(instance, resource, partition) {
             for state in [pending.from_state(), pending.to_state()]

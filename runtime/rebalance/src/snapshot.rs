@@ -1,12 +1,17 @@
-//! [`Snapshot`]: everything the controller's decisions depend on, read from
-//! the cluster at one point in time. Built by the controller from its
-//! cache; built by hand in tests.
+//! [`Snapshot`]: everything the controller's decisions depend on, as the
+//! cluster is at one point in time. The controller keeps one up to date
+//! from its cache, change by change (records are shared `Arc`s, never
+//! copied per run); tests build one by hand.
+//!
+//! Current states are indexed by resource, then instance, so the holders
+//! of one partition cost a few lookups whatever the size of the cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use strand_model::{CurrentState, IdealState, InstanceConfig, Message, StateModelDefinition};
+use strand_model::{CurrentState, IdealState, InstanceConfig, StateModelDefinition};
 
-use crate::pending::PendingMessages;
+use crate::pending::{PendingMessages, PendingTransition};
 
 /// A live participant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,20 +21,20 @@ pub struct LiveParticipant {
     pub session: String,
 }
 
-/// The cluster as one pipeline run sees it.
+/// The cluster as the decisions see it.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// Live participants by instance name.
     pub live: BTreeMap<String, LiveParticipant>,
     /// Instance configs by instance name.
-    pub configs: BTreeMap<String, InstanceConfig>,
+    pub configs: BTreeMap<String, Arc<InstanceConfig>>,
     /// Ideal states by resource.
-    pub ideal_states: BTreeMap<String, IdealState>,
+    pub ideal_states: BTreeMap<String, Arc<IdealState>>,
     /// State model definitions by name.
-    pub models: BTreeMap<String, StateModelDefinition>,
+    pub models: BTreeMap<String, Arc<StateModelDefinition>>,
     /// Current states of live instances' current sessions:
-    /// instance → resource → record.
-    pub current: BTreeMap<String, BTreeMap<String, CurrentState>>,
+    /// resource → instance → record.
+    current: HashMap<String, BTreeMap<String, Arc<CurrentState>>>,
     /// Pending state-transition messages for live sessions, indexed by
     /// replica.
     pub pending: PendingMessages,
@@ -48,7 +53,7 @@ impl Snapshot {
     pub fn is_enabled(&self, instance: &str) -> bool {
         self.configs
             .get(instance)
-            .is_some_and(InstanceConfig::instance_enabled)
+            .is_some_and(|c| c.instance_enabled())
     }
 
     /// Live, enabled instances, sorted.
@@ -69,18 +74,83 @@ impl Snapshot {
 
     /// Current state of one replica.
     pub fn current_state(&self, instance: &str, resource: &str, partition: &str) -> Option<&str> {
-        self.current.get(instance)?.get(resource)?.state(partition)
+        self.current.get(resource)?.get(instance)?.state(partition)
+    }
+
+    /// The current-state record of `instance` for `resource`.
+    pub fn current_record(&self, instance: &str, resource: &str) -> Option<&Arc<CurrentState>> {
+        self.current.get(resource)?.get(instance)
+    }
+
+    /// The current-state records of `resource`, by instance (live ones).
+    pub fn current_records(
+        &self,
+        resource: &str,
+    ) -> impl Iterator<Item = (&str, &CurrentState)> + '_ {
+        self.current
+            .get(resource)
+            .into_iter()
+            .flat_map(|by_instance| by_instance.iter())
+            .filter(|(instance, _)| self.is_live(instance))
+            .map(|(instance, cs)| (instance.as_str(), cs.as_ref()))
+    }
+
+    /// Sets the current-state record of `instance` for `resource`.
+    pub fn set_current_state(&mut self, instance: &str, resource: &str, cs: Arc<CurrentState>) {
+        self.current
+            .entry(resource.to_owned())
+            .or_default()
+            .insert(instance.to_owned(), cs);
+    }
+
+    /// Removes the current-state record of `instance` for `resource`.
+    pub fn remove_current_state(
+        &mut self,
+        instance: &str,
+        resource: &str,
+    ) -> Option<Arc<CurrentState>> {
+        let by_instance = self.current.get_mut(resource)?;
+        let removed = by_instance.remove(instance);
+        if by_instance.is_empty() {
+            self.current.remove(resource);
+        }
+        removed
+    }
+
+    /// Removes every current-state record of `instance`; returns the
+    /// resources it had records for.
+    pub fn remove_instance_states(&mut self, instance: &str) -> Vec<String> {
+        let mut resources = Vec::new();
+        self.current.retain(|resource, by_instance| {
+            if by_instance.remove(instance).is_some() {
+                resources.push(resource.clone());
+            }
+            !by_instance.is_empty()
+        });
+        resources
+    }
+
+    /// The current-state record of `instance` for `resource`, for editing
+    /// (created with `make` when missing). Meant for tests and simulations.
+    pub fn current_state_mut(
+        &mut self,
+        instance: &str,
+        resource: &str,
+        make: impl FnOnce() -> CurrentState,
+    ) -> &mut CurrentState {
+        let record = self
+            .current
+            .entry(resource.to_owned())
+            .or_default()
+            .entry(instance.to_owned())
+            .or_insert_with(|| Arc::new(make()));
+        Arc::make_mut(record)
     }
 
     /// Every live instance holding a replica of the partition, with its state.
-    pub fn holders(&self, resource: &str, partition: &str) -> BTreeMap<String, String> {
-        self.current
-            .iter()
-            .filter(|(instance, _)| self.is_live(instance))
-            .filter_map(|(instance, resources)| {
-                let state = resources.get(resource)?.state(partition)?;
-                Some((instance.clone(), state.to_owned()))
-            })
+    pub fn holders(&self, resource: &str, partition: &str) -> BTreeMap<&str, &str> {
+        self.current_records(resource)
+            .filter_map(|(instance, cs)| Some((instance, cs.state(partition)?)))
             .collect()
     }
 
@@ -89,11 +159,12 @@ impl Snapshot {
     /// driven to DROPPED). Sorted.
     pub fn resources(&self) -> BTreeSet<String> {
         let mut all: BTreeSet<String> = self.ideal_states.keys().cloned().collect();
-        for resources in self.current.values() {
-            for (name, state) in resources {
-                if state.partitions().next().is_some() {
-                    all.insert(name.clone());
-                }
+        for (resource, by_instance) in &self.current {
+            let held = by_instance
+                .iter()
+                .any(|(instance, cs)| self.is_live(instance) && cs.partitions().next().is_some());
+            if held {
+                all.insert(resource.clone());
             }
         }
         all
@@ -105,10 +176,8 @@ impl Snapshot {
         if let Some(ideal) = self.ideal_states.get(resource) {
             return ideal.state_model_def_ref();
         }
-        self.current
-            .values()
-            .filter_map(|r| r.get(resource))
-            .find_map(CurrentState::state_model_def)
+        self.current_records(resource)
+            .find_map(|(_, cs)| cs.state_model_def())
     }
 
     /// The partitions of a resource: the ideal state's (per Helix's rules)
@@ -119,15 +188,22 @@ impl Snapshot {
             .get(resource)
             .map(|i| i.partitions().into_iter().map(str::to_owned).collect())
             .unwrap_or_default();
-        for (instance, resources) in &self.current {
-            if !self.is_live(instance) {
-                continue;
-            }
-            if let Some(state) = resources.get(resource) {
-                all.extend(state.partitions().map(str::to_owned));
-            }
+        for (_, cs) in self.current_records(resource) {
+            all.extend(cs.partitions().map(str::to_owned));
         }
         all
+    }
+
+    /// Whether `partition` is one of [`Snapshot::partitions`] of `resource`.
+    pub fn has_partition(&self, resource: &str, partition: &str) -> bool {
+        let in_ideal = self
+            .ideal_states
+            .get(resource)
+            .is_some_and(|ideal| ideal.has_partition(partition));
+        in_ideal
+            || self
+                .current_records(resource)
+                .any(|(_, cs)| cs.state(partition).is_some())
     }
 
     /// The pending message for one replica, if any.
@@ -136,7 +212,7 @@ impl Snapshot {
         instance: &str,
         resource: &str,
         partition: &str,
-    ) -> Option<&Message> {
+    ) -> Option<&PendingTransition> {
         self.pending.get(instance, resource, partition)
     }
 }

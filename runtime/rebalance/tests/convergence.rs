@@ -3,12 +3,13 @@
 //! and after every step no MasterSlave partition has two MASTERs.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use strand_model::{
     CurrentState, IdealState, InstanceConfig, Message, RebalanceMode, Replicas, SessionId, builtin,
 };
 use strand_rebalance::{
-    LiveParticipant, PreferenceLists, Sender, Snapshot, best_possible, messages,
+    LiveParticipant, PendingTransition, PreferenceLists, Sender, Snapshot, best_possible, messages,
 };
 
 const RESOURCE: &str = "DB";
@@ -22,7 +23,7 @@ fn snapshot(
 ) -> Snapshot {
     let mut s = Snapshot::default();
     for m in builtin::all() {
-        s.models.insert(m.id().to_owned(), m);
+        s.models.insert(m.id().to_owned(), m.into());
     }
     let names: Vec<String> = (0..instances).map(|i| format!("host_{i}")).collect();
     for (i, name) in names.iter().enumerate() {
@@ -33,7 +34,7 @@ fn snapshot(
             },
         );
         s.configs
-            .insert(name.clone(), InstanceConfig::new(name.clone()));
+            .insert(name.clone(), InstanceConfig::new(name.clone()).into());
     }
     let mut ideal =
         IdealState::for_new_resource(RESOURCE, partitions as i32, model, mode, "DEFAULT");
@@ -44,7 +45,7 @@ fn snapshot(
             .collect();
         ideal.set_preference_list(&format!("{RESOURCE}_{p}"), list);
     }
-    s.ideal_states.insert(RESOURCE.to_owned(), ideal);
+    s.ideal_states.insert(RESOURCE.to_owned(), ideal.into());
     s
 }
 
@@ -61,20 +62,24 @@ fn apply(s: &mut Snapshot, m: &Message) {
     let instance = m.tgt_name().expect("target").to_owned();
     let partition = m.partition_name().expect("partition").to_owned();
     let to = m.to_state().expect("to").to_owned();
-    let session = s.live[&instance].session.clone();
-    let states = s.current.entry(instance).or_default();
-    let cs = states.entry(RESOURCE.to_owned()).or_insert_with(|| {
+    apply_to(s, &instance, &partition, &to);
+}
+
+fn apply_to(s: &mut Snapshot, instance: &str, partition: &str, to: &str) {
+    let session = s.live[instance].session.clone();
+    let model = s.model_name(RESOURCE).unwrap_or("MasterSlave").to_owned();
+    let cs = s.current_state_mut(instance, RESOURCE, || {
         CurrentState::new(
             RESOURCE,
             SessionId::parse(&session).expect("session"),
-            m.state_model_def().unwrap_or_default(),
+            &model,
             "DEFAULT",
         )
     });
     if to == "DROPPED" {
-        cs.remove_partition(&partition);
+        cs.remove_partition(partition);
     } else {
-        cs.set_state(&partition, &to);
+        cs.set_state(partition, to);
     }
 }
 
@@ -83,7 +88,7 @@ fn assert_at_most_one_master(s: &Snapshot) {
         let masters = s
             .holders(RESOURCE, &p)
             .values()
-            .filter(|st| *st == "MASTER")
+            .filter(|st| **st == "MASTER")
             .count();
         assert!(
             masters <= 1,
@@ -103,24 +108,38 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
         *previous = best.preference_lists.clone();
         let mut new_id = || {
             counter += 1;
-            format!("msg-{counter}")
+            format!("msg-{counter:06}")
         };
-        let plan = messages::plan(s, RESOURCE, &best, &sender(), 1_000, "Test", &mut new_id);
+        let plan = messages::plan(
+            s,
+            RESOURCE,
+            &best.assignment,
+            &sender(),
+            1_000,
+            "Test",
+            &mut new_id,
+        );
         for m in &plan.send {
             let target = m.tgt_name().expect("target").to_owned();
-            s.pending.insert(&target, m.clone());
+            s.pending.insert(&target, m);
         }
         total += plan.send.len();
-        let pending: Vec<Message> = s.pending.iter().map(|(_, m)| m.clone()).collect();
+        // Oldest message first (ids count up).
+        let mut pending: Vec<(String, PendingTransition)> = s
+            .pending
+            .iter()
+            .map(|(instance, m)| (instance.to_owned(), m.clone()))
+            .collect();
+        pending.sort_by(|a, b| a.1.msg_id().cmp(b.1.msg_id()));
         if pending.is_empty() {
             return total;
         }
         let to_apply = if partial { &pending[..1] } else { &pending[..] };
-        for m in to_apply {
-            apply(s, m);
+        for (target, m) in to_apply {
+            let partition = m.partition_names()[0].clone();
+            apply_to(s, target, &partition, m.to_state().expect("to"));
             assert_at_most_one_master(s);
-            let target = m.tgt_name().expect("target").to_owned();
-            s.pending.remove(&target, m.msg_id());
+            s.pending.remove(target, m.msg_id());
         }
     }
     panic!("did not converge in 200 rounds");
@@ -128,6 +147,9 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
 
 fn states(s: &Snapshot, partition: &str) -> BTreeMap<String, String> {
     s.holders(RESOURCE, partition)
+        .into_iter()
+        .map(|(instance, state)| (instance.to_owned(), state.to_owned()))
+        .collect()
 }
 
 #[test]
@@ -150,7 +172,7 @@ fn semi_auto_master_slave_converges_fails_over_and_hands_back() {
 
         // host_0 dies: its current states stop counting.
         let dead = s.live.remove("host_0").expect("live");
-        s.current.remove("host_0");
+        s.remove_instance_states("host_0");
         s.pending.remove_instance("host_0");
         converge(&mut s, &mut previous, partial);
         for p in 0..6 {
@@ -181,7 +203,7 @@ fn semi_auto_master_slave_converges_fails_over_and_hands_back() {
 fn full_auto_spreads_masters_and_rebalances_on_join() {
     let mut s = snapshot(3, RebalanceMode::FullAuto, "MasterSlave", 12, 3);
     // FULL_AUTO lists come from the controller, not the ideal state.
-    let ideal = s.ideal_states.get_mut(RESOURCE).expect("ideal");
+    let ideal = Arc::make_mut(s.ideal_states.get_mut(RESOURCE).expect("ideal"));
     for p in 0..12 {
         ideal.set_preference_list(&format!("{RESOURCE}_{p}"), Vec::<String>::new());
     }
@@ -192,7 +214,7 @@ fn full_auto_spreads_masters_and_rebalances_on_join() {
         for p in s.partitions(RESOURCE) {
             for (i, st) in s.holders(RESOURCE, &p) {
                 if st == "MASTER" {
-                    *count.entry(i).or_default() += 1;
+                    *count.entry(i.to_owned()).or_default() += 1;
                 }
             }
         }
@@ -207,7 +229,7 @@ fn full_auto_spreads_masters_and_rebalances_on_join() {
         },
     );
     s.configs
-        .insert("host_3".into(), InstanceConfig::new("host_3"));
+        .insert("host_3".into(), InstanceConfig::new("host_3").into());
     converge(&mut s, &mut previous, true);
     assert!(masters(&s).values().all(|&n| n == 3), "{:?}", masters(&s));
     for p in s.partitions(RESOURCE) {
@@ -220,14 +242,14 @@ fn online_offline_and_leader_standby_converge() {
     let mut s = snapshot(3, RebalanceMode::SemiAuto, "OnlineOffline", 4, 2);
     converge(&mut s, &mut PreferenceLists::new(), false);
     for p in s.partitions(RESOURCE) {
-        assert!(s.holders(RESOURCE, &p).values().all(|v| v == "ONLINE"));
+        assert!(s.holders(RESOURCE, &p).values().all(|v| *v == "ONLINE"));
     }
     let mut s = snapshot(3, RebalanceMode::SemiAuto, "LeaderStandby", 4, 3);
     converge(&mut s, &mut PreferenceLists::new(), true);
     for p in s.partitions(RESOURCE) {
         let st = s.holders(RESOURCE, &p);
-        assert_eq!(st.values().filter(|v| *v == "LEADER").count(), 1);
-        assert_eq!(st.values().filter(|v| *v == "STANDBY").count(), 2);
+        assert_eq!(st.values().filter(|v| **v == "LEADER").count(), 1);
+        assert_eq!(st.values().filter(|v| **v == "STANDBY").count(), 2);
     }
 }
 
@@ -237,17 +259,21 @@ fn disabled_instances_dropped_resources_and_errors() {
     converge(&mut s, &mut PreferenceLists::new(), false);
 
     // An ERROR replica gets no transition and keeps its slot empty.
-    s.current
-        .get_mut("host_1")
-        .and_then(|r| r.get_mut(RESOURCE))
-        .expect("cs")
-        .set_state("DB_1", "ERROR");
+    set_state(&mut s, "host_1", "DB_1", "ERROR");
     let best = best_possible::compute(&s, RESOURCE, &PreferenceLists::new()).expect("best");
     assert_eq!(
         best.assignment["DB_1"].get("host_1").map(String::as_str),
         Some("ERROR")
     );
-    let plan = messages::plan(&s, RESOURCE, &best, &sender(), 0, "T", &mut || "id".into());
+    let plan = messages::plan(
+        &s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        0,
+        "T",
+        &mut || "id".into(),
+    );
     assert!(
         plan.send
             .iter()
@@ -257,11 +283,11 @@ fn disabled_instances_dropped_resources_and_errors() {
     // Disabling an instance moves it to OFFLINE.
     let mut disabled = InstanceConfig::new("host_2");
     disabled.set_instance_enabled(false, 0);
-    s.configs.insert("host_2".into(), disabled);
+    s.configs.insert("host_2".into(), disabled.into());
     converge(&mut s, &mut PreferenceLists::new(), false);
     for p in s.partitions(RESOURCE) {
         assert_eq!(
-            s.holders(RESOURCE, &p).get("host_2").map(String::as_str),
+            s.holders(RESOURCE, &p).get("host_2").copied(),
             Some("OFFLINE")
         );
     }
@@ -272,7 +298,7 @@ fn disabled_instances_dropped_resources_and_errors() {
     for p in 0..3 {
         let holders = s.holders(RESOURCE, &format!("DB_{p}"));
         assert!(
-            holders.values().all(|st| st == "ERROR"),
+            holders.values().all(|st| *st == "ERROR"),
             "only the ERROR replica may stay: {holders:?}"
         );
     }
@@ -282,23 +308,43 @@ fn disabled_instances_dropped_resources_and_errors() {
 fn stale_pending_messages_are_deleted_and_block_duplicates() {
     let mut s = snapshot(2, RebalanceMode::SemiAuto, "MasterSlave", 1, 2);
     let best = best_possible::compute(&s, RESOURCE, &PreferenceLists::new()).expect("best");
-    let plan = messages::plan(&s, RESOURCE, &best, &sender(), 0, "T", &mut || "m1".into());
+    let plan = messages::plan(
+        &s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        0,
+        "T",
+        &mut || "m1".into(),
+    );
     assert_eq!(plan.send.len(), 2, "both replicas go OFFLINE→SLAVE");
     for m in &plan.send {
-        s.pending.insert(m.tgt_name().expect("t"), m.clone());
+        s.pending.insert(m.tgt_name().expect("t"), m);
     }
     // Pending messages are never sent twice.
-    let again = messages::plan(&s, RESOURCE, &best, &sender(), 10, "T", &mut || "m2".into());
+    let again = messages::plan(
+        &s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        10,
+        "T",
+        &mut || "m2".into(),
+    );
     assert!(again.send.is_empty() && again.delete.is_empty());
     // A message whose from-state no longer matches is stale.
     apply(&mut s, &plan.send[0]);
     let target = plan.send[0].tgt_name().expect("t").to_owned();
-    s.current
-        .get_mut(&target)
-        .and_then(|r| r.get_mut(RESOURCE))
-        .expect("cs")
-        .set_state("DB_0", "MASTER");
-    let cleanup = messages::plan(&s, RESOURCE, &best, &sender(), 20, "T", &mut || "m3".into());
+    set_state(&mut s, &target, "DB_0", "MASTER");
+    let cleanup = messages::plan(
+        &s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        20,
+        "T",
+        &mut || "m3".into(),
+    );
     assert_eq!(cleanup.delete.len(), 1, "{:?}", cleanup.delete);
 }
 
@@ -308,13 +354,19 @@ fn a_replica_in_mid_transition_counts_in_its_from_and_to_states() {
     converge(&mut s, &mut PreferenceLists::new(), false);
     let partition = format!("{RESOURCE}_0");
     assert_eq!(states(&s, &partition)["host_0"], "MASTER");
-    s.ideal_states
-        .get_mut(RESOURCE)
-        .expect("ideal state")
+    Arc::make_mut(s.ideal_states.get_mut(RESOURCE).expect("ideal state"))
         .set_preference_list(&partition, ["host_1", "host_0"]);
     let plan_now = |s: &Snapshot| {
         let best = best_possible::compute(s, RESOURCE, &PreferenceLists::new()).expect("best");
-        messages::plan(s, RESOURCE, &best, &sender(), 10, "T", &mut || "m".into())
+        messages::plan(
+            s,
+            RESOURCE,
+            &best.assignment,
+            &sender(),
+            10,
+            "T",
+            &mut || "m".into(),
+        )
     };
 
     let demote = plan_now(&s);
@@ -331,7 +383,7 @@ fn a_replica_in_mid_transition_counts_in_its_from_and_to_states() {
     // host_0 has written SLAVE but not yet deleted its message: the
     // message still counts in MASTER, so host_1 is not promoted yet.
     apply(&mut s, &message);
-    s.pending.insert("host_0", message.clone());
+    s.pending.insert("host_0", &message);
     assert!(plan_now(&s).send.is_empty());
 
     s.pending.remove("host_0", message.msg_id());
@@ -343,12 +395,10 @@ fn a_replica_in_mid_transition_counts_in_its_from_and_to_states() {
 
 fn set_state(s: &mut Snapshot, instance: &str, partition: &str, state: &str) {
     let session = SessionId::parse(&s.live[instance].session).expect("session");
-    s.current
-        .entry(instance.to_owned())
-        .or_default()
-        .entry(RESOURCE.to_owned())
-        .or_insert_with(|| CurrentState::new(RESOURCE, session, "MasterSlave", "DEFAULT"))
-        .set_state(partition, state);
+    s.current_state_mut(instance, RESOURCE, || {
+        CurrentState::new(RESOURCE, session, "MasterSlave", "DEFAULT")
+    })
+    .set_state(partition, state);
 }
 
 #[test]

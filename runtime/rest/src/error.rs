@@ -1,6 +1,7 @@
 //! [`ApiError`]: every failure the API answers with — a status code and a
 //! JSON body `{"error": "..."}` (Helix REST's error shape) naming the
-//! problem. Admin refusals map to 4xx; only ZooKeeper trouble is 5xx.
+//! problem. Admin refusals map to 4xx (an ACL that refuses the server's
+//! session: 403); only ZooKeeper trouble is 5xx.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -90,6 +91,12 @@ fn zk_status(err: &ZkError) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
         ZkError::Multi { source, .. } => zk_status(source),
+        // The ACL refuses this server's session: its credentials are missing
+        // or not the cluster's.
+        ZkError::NoAuth { .. } => StatusCode::FORBIDDEN,
+        // A name or ACL ZooKeeper refuses slipped past the checks: still the
+        // request's fault.
+        ZkError::BadArguments { .. } | ZkError::InvalidAcl { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,6 +1,7 @@
 //! Request extractors whose rejections are [`ApiError`]s, so a malformed
 //! path, query or body gets the same JSON error as every other failure:
-//! [`Params`] (query string), [`PathArgs`] (path segments) and [`Body`]
+//! [`Params`] (query string), [`PathArgs`] (path segments, each a valid
+//! znode name) and [`Body`]
 //! (raw bytes under the body limit, parsed as a ZNRecord or a JSON value
 //! on demand).
 
@@ -9,7 +10,7 @@ use std::str::FromStr;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -69,7 +70,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
-/// The path's `{…}` segments, decoded.
+/// The path's `{…}` segments, decoded; each must be a name ZooKeeper can
+/// take (400 with the reason otherwise), so no bad name reaches it.
 #[derive(Debug)]
 pub struct PathArgs<T>(pub T);
 
@@ -77,10 +79,32 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathArg
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed path: {e}")))?;
+        for (param, value) in &raw {
+            strand_admin::names::validate(kind_of(param), value)?;
+        }
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| PathArgs(value))
             .map_err(|e| ApiError::bad_request(format!("malformed path: {e}")))
+    }
+}
+
+/// What a path parameter names, for error messages.
+fn kind_of(param: &str) -> &'static str {
+    match param {
+        "cluster" => "cluster",
+        "instance" => "instance",
+        "resource" => "resource",
+        "statemodel" => "state model",
+        "customizedStateType" => "customized-state type",
+        "plugin" => "plugin",
+        "message" => "message",
+        "session" => "session",
+        "partition" => "partition",
+        _ => "path segment",
     }
 }
 

@@ -4,8 +4,13 @@
 //! [`strand_admin`] (no ZooKeeper code lives here).
 //!
 //! * [`router`] builds the service from an [`Admin`] and a [`RestConfig`]
-//!   (bearer token for mutating requests, request body limit); [`serve`]
-//!   runs it on a listener until a shutdown future completes.
+//!   (bearer token for mutating requests, request body limit, the address
+//!   served and the hosts and web origins allowed); [`serve`] runs it on a
+//!   listener until a shutdown future completes.
+//! * Safe in a browser's reach: without a token, the `guard` module serves
+//!   only requests addressed to the listen address and refuses mutating
+//!   requests a web page could send (cross-origin, or with a content type
+//!   sent without a CORS preflight).
 //! * [`routes`] lists every (method, path) served; `openapi.json` in this
 //!   crate describes the same set, which a test checks.
 //! * `/clusters/{cluster}/plugins` (Strand's own, not Helix's) lists,
@@ -21,10 +26,12 @@
 mod auth;
 mod error;
 mod extract;
+mod guard;
 mod routes;
 mod table;
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +41,7 @@ use tokio::net::TcpListener;
 
 pub use auth::BearerToken;
 pub use error::{ApiError, ApiResult};
+pub use guard::{AllowedHost, AllowedOrigins, Origin};
 pub use routes::{AppState, PluginStores};
 pub use table::{Route, Verb};
 
@@ -51,8 +59,18 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8100";
 #[derive(Debug, Clone)]
 pub struct RestConfig {
     /// When set, every request but GET/HEAD/OPTIONS must carry
-    /// `Authorization: Bearer <token>`.
+    /// `Authorization: Bearer <token>`. Without one, the browser guard
+    /// checks `Host`, `Origin` and `Content-Type` (see the `guard` module).
     pub token: Option<BearerToken>,
+    /// The address served, for a router run without [`serve`] ([`serve`]
+    /// tells every request the address its listener is bound to). Without
+    /// a token, only requests whose `Host` names that address are served;
+    /// when it is unknown, only localhost names.
+    pub listen: Option<SocketAddr>,
+    /// More `Host` values to serve without a token (`--allow-host`).
+    pub allowed_hosts: Vec<AllowedHost>,
+    /// Web origins that may use the API from a browser (`--allow-origin`).
+    pub allowed_origins: AllowedOrigins,
     /// Largest request body accepted (413 above), except plugin uploads.
     pub max_body_bytes: usize,
     /// The deployment cap: largest plugin component accepted, and the body
@@ -64,6 +82,9 @@ impl Default for RestConfig {
     fn default() -> Self {
         Self {
             token: None,
+            listen: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: AllowedOrigins::None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_plugin_bytes: strand_plugin_store::DEFAULT_MAX_SIZE,
         }
@@ -83,6 +104,17 @@ pub fn router(admin: Admin, config: &RestConfig) -> Router {
             auth::require_token,
         ));
     }
+    // Outermost: a refused browser request is answered before anything else.
+    let guard = guard::BrowserGuard::new(
+        config.token.is_none(),
+        config.listen,
+        &config.allowed_hosts,
+        config.allowed_origins.clone(),
+    );
+    api = api.layer(axum::middleware::from_fn_with_state(
+        std::sync::Arc::new(guard),
+        guard::check,
+    ));
     api.with_state(AppState {
         admin,
         plugins: routes::PluginStores::default(),
@@ -104,6 +136,8 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The browser guard checks `Host` against the address really served.
+    let router = router.layer(axum::Extension(guard::ServedAddr(listener.local_addr()?)));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await

@@ -49,6 +49,7 @@ async fn malformed_bodies_unknown_clusters_and_routes() {
             let reply = api
                 .send(
                     api.request(method.parse().expect("method"), path)
+                        .header("Content-Type", "application/json")
                         .body(body.to_owned()),
                 )
                 .await;
@@ -159,4 +160,60 @@ async fn bodies_over_the_limit_get_413_and_change_nothing() {
     )
     .await
     .expect(200);
+}
+
+/// Every route, with each of its path names replaced in turn by a name
+/// ZooKeeper cannot take — sent byte for byte, so `..` and `.` reach the
+/// server — answers 400 naming the problem (never 500), and nothing
+/// changes.
+#[tokio::test]
+async fn names_zookeeper_cannot_take_are_400_on_every_route() {
+    let api = Api::start().await;
+    api.put("/clusters/C", "").await.expect(201);
+    let before = api.snapshot().await;
+    let bad_names = [
+        ("..", "relative paths"),
+        (".", "relative paths"),
+        ("a%00b", "NUL"),
+        ("a%01b", "control characters"),
+        ("a%7Fb", "control characters"),
+        ("smile%F0%9F%98%80", "Basic Multilingual Plane"),
+        ("a%2Fb", "'/'"),
+        ("%EE%80%80", "private-use"),
+    ];
+    let mut checked = 0;
+    for route in strand_rest::routes() {
+        let path = route.path.trim_start_matches(strand_rest::PREFIX);
+        let params: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for bad_param in &params {
+            for (bad, needle) in bad_names {
+                let mut target = path.to_owned();
+                for param in &params {
+                    let value = if param == bad_param { bad } else { "C" };
+                    target = target.replace(&format!("{{{param}}}"), value);
+                }
+                let method = format!("{:?}", route.verb).to_uppercase();
+                let reply = api
+                    .raw(
+                        &method,
+                        &target,
+                        &[("Content-Type", "application/json")],
+                        b"{}",
+                    )
+                    .await;
+                assert_eq!(reply.status, 400, "{method} {target}: {}", reply.text);
+                assert!(
+                    reply.error().contains("invalid") && reply.error().contains(needle),
+                    "{method} {target}: {}",
+                    reply.text
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} requests checked");
+    assert_eq!(before, api.snapshot().await, "a bad name changed ZooKeeper");
 }

@@ -49,9 +49,17 @@ async fn add_list_get_enable_disable_configs_and_drop() {
     )
     .await
     .expect_error(400, "does not match instance");
-    api.put("/clusters/C/instances/no-port-here", "")
+    api.put("/clusters/C/instances/bad%01name", "")
         .await
-        .expect_error(400, "invalid instance");
+        .expect_error(400, "invalid instance name");
+    assert_eq!(before, api.snapshot().await);
+
+    // A name without a port is an instance of that name, as in Helix.
+    api.put("/clusters/C/instances/P0", "").await.expect(200);
+    let p0 = api.get("/clusters/C/instances/P0").await.expect(200).json;
+    assert_eq!(p0["config"]["simpleFields"]["HELIX_HOST"], "P0");
+    assert!(p0["config"]["simpleFields"]["HELIX_PORT"].is_null());
+    api.delete("/clusters/C/instances/P0").await.expect(200);
     assert_eq!(before, api.snapshot().await);
 
     let list = api.get("/clusters/C/instances").await.expect(200).json;

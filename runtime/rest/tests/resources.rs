@@ -229,6 +229,46 @@ async fn bad_resource_requests_change_nothing() {
     )
     .await
     .expect_error(400, "invalid IdealState");
+    // A rebalance mode Helix does not define, as an edit or in a body.
+    api.post(
+        "/clusters/C/resources/myDB/idealState",
+        r#"{"id":"myDB","simpleFields":{"REBALANCE_MODE":"NOPE"}}"#,
+    )
+    .await
+    .expect_error(400, "REBALANCE_MODE \"NOPE\"");
+    api.post(
+        "/clusters/C/resources/myDB/idealState",
+        r#"{"id":"myDB","simpleFields":{"IDEAL_STATE_MODE":"SOMETIMES"}}"#,
+    )
+    .await
+    .expect_error(400, "IDEAL_STATE_MODE");
+    api.put(
+        "/clusters/C/resources/x",
+        r#"{"id":"x","simpleFields":{"NUM_PARTITIONS":"1","STATE_MODEL_DEF_REF":"MasterSlave","REBALANCE_MODE":"NOPE"}}"#,
+    )
+    .await
+    .expect_error(400, "REBALANCE_MODE");
+    // Partition counts no ZooKeeper record could hold: one clear 400.
+    for count in ["2000000000", "900000"] {
+        api.put(
+            &format!("/clusters/C/resources/x?numPartitions={count}&stateModelRef=MasterSlave"),
+            "",
+        )
+        .await
+        .expect_error(400, "cannot fit in one ZooKeeper record");
+    }
+    api.put(
+        "/clusters/C/resources/x",
+        r#"{"id":"x","simpleFields":{"NUM_PARTITIONS":"2000000000","STATE_MODEL_DEF_REF":"MasterSlave","REBALANCE_MODE":"FULL_AUTO"}}"#,
+    )
+    .await
+    .expect_error(400, "cannot fit in one ZooKeeper record");
+    api.post(
+        "/clusters/C/resources/myDB/idealState",
+        r#"{"id":"myDB","simpleFields":{"NUM_PARTITIONS":"2000000000"}}"#,
+    )
+    .await
+    .expect_error(400, "cannot fit in one ZooKeeper record");
     api.post(
         "/clusters/C/resources/nope/idealState",
         r#"{"id":"nope","simpleFields":{}}"#,

@@ -3,8 +3,8 @@
 //! * `cargo xtask quickstart [ARGS…]` installs what is missing, builds the
 //!   plugins and `strand`, and runs `strand quickstart ARGS…` (a local
 //!   cluster on a private ZooKeeper unless `--zk` is given).
-//! * `cargo xtask test` installs what is missing, builds the plugins and
-//!   runs the whole test suite.
+//! * `cargo xtask test` installs what is missing, builds the plugins, runs
+//!   the plugin SDK's unit tests and the whole test suite.
 //!
 //! Both say what they do before doing it, and stop at the first failing
 //! step with its reason.
@@ -73,6 +73,7 @@ fn quickstart(root: &Path, args: &[String]) -> Result<()> {
 fn test(root: &Path, args: &[String]) -> Result<()> {
     setup::ensure_zookeeper()?;
     plugins::build_plugins(root)?;
+    plugins::test_sdk(root, args.iter().any(|a| a == "--no-run"))?;
     plugins::build_polyglot_plugins(root)?;
     step("running the test suite (cargo test --workspace)");
     let mut cargo_args = vec!["test", "--workspace"];

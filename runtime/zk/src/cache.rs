@@ -31,8 +31,10 @@ use strand_model::ZNRecord;
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{debug, warn};
 
+use crate::backoff::Backoff;
 use crate::client::{Stat, Zk, join};
 use crate::error::{Result, ZkError};
+use crate::feed::{CacheFeed, Feeds};
 use crate::watch::{NodeEvent, SessionEvent};
 
 /// How many znodes are read at once while listing a subtree.
@@ -43,8 +45,12 @@ const READ_CONCURRENCY: usize = 64;
 pub struct CachedNode {
     data: Arc<[u8]>,
     stat: Stat,
-    record: Arc<OnceLock<Option<Arc<ZNRecord>>>>,
+    record: Arc<OnceLock<Parsed>>,
 }
+
+/// A znode's data parsed once: a record, nothing (empty znode), or why the
+/// data is not a record.
+type Parsed = Result<Option<Arc<ZNRecord>>, Arc<str>>;
 
 impl std::fmt::Debug for CachedNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,15 +92,21 @@ impl CachedNode {
     }
 
     /// The data parsed as a ZNRecord; `None` for an empty znode or data
-    /// that is not a record (logged once).
+    /// that is not a record (see [`CachedNode::parse`] to tell the two
+    /// apart).
     pub fn record(&self) -> Option<Arc<ZNRecord>> {
+        self.parse().ok().flatten()
+    }
+
+    /// The data parsed as a ZNRecord (at most once per cached version):
+    /// `Ok(None)` for an empty znode, `Err` with the reason when the data
+    /// is not a record.
+    pub fn parse(&self) -> Result<Option<Arc<ZNRecord>>, Arc<str>> {
         self.record
-            .get_or_init(|| match ZNRecord::from_bytes(&self.data) {
-                Ok(record) => record.map(Arc::new),
-                Err(err) => {
-                    warn!(bytes = self.data.len(), error = %err, "cached znode is not a valid ZNRecord");
-                    None
-                }
+            .get_or_init(|| {
+                ZNRecord::from_bytes(&self.data)
+                    .map(|record| record.map(Arc::new))
+                    .map_err(|err| Arc::from(err.to_string()))
             })
             .clone()
     }
@@ -162,11 +174,41 @@ fn split_parent(path: &str) -> Option<(&str, &str)> {
 
 struct Shared {
     root: String,
+    feeds: Feeds,
     /// Subtrees left out of the cache (see [`TreeCache::start_excluding`]).
     excluded: Vec<String>,
+    /// Znodes whose data changes are not followed (see [`CacheOptions`]).
+    static_data: Option<StaticData>,
     tree: RwLock<Tree>,
     events: broadcast::Sender<CacheEvent>,
     generation: watch::Sender<u64>,
+}
+
+/// Says which znodes' data changes a cache does not follow.
+pub type StaticData = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// How a [`TreeCache`] follows its subtree.
+#[derive(Clone, Default)]
+pub struct CacheOptions {
+    /// Subtrees (absolute paths below the root) neither read nor kept:
+    /// their changes are ignored. For bulk data nobody reading the cache
+    /// needs (e.g. plugin artefacts in a cluster's property store).
+    pub excluded: Vec<String>,
+    /// Znodes whose data changes are not followed: their creation and
+    /// deletion are, but once cached their data is not re-read when it
+    /// changes. For znodes whose later edits the reader does not care
+    /// about (e.g. a controller and the `MSG_STATE` participants write into
+    /// messages), saving one read per edit.
+    pub static_data: Option<StaticData>,
+}
+
+impl std::fmt::Debug for CacheOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheOptions")
+            .field("excluded", &self.excluded)
+            .field("static_data", &self.static_data.is_some())
+            .finish()
+    }
 }
 
 impl Shared {
@@ -186,11 +228,21 @@ impl Shared {
         is_under_any(path, &self.excluded)
     }
 
+    /// Whether `path`'s data changes are not followed — only once it is
+    /// cached (its creation is always read).
+    fn has_static_data(&self, path: &str) -> bool {
+        self.static_data
+            .as_ref()
+            .is_some_and(|is_static| is_static(path))
+            && self.read().nodes.contains_key(path)
+    }
+
     fn publish(&self, changed: Vec<String>) {
         if changed.is_empty() {
             return;
         }
         self.generation.send_modify(|g| *g += 1);
+        self.feeds.publish(&changed);
         let _ = self.events.send(CacheEvent::Changed(Arc::new(changed)));
     }
 }
@@ -199,7 +251,8 @@ impl Shared {
 #[derive(Clone)]
 pub struct TreeCache {
     shared: Arc<Shared>,
-    _task: Arc<AbortOnDrop>,
+    /// The task following ZooKeeper; `None` for a detached cache.
+    _task: Option<Arc<AbortOnDrop>>,
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -232,12 +285,31 @@ impl TreeCache {
     /// ignored. For subtrees that hold bulk data nobody reading this cache
     /// needs (e.g. plugin artefacts in a cluster's property store).
     pub async fn start_excluding(zk: Zk, root: &str, excluded: Vec<String>) -> Result<Self> {
+        Self::start_with(
+            zk,
+            root,
+            CacheOptions {
+                excluded,
+                ..CacheOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// Like [`TreeCache::start`], with [`CacheOptions`].
+    pub async fn start_with(zk: Zk, root: &str, options: CacheOptions) -> Result<Self> {
+        let CacheOptions {
+            excluded,
+            static_data,
+        } = options;
         let events = zk.watch_subtree(root).await?;
         let (sender, _) = broadcast::channel(1024);
         let (generation, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             root: root.to_owned(),
+            feeds: Feeds::default(),
             excluded,
+            static_data,
             tree: RwLock::new(Tree::default()),
             events: sender,
             generation,
@@ -257,8 +329,67 @@ impl TreeCache {
         let task = tokio::spawn(maintain(zk, Arc::clone(&shared), queue_tx, queue_rx, pump));
         Ok(Self {
             shared,
-            _task: Arc::new(AbortOnDrop(task)),
+            _task: Some(Arc::new(AbortOnDrop(task))),
         })
+    }
+
+    /// A cache that no ZooKeeper backs: empty, changed only through
+    /// [`TreeCache::set_detached`] and [`TreeCache::remove_detached`], with
+    /// the same change reports as a live cache. For tests and benchmarks
+    /// of pure logic that reads a cache (a real ZooKeeper backs every
+    /// integration test).
+    pub fn detached(root: &str) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        let (generation, _) = watch::channel(0);
+        Self {
+            shared: Arc::new(Shared {
+                root: root.to_owned(),
+                feeds: Feeds::default(),
+                excluded: Vec::new(),
+                static_data: None,
+                tree: RwLock::new(Tree::default()),
+                events,
+                generation,
+            }),
+            _task: None,
+        }
+    }
+
+    /// Sets a znode of a detached cache (creating it, its version one more
+    /// than before) and reports the change; `ephemeral_owner` is the
+    /// owning session for an ephemeral znode, 0 otherwise.
+    pub fn set_detached(&self, path: &str, data: Vec<u8>, ephemeral_owner: i64) {
+        {
+            let mut tree = self.shared.write();
+            let (version, czxid) = tree
+                .nodes
+                .get(path)
+                .map_or((0, 0), |old| (old.stat.version + 1, old.stat.czxid));
+            let zxid = i64::from(version) + 1;
+            let stat = Stat {
+                czxid,
+                mzxid: zxid,
+                pzxid: zxid,
+                ctime: 0,
+                mtime: 0,
+                version,
+                cversion: 0,
+                aversion: 0,
+                ephemeral_owner,
+                data_length: i32::try_from(data.len()).unwrap_or(i32::MAX),
+                num_children: 0,
+            };
+            tree.insert(path, CachedNode::new(data, stat));
+        }
+        self.shared.publish(vec![path.to_owned()]);
+    }
+
+    /// Removes a znode (and its subtree) of a detached cache and reports
+    /// the change.
+    pub fn remove_detached(&self, path: &str) {
+        let mut changed = Vec::new();
+        self.shared.write().remove_subtree(path, &mut changed);
+        self.shared.publish(changed);
     }
 
     /// The root path of the cached subtree.
@@ -271,9 +402,16 @@ impl TreeCache {
         self.shared.read().nodes.get(path).cloned()
     }
 
-    /// The cached record at `path` (see [`CachedNode::record`]).
+    /// The cached record at `path` (see [`CachedNode::record`]); data
+    /// that is not a record is logged (naming the znode) and read as none.
     pub fn record(&self, path: &str) -> Option<Arc<ZNRecord>> {
-        self.get(path)?.record()
+        match self.get(path)?.parse() {
+            Ok(record) => record,
+            Err(reason) => {
+                warn!(path, %reason, "cached znode is not a valid ZNRecord");
+                None
+            }
+        }
     }
 
     /// True when the znode is in the cache.
@@ -308,7 +446,13 @@ impl TreeCache {
         drop(tree);
         nodes
             .into_iter()
-            .filter_map(|(name, node)| Some((name, node.record()?)))
+            .filter_map(|(name, node)| match node.parse() {
+                Ok(record) => Some((name, record?)),
+                Err(reason) => {
+                    warn!(path = %join(path, &name), %reason, "cached znode is not a valid ZNRecord");
+                    None
+                }
+            })
             .collect()
     }
 
@@ -326,6 +470,12 @@ impl TreeCache {
     /// behind gets `Lagged` and should re-read what it needs.
     pub fn subscribe(&self) -> broadcast::Receiver<CacheEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// A lossless, coalescing subscription to the changed paths (see
+    /// [`CacheFeed`]); for consumers that are busy between reads.
+    pub fn feed(&self) -> CacheFeed {
+        self.shared.feeds.subscribe()
     }
 
     /// A counter bumped after every applied batch of changes; waiting on it
@@ -392,6 +542,7 @@ async fn maintain(
 ) {
     // Held only to keep the watch alive; replaced after a reconnect.
     let mut _pump = AbortOnDrop(pump);
+    let mut rewatch = Backoff::default();
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = queue.try_recv() {
@@ -400,17 +551,24 @@ async fn maintain(
         let mut dirty: Vec<String> = Vec::new();
         let mut seen = HashSet::new();
         let mut deleted = HashSet::new();
+        // Paths whose last event in the batch is their deletion.
+        let mut gone = HashSet::new();
         let mut resync = false;
         for event in batch {
             match event {
+                NodeEvent::DataChanged(path) if shared.has_static_data(&path) => {}
                 NodeEvent::Created(path) | NodeEvent::DataChanged(path) => {
-                    if !shared.is_excluded(&path) && seen.insert(path.clone()) {
-                        dirty.push(path);
+                    if !shared.is_excluded(&path) {
+                        gone.remove(&path);
+                        if seen.insert(path.clone()) {
+                            dirty.push(path);
+                        }
                     }
                 }
                 NodeEvent::Deleted(path) => {
                     if !shared.is_excluded(&path) {
                         deleted.insert(path.clone());
+                        gone.insert(path.clone());
                         if seen.insert(path.clone()) {
                             dirty.push(path);
                         }
@@ -431,20 +589,31 @@ async fn maintain(
             // watcher is registered before the old one is dropped, so the
             // server-side watch is never removed in between.
             match zk.watch_subtree(&shared.root).await {
-                Ok(events) => _pump = AbortOnDrop(spawn_pump(events, queue_tx.clone())),
+                Ok(events) => {
+                    _pump = AbortOnDrop(spawn_pump(events, queue_tx.clone()));
+                    rewatch.reset();
+                }
                 Err(err) if err.is_session_expired() => {
                     end(&shared, SessionEvent::Expired);
                     return;
                 }
                 Err(err) => {
-                    warn!(root = %shared.root, error = %err, "could not watch again after a reconnect")
+                    // Without a watch the cache would be deaf: try again
+                    // (and re-list again) after a backoff.
+                    let delay = rewatch.next_delay();
+                    warn!(root = %shared.root, error = %err, ?delay, "could not watch again after a reconnect; retrying");
+                    let queue = queue_tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = queue.send(NodeEvent::Reconnected);
+                    });
                 }
             }
         }
         let outcome = if resync {
             resync_all(&zk, &shared).await
         } else {
-            refresh(&zk, &shared, dirty, &deleted).await
+            refresh(&zk, &shared, dirty, &deleted, &gone).await
         };
         match outcome {
             Ok(()) => {}
@@ -466,6 +635,7 @@ async fn maintain(
 
 fn end(shared: &Shared, event: SessionEvent) {
     debug!(root = %shared.root, ?event, "cache session ended");
+    shared.feeds.session_ended();
     let _ = shared.events.send(CacheEvent::SessionEnded);
     shared.generation.send_modify(|g| *g += 1);
 }
@@ -483,9 +653,15 @@ async fn refresh(
     shared: &Shared,
     paths: Vec<String>,
     deleted: &HashSet<String>,
+    gone: &HashSet<String>,
 ) -> Result<()> {
     let reads = futures::stream::iter(paths.into_iter().map(|path| async move {
-        let node = zk.get(&path).await?;
+        // A znode whose last event is its deletion is gone: nothing to read.
+        let node = if gone.contains(&path) {
+            None
+        } else {
+            zk.get(&path).await?
+        };
         Ok::<_, ZkError>((path, node))
     }))
     .buffered(READ_CONCURRENCY)
@@ -506,7 +682,17 @@ async fn refresh(
                         changed.push(path);
                     }
                 }
-                None if deleted.contains(&path) => tree.remove_subtree(&path, &mut changed),
+                None if deleted.contains(&path) => {
+                    let before = changed.len();
+                    tree.remove_subtree(&path, &mut changed);
+                    // Deleted before this cache ever read it (created and
+                    // removed between two reads): still reported, so a
+                    // consumer that learnt of the znode elsewhere (its
+                    // creator) hears it is gone.
+                    if changed.len() == before {
+                        changed.push(path);
+                    }
+                }
                 // Its deletion event is still to come.
                 None => {}
             }
@@ -543,6 +729,7 @@ async fn resync_all(zk: &Zk, shared: &Shared) -> Result<()> {
         }
     }
     shared.publish(changed);
+    shared.feeds.resynced();
     Ok(())
 }
 

@@ -10,16 +10,22 @@
 //!   connection loss, and callers such as [`crate::Accessor::update`]
 //!   decide with a versioned write).
 //!
+//! * With [`ZkConfig::with_credentials`] the session authenticates with
+//!   ZooKeeper's digest scheme before its first request, and every create
+//!   carries the ACL [`ZkConfig::create_acl`] says ([`CreateAcl`]).
+//!
 //! # Caveats
 //! A `Zk` is bound to one session. After [`ZkError::SessionExpired`] it is
 //! useless: connect again, and re-register anything ephemeral.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use zookeeper_client as zk;
 
+use crate::auth::{CreateAcl, DigestCredentials};
 use crate::backoff::Backoff;
 use crate::error::{Result, ZkError};
 
@@ -34,6 +40,10 @@ pub struct ZkConfig {
     pub session_timeout: Duration,
     /// How long [`Zk::connect`] may take before giving up.
     pub connect_deadline: Duration,
+    /// Digest credentials the session authenticates with, if any.
+    pub credentials: Option<DigestCredentials>,
+    /// The ACL every znode this session creates carries.
+    pub create_acl: CreateAcl,
 }
 
 impl ZkConfig {
@@ -44,7 +54,24 @@ impl ZkConfig {
             connect: connect.into(),
             session_timeout: Duration::from_secs(10),
             connect_deadline: Duration::from_secs(10),
+            credentials: None,
+            create_acl: CreateAcl::Open,
         }
+    }
+
+    /// Authenticates the session with these digest credentials; its
+    /// creates then inherit their parent's ACL ([`CreateAcl::Inherit`]),
+    /// unless [`ZkConfig::with_create_acl`] says otherwise afterwards.
+    pub fn with_credentials(mut self, credentials: DigestCredentials) -> Self {
+        self.credentials = Some(credentials);
+        self.create_acl = CreateAcl::Inherit;
+        self
+    }
+
+    /// Sets the ACL the session's creates carry.
+    pub fn with_create_acl(mut self, acl: CreateAcl) -> Self {
+        self.create_acl = acl;
+        self
     }
 
     /// Sets the session timeout.
@@ -70,14 +97,23 @@ pub enum CreateKind {
 }
 
 impl CreateKind {
-    fn options(self) -> zk::CreateOptions<'static> {
+    /// The create options with `acls` (see [`Zk::acl_for`]): where every
+    /// create gets its ACL.
+    fn options(self, acls: &[zk::Acl]) -> zk::CreateOptions<'_> {
         let mode = match self {
             Self::Persistent => zk::CreateMode::Persistent,
             Self::Ephemeral => zk::CreateMode::Ephemeral,
         };
-        mode.with_acls(zk::Acls::anyone_all())
+        mode.with_acls(zk::Acls::new(acls))
     }
 }
+
+/// ACLs read from parents for [`CreateAcl::Inherit`], by parent path.
+/// Bounded: cleared when it grows past [`ACL_CACHE_LIMIT`] parents.
+type AclCache = Arc<Mutex<HashMap<String, Arc<[zk::Acl]>>>>;
+
+/// Parents whose ACL a session remembers before starting over.
+const ACL_CACHE_LIMIT: usize = 4096;
 
 /// One ZooKeeper session. Cheap to clone; clones share the session, which
 /// closes when the last clone is dropped.
@@ -86,6 +122,7 @@ pub struct Zk {
     client: zk::Client,
     config: ZkConfig,
     counters: Arc<Counters>,
+    inherited_acls: AclCache,
 }
 
 /// Requests this session sent, by kind, counted as they are sent (a retried
@@ -173,12 +210,46 @@ impl Zk {
     ///
     /// # Errors
     /// [`ZkError::Connect`] when no server of the connect string answers in
-    /// time, the chroot does not exist, or the string is malformed.
+    /// time, the chroot does not exist, the string is malformed, or the
+    /// server refuses the credentials.
     pub async fn connect(config: ZkConfig) -> Result<Self> {
-        let connector = zk::Client::connector()
+        let mut connector = zk::Client::connector()
             .with_session_timeout(config.session_timeout)
             .with_fail_eagerly();
-        Self::establish(config, connector).await
+        if let Some(credentials) = &config.credentials {
+            connector = connector.with_auth("digest", &credentials.auth_bytes());
+        }
+        let zk = Self::establish(config, connector).await?;
+        zk.require_chroot().await?;
+        Ok(zk)
+    }
+
+    /// A chroot that does not exist is an error at connect time, not an
+    /// empty tree later (the client does not check it).
+    async fn require_chroot(&self) -> Result<()> {
+        let Some(chroot) = chroot_of(&self.config.connect) else {
+            return Ok(());
+        };
+        let missing = || ZkError::Connect {
+            connect: self.config.connect.clone(),
+            reason: format!("the chroot {chroot} does not exist"),
+        };
+        // This session's server may lag behind the one that created the
+        // chroot: catch up with the leader before concluding it is missing.
+        for attempt in 0..2 {
+            match self.exists("/").await {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) | Err(ZkError::NoNode { .. }) if attempt == 0 => {
+                    match self.sync("/").await {
+                        Ok(()) | Err(ZkError::NoNode { .. }) => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Ok(None) | Err(ZkError::NoNode { .. }) => return Err(missing()),
+                Err(err) => return Err(err),
+            }
+        }
+        Err(missing())
     }
 
     /// Connects with the given connect string and default settings.
@@ -212,6 +283,9 @@ impl Zk {
             Ok(Err(zk::Error::NoNode)) => {
                 return Err(connect_err("the chroot path does not exist".into()));
             }
+            Ok(Err(zk::Error::AuthFailed)) => {
+                return Err(connect_err("the server refused the credentials".into()));
+            }
             Ok(Err(err)) => return Err(connect_err(err.to_string())),
             Err(_) => {
                 return Err(connect_err(format!(
@@ -223,6 +297,7 @@ impl Zk {
             client,
             config,
             counters: Arc::default(),
+            inherited_acls: AclCache::default(),
         })
     }
 
@@ -358,24 +433,92 @@ impl Zk {
         self.read("sync", path, || self.client.sync(path)).await
     }
 
-    /// Creates a znode; its parent must exist.
+    /// Creates a znode; its parent must exist. It carries the session's
+    /// ACL ([`ZkConfig::create_acl`]).
     pub async fn create(&self, path: &str, data: &[u8], kind: CreateKind) -> Result<Stat> {
+        let acls = self.acl_for(path, &HashMap::new()).await?;
         self.counters.write();
         self.client
-            .create(path, data, &kind.options())
+            .create(path, data, &kind.options(&acls))
             .await
             .map(|(stat, _)| stat)
             .map_err(|e| ZkError::from_client("create", path, e))
     }
 
     /// Creates every missing persistent znode up to and including `path`
-    /// (like `mkdir -p`; not atomic; counted as one write request).
+    /// (like `mkdir -p`; not atomic; counted as one write request). Every
+    /// znode it creates carries the session's ACL (when inherited, the
+    /// nearest existing ancestor's).
     pub async fn create_all(&self, path: &str) -> Result<()> {
+        let acls = self.acl_for(path, &HashMap::new()).await?;
         self.counters.write();
         self.client
-            .mkdir(path, &CreateKind::Persistent.options())
+            .mkdir(path, &CreateKind::Persistent.options(&acls))
             .await
             .map_err(|e| ZkError::from_client("create", path, e))
+    }
+
+    /// The ACL of a znode.
+    pub async fn acl(&self, path: &str) -> Result<Vec<zk::Acl>> {
+        self.read("get_acl", path, || self.client.get_acl(path))
+            .await
+            .map(|(acls, _)| acls)
+    }
+
+    /// The ACL a new znode at `path` gets: the configured entries, or with
+    /// [`CreateAcl::Inherit`] the nearest ancestor's — one created earlier
+    /// in the same batch (`pending`), one remembered, or one read (and
+    /// remembered).
+    async fn acl_for(
+        &self,
+        path: &str,
+        pending: &HashMap<String, Arc<[zk::Acl]>>,
+    ) -> Result<Arc<[zk::Acl]>> {
+        match &self.config.create_acl {
+            CreateAcl::Open => Ok(Arc::from(&*zk::Acls::anyone_all())),
+            CreateAcl::Explicit(entries) => Ok(entries.iter().map(|e| e.to_zk()).collect()),
+            CreateAcl::Inherit => {
+                let mut ancestor = parent_of(path);
+                loop {
+                    if let Some(acls) = pending.get(ancestor) {
+                        return Ok(Arc::clone(acls));
+                    }
+                    if let Some(acls) = self.remembered_acl(ancestor) {
+                        return Ok(acls);
+                    }
+                    match self.acl(ancestor).await {
+                        Ok(acls) => {
+                            let acls: Arc<[zk::Acl]> = acls.into();
+                            self.remember_acl(ancestor, Arc::clone(&acls));
+                            return Ok(acls);
+                        }
+                        Err(ZkError::NoNode { .. }) if ancestor != "/" => {
+                            ancestor = parent_of(ancestor);
+                        }
+                        Err(err) => return Err(err),
+                    }
+                }
+            }
+        }
+    }
+
+    fn remembered_acl(&self, parent: &str) -> Option<Arc<[zk::Acl]>> {
+        let cache = self
+            .inherited_acls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(parent).cloned()
+    }
+
+    fn remember_acl(&self, parent: &str, acls: Arc<[zk::Acl]>) {
+        let mut cache = self
+            .inherited_acls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= ACL_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(parent.to_owned(), acls);
     }
 
     /// Writes a znode's data; with `Some(version)` only if the znode is still
@@ -425,8 +568,24 @@ impl Zk {
         Multi {
             zk: self,
             ops: Vec::new(),
+            acl: None,
         }
     }
+}
+
+/// The parent of an absolute path (`/` for top-level znodes and `/`).
+fn parent_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(at) => &path[..at],
+    }
+}
+
+/// The chroot of a connect string (`host:port,…/chroot`), if any.
+fn chroot_of(connect: &str) -> Option<&str> {
+    let at = connect.find('/')?;
+    let chroot = &connect[at..];
+    (chroot != "/").then_some(chroot)
 }
 
 /// Joins a parent path and a child name.
@@ -485,6 +644,7 @@ impl Op {
 pub struct Multi<'a> {
     zk: &'a Zk,
     ops: Vec<Op>,
+    acl: Option<Vec<crate::auth::AclEntry>>,
 }
 
 impl Multi<'_> {
@@ -536,6 +696,13 @@ impl Multi<'_> {
         self
     }
 
+    /// Every create of this batch carries exactly these entries, whatever
+    /// the session's [`ZkConfig::create_acl`] (how a cluster gets its ACL).
+    pub fn with_acl(&mut self, entries: Vec<crate::auth::AclEntry>) -> &mut Self {
+        self.acl = Some(entries);
+        self
+    }
+
     /// How many operations are queued.
     pub fn len(&self) -> usize {
         self.ops.len()
@@ -555,6 +722,18 @@ impl Multi<'_> {
         if self.ops.is_empty() {
             return Ok(());
         }
+        // Each create's ACL, resolved before anything is sent: a parent
+        // created earlier in the batch passes its ACL on to its children.
+        let mut acls: HashMap<String, Arc<[zk::Acl]>> = HashMap::new();
+        for op in &self.ops {
+            if let Op::Create { path, .. } = op {
+                let resolved = match &self.acl {
+                    Some(entries) => entries.iter().map(|e| e.to_zk()).collect(),
+                    None => self.zk.acl_for(path, &acls).await?,
+                };
+                acls.insert(path.clone(), resolved);
+            }
+        }
         let client = &self.zk.client;
         self.zk.counters.multis.fetch_add(1, Ordering::Relaxed);
         self.zk.counters.multi_ops.fetch_add(
@@ -564,7 +743,10 @@ impl Multi<'_> {
         let mut writer = client.new_multi_writer();
         for op in &self.ops {
             let added = match op {
-                Op::Create { path, data, kind } => writer.add_create(path, data, &kind.options()),
+                Op::Create { path, data, kind } => {
+                    let acl = acls.get(path).map_or(&[][..], |a| &a[..]);
+                    writer.add_create(path, data, &kind.options(acl))
+                }
                 Op::Set {
                     path,
                     data,

@@ -78,6 +78,44 @@ pub enum ZkError {
         /// Why.
         reason: String,
     },
+    /// The znode's ACL does not let this session do this: it has no
+    /// credentials, or not ones the ACL names.
+    #[error(
+        "ZooKeeper refused {op} {path}: the znode's ACL does not allow this session \
+         (give credentials with --zk-auth-file or STRAND_ZK_AUTH_FILE)"
+    )]
+    NoAuth {
+        /// The operation.
+        op: &'static str,
+        /// The znode.
+        path: String,
+    },
+    /// The server refused the ACL a create carried (an `auth` entry from a
+    /// session without credentials, a malformed id).
+    #[error(
+        "ZooKeeper refused the ACL of {op} {path} (an unauthenticated session, or a malformed entry)"
+    )]
+    InvalidAcl {
+        /// The operation.
+        op: &'static str,
+        /// The znode.
+        path: String,
+    },
+    /// The server refused the session's credentials; the session is closed.
+    #[error("ZooKeeper refused the credentials of this session")]
+    AuthFailed,
+    /// The request's arguments were refused, by the client or the server:
+    /// mostly a path ZooKeeper does not accept (a character it refuses,
+    /// `.`/`..`, an empty name).
+    #[error("ZooKeeper refused {op} {path:?}: {reason} (is every name in the path valid?)")]
+    BadArguments {
+        /// The operation.
+        op: &'static str,
+        /// The path.
+        path: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// Any other failure reported by the client or the server.
     #[error("ZooKeeper {op} {path} failed: {source}")]
     Other {
@@ -102,6 +140,14 @@ impl ZkError {
             zk::Error::NotEmpty => Self::NotEmpty { path },
             zk::Error::SessionExpired | zk::Error::ClientClosed => Self::SessionExpired,
             zk::Error::ConnectionLoss => Self::ConnectionLoss { op, path },
+            zk::Error::NoAuth => Self::NoAuth { op, path },
+            zk::Error::InvalidAcl => Self::InvalidAcl { op, path },
+            zk::Error::AuthFailed => Self::AuthFailed,
+            zk::Error::BadArguments(reason) => Self::BadArguments {
+                op,
+                path,
+                reason: (*reason).to_owned(),
+            },
             source => Self::Other { op, path, source },
         }
     }
@@ -119,6 +165,15 @@ impl ZkError {
     /// True when the znode was missing.
     pub fn is_no_node(&self) -> bool {
         matches!(self, Self::NoNode { .. })
+    }
+
+    /// True when the znode's ACL refused this session.
+    pub fn is_no_auth(&self) -> bool {
+        match self {
+            Self::NoAuth { .. } => true,
+            Self::Multi { source, .. } => source.is_no_auth(),
+            _ => false,
+        }
     }
 
     /// True when the znode existed already.

@@ -4,23 +4,29 @@
 //! read and write ZNRecords with compare-and-set, and keep a subtree in
 //! memory with a [`TreeCache`] so nothing polls ZooKeeper in a loop.
 //! Session changes arrive as a stream from [`Zk::session_events`].
+//! Digest credentials and the ACL creates carry are part of [`ZkConfig`]
+//! ([`DigestCredentials`], [`CreateAcl`]).
 //!
 //! This crate does not depend on wasmtime: spectators and admin tools stay
 //! light.
 
 mod accessor;
+mod auth;
 mod backoff;
 mod cache;
 mod client;
 mod error;
+mod feed;
 mod group_commit;
 pub mod server;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};
+pub use auth::{AclEntry, AuthError, CreateAcl, DigestCredentials};
 pub use backoff::Backoff;
-pub use cache::{CacheEvent, CachedNode, TreeCache};
+pub use cache::{CacheEvent, CacheOptions, CachedNode, StaticData, TreeCache};
 pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
+pub use feed::{CacheFeed, FeedBatch};
 pub use group_commit::{Edit, GroupCommit};
 pub use watch::{NodeEvent, SessionEvent};

@@ -328,6 +328,16 @@ impl LocalEnsemble {
             .join(",")
     }
 
+    /// The index (0-based) of the server that is the ensemble's leader now
+    /// (asked with the `srvr` four-letter word), if one answers as leader.
+    pub fn leader(&self) -> Option<usize> {
+        self.servers.iter().position(|s| {
+            s.child.is_some()
+                && four_letter_word(s.client_port, "srvr")
+                    .is_some_and(|answer| answer.contains("Mode: leader"))
+        })
+    }
+
     /// Kills server `index` (0-based).
     pub fn stop_server(&mut self, index: usize) {
         if let Some(server) = self.servers.get_mut(index) {

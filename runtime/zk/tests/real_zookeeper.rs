@@ -7,7 +7,8 @@ use futures::StreamExt;
 use strand_model::ZNRecord;
 use strand_zk::server::{LocalEnsemble, LocalZk};
 use strand_zk::{
-    Accessor, CacheEvent, CreateKind, SessionEvent, TreeCache, Update, Zk, ZkConfig, ZkError,
+    Accessor, CacheEvent, CacheOptions, CreateKind, SessionEvent, TreeCache, Update, Zk, ZkConfig,
+    ZkError,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -212,6 +213,57 @@ async fn cache_follows_creates_changes_and_deletes() -> TestResult {
 }
 
 #[tokio::test]
+async fn static_data_is_read_on_creation_only_and_feeds_report_every_change() -> TestResult {
+    let server = LocalZk::start()?;
+    let zk = connect(&server).await;
+    zk.create_all("/s/static").await?;
+    zk.create_all("/s/live").await?;
+    let options = CacheOptions {
+        static_data: Some(std::sync::Arc::new(|path: &str| {
+            path.starts_with("/s/static/")
+        })),
+        ..CacheOptions::default()
+    };
+    let cache = TreeCache::start_with(zk.clone(), "/s", options).await?;
+    let mut feed = cache.feed();
+    zk.create("/s/static/m", b"one", CreateKind::Persistent)
+        .await?;
+    zk.create("/s/live/m", b"one", CreateKind::Persistent)
+        .await?;
+    eventually("creations in the cache", || {
+        cache.get("/s/static/m").is_some_and(|n| n.data() == b"one")
+            && cache.get("/s/live/m").is_some_and(|n| n.data() == b"one")
+    })
+    .await;
+    zk.set("/s/static/m", b"two", None).await?;
+    zk.set("/s/live/m", b"two", None).await?;
+    eventually("the followed change", || {
+        cache.get("/s/live/m").is_some_and(|n| n.data() == b"two")
+    })
+    .await;
+    // The static znode keeps the data read at its creation.
+    assert_eq!(
+        cache.get("/s/static/m").map(|n| n.data().to_vec()),
+        Some(b"one".to_vec())
+    );
+    zk.delete("/s/static/m", None).await?;
+    eventually("the deletion", || !cache.contains("/s/static/m")).await;
+
+    // A znode created and deleted before the cache reads it is still
+    // reported as changed (its creator learns it is gone).
+    zk.create("/s/live/brief", b"", CreateKind::Persistent)
+        .await?;
+    zk.delete("/s/live/brief", None).await?;
+    let mut reported = Vec::new();
+    while !reported.iter().any(|p: &String| p == "/s/live/brief") {
+        let batch = tokio::time::timeout(DEADLINE, feed.next()).await?;
+        reported.extend(batch.paths);
+    }
+    assert!(!cache.contains("/s/live/brief"));
+    Ok(())
+}
+
+#[tokio::test]
 async fn excluded_subtrees_are_neither_loaded_nor_followed() -> TestResult {
     let server = LocalZk::start()?;
     let zk = connect(&server).await;
@@ -339,9 +391,12 @@ async fn chroot_and_ensemble_connect_strings_work() -> TestResult {
 
     let missing = ZkConfig::new(format!("{connect_string}/no-such-chroot"))
         .with_connect_deadline(Duration::from_secs(5));
-    // The client accepts a missing chroot at connect time; operations on it fail.
-    if let Ok(zk) = Zk::connect(missing).await {
-        assert!(zk.create("/x", b"", CreateKind::Persistent).await.is_err());
-    }
+    // A missing chroot is an error at connect time, naming it.
+    let err = Zk::connect(missing).await.expect_err("missing chroot");
+    assert!(
+        err.to_string()
+            .contains("the chroot /no-such-chroot does not exist"),
+        "{err}"
+    );
     Ok(())
 }

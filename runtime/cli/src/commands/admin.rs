@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
-use strand_admin::{Admin, RebalanceMode};
+use strand_admin::{Admin, ClusterAcl, RebalanceMode};
+use strand_zk::AclEntry;
 
 use super::GlobalArgs;
 
@@ -18,6 +19,19 @@ pub enum AdminCommand {
     AddCluster {
         /// Cluster name.
         cluster: String,
+        /// Protect every znode of the cluster with a ZooKeeper ACL: only
+        /// the principal of --zk-auth-file (and --acl-entry's) may change
+        /// it; everyone may read unless --private-reads.
+        #[arg(long)]
+        acl: bool,
+        /// Another principal that may change the cluster, as ZooKeeper
+        /// writes ACL entries: `digest:USER:BASE64SHA1:cdrwa`,
+        /// `sasl:NAME:cdrwa`, `ip:10.0.0.0/8:cdrwa` (repeatable; implies --acl).
+        #[arg(long = "acl-entry", value_name = "SCHEME:ID:PERMS", value_parser = parse_acl_entry)]
+        acl_entries: Vec<AclEntry>,
+        /// With --acl: no read access for unauthenticated clients either.
+        #[arg(long)]
+        private_reads: bool,
     },
     /// Delete a cluster (refused while instances are live or a controller leads).
     DropCluster {
@@ -25,12 +39,17 @@ pub enum AdminCommand {
         cluster: String,
     },
     /// List the clusters on this ZooKeeper.
-    ListClusters,
-    /// Add an instance (`host:port` or `host_port`; its id is `host_port`).
+    ListClusters {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an instance (`host:port` or `host_port`: id `host_port`; any
+    /// other name, such as `P0`, is the id itself, as in Helix).
     AddInstance {
         /// Cluster name.
         cluster: String,
-        /// `host:port` or `host_port`.
+        /// `host:port`, `host_port`, or a name.
         instance: String,
     },
     /// Remove an instance (refused while it is live).
@@ -137,6 +156,9 @@ pub enum AdminCommand {
     ListAggregators {
         /// Cluster name.
         cluster: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Take partitions out of ERROR (sends ERROR → initial-state transitions).
     ResetPartition {
@@ -154,6 +176,9 @@ pub enum AdminCommand {
     Dump {
         /// The path, e.g. `/MYCLUSTER/IDEALSTATES`.
         path: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -171,7 +196,11 @@ pub enum CustomizedStateAction {
         r#type: String,
     },
     /// Print the aggregated types.
-    Get,
+    Get {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Rebalance modes as the CLI spells them.
@@ -196,21 +225,61 @@ impl From<ModeArg> for RebalanceMode {
     }
 }
 
+fn parse_acl_entry(value: &str) -> Result<AclEntry, String> {
+    AclEntry::parse(value).map_err(|e| e.to_string())
+}
+
+/// Prints a value as pretty JSON (the `--json` form of every command).
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
 /// Runs an admin subcommand.
 pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
-    let admin = Admin::connect(global.zk()).await?;
+    if let AdminCommand::AddCluster {
+        acl: false,
+        acl_entries,
+        private_reads: true,
+        ..
+    } = &cmd
+        && acl_entries.is_empty()
+    {
+        bail!("--private-reads only makes sense with --acl");
+    }
+    let admin = Admin::connect_with(global.zk_config()?).await?;
     match cmd {
-        AdminCommand::AddCluster { cluster } => {
-            admin.add_cluster(&cluster).await?;
-            println!("Created cluster {cluster}");
+        AdminCommand::AddCluster {
+            cluster,
+            acl,
+            acl_entries,
+            private_reads,
+        } => {
+            if acl || !acl_entries.is_empty() {
+                let acl = ClusterAcl {
+                    principals: acl_entries,
+                    public_reads: !private_reads,
+                };
+                admin.add_cluster_with_acl(&cluster, &acl).await?;
+                let entries: Vec<String> = acl.entries().iter().map(|e| e.to_string()).collect();
+                println!("Created cluster {cluster} (ACL {})", entries.join(","));
+            } else {
+                admin.add_cluster(&cluster).await?;
+                println!("Created cluster {cluster}");
+            }
         }
         AdminCommand::DropCluster { cluster } => {
             admin.drop_cluster(&cluster).await?;
             println!("Dropped cluster {cluster}");
         }
-        AdminCommand::ListClusters => {
-            for cluster in admin.list_clusters().await? {
-                println!("{cluster}");
+        AdminCommand::ListClusters { json } => {
+            let clusters = admin.list_clusters().await?;
+            if json {
+                print_json(&serde_json::json!({ "clusters": clusters }))?;
+            } else {
+                for cluster in clusters {
+                    println!("{cluster}");
+                }
             }
         }
         AdminCommand::AddInstance { cluster, instance } => {
@@ -270,7 +339,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
         AdminCommand::ClusterInfo { cluster, json } => {
             let info = admin.cluster_info(&cluster).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&info.to_json())?);
+                print_json(&info.to_json())?;
             } else {
                 print!("{info}");
             }
@@ -286,9 +355,17 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                     .await?;
                 println!("No longer aggregating {type}", type = r#type);
             }
-            CustomizedStateAction::Get => {
-                for t in admin.customized_state_types(&cluster).await? {
-                    println!("{t}");
+            CustomizedStateAction::Get { json } => {
+                let types = admin.customized_state_types(&cluster).await?;
+                if json {
+                    print_json(&serde_json::json!({
+                        "cluster": cluster,
+                        "customized_state_types": types,
+                    }))?;
+                } else {
+                    for t in types {
+                        println!("{t}");
+                    }
                 }
             }
         },
@@ -329,9 +406,21 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
             let plugin = admin.unbind_aggregator(&cluster, &r#type).await?;
             println!("{type} is no longer aggregated by {plugin}", type = r#type);
         }
-        AdminCommand::ListAggregators { cluster } => {
-            for (customized_type, plugin) in admin.aggregator_bindings(&cluster).await? {
-                println!("{customized_type}\t{plugin}");
+        AdminCommand::ListAggregators { cluster, json } => {
+            let bindings = admin.aggregator_bindings(&cluster).await?;
+            if json {
+                let aggregators: serde_json::Map<String, serde_json::Value> = bindings
+                    .into_iter()
+                    .map(|(t, plugin)| (t, serde_json::Value::String(plugin)))
+                    .collect();
+                print_json(&serde_json::json!({
+                    "cluster": cluster,
+                    "aggregators": aggregators,
+                }))?;
+            } else {
+                for (customized_type, plugin) in bindings {
+                    println!("{customized_type}\t{plugin}");
+                }
             }
         }
         AdminCommand::ResetPartition {
@@ -348,8 +437,18 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                 partitions.len()
             );
         }
-        AdminCommand::Dump { path } => {
-            print!("{}", admin.dump(&path).await?);
+        AdminCommand::Dump { path, json } => {
+            if json {
+                let nodes: Vec<serde_json::Value> = admin
+                    .dump_nodes(&path)
+                    .await?
+                    .iter()
+                    .map(strand_admin::DumpedNode::to_json)
+                    .collect();
+                print_json(&serde_json::json!({ "path": path, "znodes": nodes }))?;
+            } else {
+                print!("{}", admin.dump(&path).await?);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use strand_controller::{Controller, ControllerConfig};
-use strand_zk::ZkConfig;
 use tracing::info;
 
 use super::GlobalArgs;
@@ -38,8 +37,9 @@ pub struct ControllerArgs {
 pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> {
     let mut stop = StopSignal::install()?;
     let name = args.name.clone().unwrap_or_else(default_name);
-    let zk =
-        ZkConfig::new(global.zk()).with_session_timeout(Duration::from_secs(args.session_timeout));
+    let zk = global
+        .zk_config()?
+        .with_session_timeout(Duration::from_secs(args.session_timeout));
     let mut config = ControllerConfig::new(zk, &args.cluster, &name);
     config.plugin_cache_dir = Some(
         args.cache_dir

@@ -10,9 +10,11 @@ mod quickstart;
 mod rest;
 mod routes;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use strand_zk::{DigestCredentials, ZkConfig};
 
 /// Strand: a Helix-compatible cluster manager whose state models are WebAssembly components.
 #[derive(Debug, Parser)]
@@ -33,6 +35,10 @@ pub struct GlobalArgs {
     /// instead].
     #[arg(long, global = true, env = "STRAND_ZK")]
     pub zk: Option<String>,
+    /// A file holding ZooKeeper digest credentials, one line
+    /// `user:password` (credentials are never taken on the command line).
+    #[arg(long, global = true, env = "STRAND_ZK_AUTH_FILE", value_name = "FILE")]
+    pub zk_auth_file: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -42,6 +48,22 @@ impl GlobalArgs {
     /// The ZooKeeper to use: `--zk`, `STRAND_ZK`, or the default.
     pub fn zk(&self) -> &str {
         self.zk.as_deref().unwrap_or(DEFAULT_ZK)
+    }
+
+    /// How to reach the ZooKeeper of [`GlobalArgs::zk`], with the
+    /// credentials of `--zk-auth-file` when given.
+    pub fn zk_config(&self) -> anyhow::Result<ZkConfig> {
+        self.zk_config_for(self.zk())
+    }
+
+    /// [`GlobalArgs::zk_config`] for another connect string (a ZooKeeper
+    /// the command started itself).
+    pub fn zk_config_for(&self, connect: &str) -> anyhow::Result<ZkConfig> {
+        let config = ZkConfig::new(connect);
+        Ok(match &self.zk_auth_file {
+            None => config,
+            Some(path) => config.with_credentials(DigestCredentials::from_file(path)?),
+        })
     }
 }
 

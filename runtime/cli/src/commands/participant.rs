@@ -4,16 +4,16 @@
 //! (`--plugin`, `--plugin-dir`) and/or from the cluster
 //! (`--plugins-from-cluster`, the default when no local plugin is given).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
 use strand_plugin_host::{PluginOptions, PluginRegistry};
-use strand_zk::ZkConfig;
 use tracing::{info, warn};
 
 use super::GlobalArgs;
@@ -24,8 +24,9 @@ pub struct ParticipantArgs {
     /// The cluster to join.
     #[arg(long)]
     pub cluster: String,
-    /// Instance name (`host_port`); repeat to run several participants in
-    /// this process.
+    /// Instance name, in the forms `strand admin add-instance` takes
+    /// (`host:port` and `host_port` both mean `host_port`; `P0` is `P0`);
+    /// repeat to run several participants in this process.
     #[arg(long = "instance", required = true)]
     pub instances: Vec<String>,
     /// A state model plugin: `STATE_MODEL=FILE.wasm` (repeatable).
@@ -46,7 +47,9 @@ pub struct ParticipantArgs {
     /// ZooKeeper session timeout, in seconds.
     #[arg(long, default_value_t = 10)]
     pub session_timeout: u64,
-    /// Transitions of different partitions that may run at once, per participant.
+    /// Transitions of different partitions that may run at once, per
+    /// participant (N); one resource holds at most N - max(1, N/4) of them,
+    /// failovers may use max(1, N/4) more, calls running over 5 s step aside.
     #[arg(long, default_value_t = 16)]
     pub max_parallel: usize,
     /// Where compiled plugins are cached (default: `strand-plugin-cache` in
@@ -64,8 +67,31 @@ fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// The instance ids of `--instance`, as `add-instance` would name them;
+/// a name no instance can have, or one given twice, is refused before
+/// anything starts.
+fn instance_ids(specs: &[String]) -> Result<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    let mut ids = Vec::with_capacity(specs.len());
+    for spec in specs {
+        strand_admin::names::validate("instance", spec)?;
+        let id = strand_admin::instance_config_for(spec).id().to_owned();
+        if !seen.insert(id.clone()) {
+            bail!(
+                "--instance {spec} names instance {id} a second time; each participant needs its own instance"
+            );
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 /// Runs participants until a signal arrives.
-pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitCode> {
+    args.instances = instance_ids(&args.instances)?;
+    let zk = global
+        .zk_config()?
+        .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
     let from_cluster =
         args.plugins_from_cluster || (args.plugins.is_empty() && args.plugin_dir.is_none());
     // Listen before joining: a stop request during start-up is honoured.
@@ -92,8 +118,6 @@ pub async fn run(global: &GlobalArgs, args: ParticipantArgs) -> Result<ExitCode>
         None => None,
     };
 
-    let zk = ZkConfig::new(global.zk())
-        .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
     let cluster_plugins = if from_cluster {
         let plugins = ClusterPlugins::start(
             ClusterPluginsConfig {

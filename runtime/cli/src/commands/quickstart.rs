@@ -83,14 +83,14 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
             (Some(server), connect)
         }
     };
-    let demo = Demo::set_up(&connect, &args).await?;
+    let zk = global.zk_config_for(&connect)?;
+    let demo = Demo::set_up(&zk, &args).await?;
     let timeout = Duration::from_secs(args.step_timeout);
     progress(
         "starting a spectator: the routing table (external view + DEPLOY_STATE customized view)",
     );
     let routes = RoutingTableProvider::start(
-        ProviderConfig::new(ZkConfig::new(connect.clone()), &args.cluster)
-            .with_customized(CUSTOMIZED_TYPE)?,
+        ProviderConfig::new(zk.clone(), &args.cluster).with_customized(CUSTOMIZED_TYPE)?,
     )
     .await
     .context("starting the routing table provider")?;
@@ -98,20 +98,13 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     progress("loading the MasterSlave plugin (Rust, plugins/master-slave)");
     let registry = registry(&v1)?;
     progress("starting the controller");
-    let controller = Controller::start(
-        ZkConfig::new(connect.clone()),
-        &args.cluster,
-        "quickstart-controller",
-    )
-    .await
-    .context("starting the controller")?;
+    let controller = Controller::start(zk.clone(), &args.cluster, "quickstart-controller")
+        .await
+        .context("starting the controller")?;
     let mut participants = BTreeMap::new();
     for instance in INSTANCES {
         progress(&format!("starting participant {instance}"));
-        participants.insert(
-            instance,
-            demo.participant(&connect, instance, &registry).await?,
-        );
+        participants.insert(instance, demo.participant(&zk, instance, &registry).await?);
     }
 
     progress("waiting for convergence: 1 MASTER and 2 SLAVEs per partition");
@@ -153,7 +146,7 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     progress(&format!(
         "restarting participant {failed}: masters are handed back"
     ));
-    participants.insert(failed, demo.participant(&connect, failed, &registry).await?);
+    participants.insert(failed, demo.participant(&zk, failed, &registry).await?);
     let took = demo
         .wait_for(&routes, timeout, |snap| demo.converged(snap, 3))
         .await?;
@@ -209,8 +202,8 @@ struct Demo {
 }
 
 impl Demo {
-    async fn set_up(connect: &str, args: &QuickstartArgs) -> Result<Self> {
-        let admin = Admin::connect(connect).await?;
+    async fn set_up(zk: &ZkConfig, args: &QuickstartArgs) -> Result<Self> {
+        let admin = Admin::connect_with(zk.clone()).await?;
         let cluster = args.cluster.as_str();
         if args.recreate && admin.is_cluster_setup(cluster).await? {
             progress(&format!("dropping the existing cluster {cluster}"));
@@ -281,11 +274,11 @@ impl Demo {
 
     async fn participant(
         &self,
-        connect: &str,
+        zk: &ZkConfig,
         instance: &str,
         registry: &Arc<PluginRegistry>,
     ) -> Result<Participant> {
-        let config = ParticipantConfig::new(ZkConfig::new(connect), &self.cluster, instance);
+        let config = ParticipantConfig::new(zk.clone(), &self.cluster, instance);
         Participant::start(config, Arc::clone(registry))
             .await
             .with_context(|| format!("starting participant {instance}"))

@@ -1,5 +1,8 @@
 //! `strand rest`: serve the Helix-compatible HTTP admin API
-//! (`/admin/v2/…`, see `runtime/rest`) until SIGTERM or ctrl-c.
+//! (`/admin/v2/…`, see `runtime/rest`) until SIGTERM or ctrl-c. Without
+//! `--token-file` it serves only requests addressed to its listen address
+//! and refuses mutating requests a web page could send; `--allow-origin`
+//! and `--allow-host` open it deliberately.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_admin::Admin;
-use strand_rest::{BearerToken, RestConfig};
+use strand_rest::{AllowedHost, AllowedOrigins, BearerToken, RestConfig};
 
 use super::GlobalArgs;
 use super::participant::StopSignal;
@@ -24,6 +27,15 @@ pub struct RestArgs {
     /// POST, DELETE) must present as `Authorization: Bearer <token>`.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// A web origin (`http://host:port`) whose pages may use the API from a
+    /// browser: CORS answers for it, and (without a token) its requests
+    /// are let in. Repeatable; `*` allows every origin and Host.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Another name (`host[:port]`) requests may address the API by without
+    /// a token, besides the listen address (and localhost forms of it).
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = parse_host)]
+    pub allow_hosts: Vec<AllowedHost>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = strand_rest::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -33,8 +45,14 @@ pub struct RestArgs {
     pub max_plugin_bytes: usize,
 }
 
+fn parse_host(value: &str) -> Result<AllowedHost, String> {
+    AllowedHost::parse(value)
+}
+
 /// Serves the API until a signal arrives.
 pub async fn run(global: &GlobalArgs, args: RestArgs) -> Result<ExitCode> {
+    let allowed_origins = AllowedOrigins::parse(&args.allow_origins)
+        .map_err(|e| anyhow::anyhow!("--allow-origin: {e}"))?;
     let token = match &args.token_file {
         None => None,
         Some(path) => {
@@ -50,18 +68,21 @@ pub async fn run(global: &GlobalArgs, args: RestArgs) -> Result<ExitCode> {
         tracing::warn!(listen = %args.listen, "serving mutating routes to the network without a token");
     }
     let mut stop = StopSignal::install()?;
-    let admin = Admin::connect(global.zk())
+    let admin = Admin::connect_with(global.zk_config()?)
         .await
         .with_context(|| format!("connecting to ZooKeeper at {}", global.zk()))?;
-    let config = RestConfig {
-        token,
-        max_body_bytes: args.max_body_bytes,
-        max_plugin_bytes: args.max_plugin_bytes,
-    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let config = RestConfig {
+        token,
+        listen: Some(address),
+        allowed_hosts: args.allow_hosts.clone(),
+        allowed_origins,
+        max_body_bytes: args.max_body_bytes,
+        max_plugin_bytes: args.max_plugin_bytes,
+    };
     eprintln!(
         "serving http://{address}{} (ZooKeeper {}, auth {}; ctrl-c or SIGTERM to stop)",
         strand_rest::PREFIX,

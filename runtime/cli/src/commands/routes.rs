@@ -1,7 +1,8 @@
 //! `strand routes`: the routing table of a cluster as a spectator sees it
 //! (`strand-spectator`) — which live instance serves which partition in
 //! which state, from the external view or a customized view — printed as
-//! an instance × partition table or JSON, once or redrawn on every change.
+//! an instance × partition table or JSON, once or redrawn whenever what it
+//! shows changes.
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -15,7 +16,6 @@ use strand_model::PropertyPaths;
 use strand_spectator::{
     ProviderConfig, RoutingSnapshot, RoutingTable, RoutingTableProvider, ViewSource,
 };
-use strand_zk::ZkConfig;
 
 use super::GlobalArgs;
 
@@ -63,11 +63,11 @@ impl Selection {
 
 /// Runs `strand routes`.
 pub async fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
-    let admin = Admin::connect(global.zk()).await?;
+    let admin = Admin::connect_with(global.zk_config()?).await?;
     if !admin.is_cluster_setup(&args.cluster).await? {
         bail!("cluster {} is not set up", args.cluster);
     }
-    let mut config = ProviderConfig::new(ZkConfig::new(global.zk()), &args.cluster);
+    let mut config = ProviderConfig::new(global.zk_config()?, &args.cluster);
     let source = match &args.customized {
         Some(state_type) => {
             let types = admin.customized_state_types(&args.cluster).await?;
@@ -119,23 +119,43 @@ pub async fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     }
     let redraw = !args.json && stdout.is_terminal();
     let mut changes = provider.subscribe();
+    // What was last shown, without the generation: a change elsewhere in
+    // the cluster (another resource, another state) prints nothing.
+    let mut shown: Option<Value> = None;
     loop {
         let snapshot = changes.borrow_and_update().clone();
-        let text = render(&snapshot)?;
-        if redraw {
-            // Clear the screen and go home, then draw.
-            write!(stdout, "\x1b[2J\x1b[H")?;
-        } else if !args.json {
-            writeln!(stdout, "---")?;
+        let content = shown_content(&args.cluster, &snapshot, &selection)?;
+        if shown.as_ref() != Some(&content) {
+            shown = Some(content);
+            let text = render(&snapshot)?;
+            if redraw {
+                // Clear the screen and go home, then draw.
+                write!(stdout, "\x1b[2J\x1b[H")?;
+            } else if !args.json {
+                writeln!(stdout, "---")?;
+            }
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
         }
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
         tokio::select! {
             changed = changes.changed() => if changed.is_err() { break },
             result = tokio::signal::ctrl_c() => { result?; break }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a document shows of a snapshot, apart from its generation.
+fn shown_content(
+    cluster: &str,
+    snapshot: &RoutingSnapshot,
+    selection: &Selection,
+) -> Result<Value> {
+    let mut content = to_json(cluster, snapshot, selection)?;
+    if let Some(map) = content.as_object_mut() {
+        map.remove("generation");
+    }
+    Ok(content)
 }
 
 /// The selected table's resources, with the filter applied.

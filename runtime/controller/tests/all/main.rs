@@ -2,6 +2,7 @@
 //! one binary with a module per area.
 
 mod aggregator_plugins;
+mod bad_records;
 mod common;
 mod faults;
 mod leadership;

@@ -173,17 +173,20 @@ fn parse_entries(list: Option<&[String]>) -> Vec<IndexMap<String, String>> {
         .collect()
 }
 
-/// The two date patterns Helix uses in histories.
+/// The date patterns Helix uses in histories and status updates.
 #[derive(Clone, Copy)]
-enum DateStyle {
+pub(crate) enum DateStyle {
     /// `yyyy-MM-dd-HH:mm:ss`.
     Controller,
     /// `yyyy-MM-dd'T'HH:mm:ss:SSS`.
     Participant,
+    /// `yyyyMMdd-HHmmss.SSSSSS` (`StatusUpdateUtil`; Java's `SSSSSS` is the
+    /// milliseconds, zero-padded to six digits).
+    StatusUpdate,
 }
 
-/// Format epoch milliseconds as a UTC date in one of Helix's history patterns.
-fn format_utc(ms: i64, style: DateStyle) -> String {
+/// Format epoch milliseconds as a UTC date in one of Helix's patterns.
+pub(crate) fn format_utc(ms: i64, style: DateStyle) -> String {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -205,6 +208,9 @@ fn format_utc(ms: i64, style: DateStyle) -> String {
         }
         DateStyle::Participant => {
             format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}:{millis:03}")
+        }
+        DateStyle::StatusUpdate => {
+            format!("{year:04}{month:02}{day:02}-{h:02}{m:02}{s:02}.{millis:06}")
         }
     }
 }

@@ -373,6 +373,15 @@ impl IdealState {
         }
     }
 
+    /// Whether `partition` is one of [`IdealState::partitions`] (a lookup,
+    /// not a scan).
+    pub fn has_partition(&self, partition: &str) -> bool {
+        match self.rebalance_mode() {
+            RebalanceMode::Customized => self.0.map_fields.contains_key(partition),
+            _ => self.0.list_fields.contains_key(partition),
+        }
+    }
+
     /// A partition's preference list as written.
     pub fn preference_list(&self, partition: &str) -> Option<&[String]> {
         self.0.list(partition)

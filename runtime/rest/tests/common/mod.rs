@@ -133,20 +133,136 @@ impl Api {
         self.send(self.request(Method::DELETE, path)).await
     }
 
+    /// A PUT; a body is sent as `application/json`, as tools do.
     pub async fn put(&self, path: &str, body: &str) -> Reply {
-        self.send(self.request(Method::PUT, path).body(body.to_owned()))
+        self.send(json_body(self.request(Method::PUT, path), body))
             .await
     }
 
+    /// A POST; a body is sent as `application/json`, as tools do.
     pub async fn post(&self, path: &str, body: &str) -> Reply {
-        self.send(self.request(Method::POST, path).body(body.to_owned()))
+        self.send(json_body(self.request(Method::POST, path), body))
             .await
+    }
+
+    /// The address the API listens on (`127.0.0.1:port`).
+    pub fn address(&self) -> String {
+        self.base
+            .trim_start_matches("http://")
+            .trim_end_matches(strand_rest::PREFIX)
+            .to_owned()
+    }
+
+    /// Sends `method target` over a fresh TCP connection exactly as given —
+    /// no URL normalisation (`..` stays `..`), the headers as listed (a
+    /// `Host` of this server's address unless `headers` has one) — and
+    /// reads the reply. `target` is relative to `/admin/v2`.
+    pub async fn raw(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.address();
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect to the API");
+        let mut request = format!("{method} {}{target} HTTP/1.1\r\n", strand_rest::PREFIX);
+        if !headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            request.push_str(&format!("Host: {address}\r\n"));
+        }
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !body.is_empty() {
+            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        request.push_str("Connection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("write request");
+        stream.write_all(body).await.expect("write body");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read reply");
+        parse_raw_reply(&raw)
     }
 
     /// Every znode with its data and version (to prove nothing changed).
     pub async fn snapshot(&self) -> BTreeMap<String, (Vec<u8>, i32)> {
         snapshot(self.admin.zk()).await
     }
+}
+
+/// Sets a JSON body (nothing for an empty one).
+fn json_body(request: RequestBuilder, body: &str) -> RequestBuilder {
+    if body.is_empty() {
+        request
+    } else {
+        request
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+    }
+}
+
+/// An HTTP/1.1 reply read to the end of a `Connection: close` stream
+/// (bodies here are small and not chunked by the server's JSON replies;
+/// chunked ones are joined).
+fn parse_raw_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let mut headers = reqwest::header::HeaderMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':')
+            && let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()),
+                reqwest::header::HeaderValue::from_str(value.trim()),
+            )
+        {
+            headers.append(name, value);
+        }
+    }
+    let chunked = headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    let json = serde_json::from_str(&body).unwrap_or(Value::Null);
+    Reply {
+        status,
+        text: body,
+        json,
+        headers,
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
 }
 
 impl Drop for Api {

@@ -1,27 +1,31 @@
 //! The benchmark's cluster: ZooKeeper (private or given), the cluster and
-//! its instances, in-process participants sharing one plugin registry,
-//! and the external-view checks the steps wait on.
+//! its instances, in-process participants sharing one plugin registry, a
+//! routing table (`strand-spectator`) whose change notifications every
+//! wait is on, and the ZooKeeper request counts of the participants'
+//! sessions.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use strand_admin::{Admin, RebalanceMode};
-use strand_model::{ExternalView, IdealState, PropertyPaths};
+use strand_model::{IdealState, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::PluginRegistry;
+use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
 use strand_zk::server::LocalZk;
-use strand_zk::{Update, ZkConfig};
+use strand_zk::{RequestCounts, Update, ZkConfig};
 use tokio::sync::Mutex;
 
 use super::BenchArgs;
 
-/// Partitions per resource in the big step: keeps each external view far
+/// Partitions per resource in the big steps: keeps each external view far
 /// below ZooKeeper's 1 MiB znode limit.
-const BIG_RESOURCE_PARTITIONS: u32 = 1000;
+pub(super) const BIG_RESOURCE_PARTITIONS: u32 = 1000;
 
-/// How often views are polled.
-const POLL: Duration = Duration::from_millis(5);
+/// The top state of MasterSlave.
+const MASTER: &str = "MASTER";
 
 pub(super) struct BenchCluster {
     pub cluster: String,
@@ -30,6 +34,9 @@ pub(super) struct BenchCluster {
     admin: Admin,
     registry: Arc<PluginRegistry>,
     participants: Mutex<Vec<(String, Option<Participant>)>>,
+    /// Requests of participant sessions that have ended (stopped ones).
+    retired: Mutex<RequestCounts>,
+    routes: RoutingTableProvider,
 }
 
 impl BenchCluster {
@@ -62,6 +69,12 @@ impl BenchCluster {
         }
         admin.add_cluster(&args.cluster).await?;
         let registry = super::super::quickstart::registry(&master_slave)?;
+        let routes = RoutingTableProvider::start(ProviderConfig::new(
+            ZkConfig::new(connect.clone()),
+            &args.cluster,
+        ))
+        .await
+        .context("starting the routing table")?;
         let bench = Self {
             cluster: args.cluster.clone(),
             server,
@@ -69,6 +82,8 @@ impl BenchCluster {
             admin,
             registry,
             participants: Mutex::new(Vec::new()),
+            retired: Mutex::new(RequestCounts::default()),
+            routes,
         };
         super::progress(&format!("starting {} participants", args.participants));
         for i in 0..args.participants {
@@ -88,6 +103,10 @@ impl BenchCluster {
         ZkConfig::new(self.connect.clone())
     }
 
+    pub fn connect_string(&self) -> &str {
+        &self.connect
+    }
+
     pub fn private_zookeeper(&self) -> bool {
         self.server.is_some()
     }
@@ -97,6 +116,17 @@ impl BenchCluster {
         Participant::start(config, Arc::clone(&self.registry))
             .await
             .with_context(|| format!("starting participant {name}"))
+    }
+
+    /// ZooKeeper requests sent so far by every participant session.
+    pub async fn participant_requests(&self) -> RequestCounts {
+        let mut total = *self.retired.lock().await;
+        for (_, participant) in self.participants.lock().await.iter() {
+            if let Some(participant) = participant {
+                total = total + participant.zk().requests();
+            }
+        }
+        total
     }
 
     /// A SEMI_AUTO MasterSlave resource with 3 replicas, placed.
@@ -114,80 +144,55 @@ impl BenchCluster {
         Ok(())
     }
 
-    /// Adds `partitions` in resources of at most 1,000; their names.
-    pub async fn add_big(&self, partitions: u32) -> Result<Vec<String>> {
-        let mut names = Vec::new();
+    /// Adds `partitions` in resources of at most 1,000 named
+    /// `<prefix>_<n>`; their names and sizes.
+    pub async fn add_resources(&self, prefix: &str, partitions: u32) -> Result<Vec<(String, u32)>> {
+        let mut added = Vec::new();
         let mut left = partitions;
         while left > 0 {
             let size = left.min(BIG_RESOURCE_PARTITIONS);
-            let name = format!("big_{}", names.len());
+            let name = format!("{prefix}_{}", added.len());
             self.add_resource(&name, size).await?;
-            names.push(name);
+            added.push((name, size));
             left -= size;
         }
-        Ok(names)
+        Ok(added)
     }
 
-    async fn view(&self, resource: &str) -> Result<Option<ExternalView>> {
-        Ok(self
-            .admin
-            .accessor()
-            .get(&PropertyPaths::new(&self.cluster).external_view(resource))
-            .await?
-            .map(|v| ExternalView::from(v.value)))
+    /// The znode version of a resource's external view (how many times it
+    /// was written, less one), if it exists.
+    pub async fn view_version(&self, resource: &str) -> Result<Option<i32>> {
+        let path = PropertyPaths::new(&self.cluster).external_view(resource);
+        Ok(self.admin.zk().exists(&path).await?.map(|s| s.version))
     }
 
     async fn ideal(&self, resource: &str) -> Result<IdealState> {
         Ok(self.admin.ideal_state(&self.cluster, resource).await?)
     }
 
-    /// Polls `resource`'s external view until `done` holds.
-    async fn wait_view(
+    /// Waits on the routing table's notifications until `done` holds.
+    async fn wait_routes(
         &self,
-        resource: &str,
         what: &str,
         timeout: Duration,
-        done: impl Fn(&ExternalView) -> bool,
+        done: impl Fn(&RoutingSnapshot) -> bool,
     ) -> Result<()> {
-        let start = Instant::now();
-        loop {
-            if let Some(view) = self.view(resource).await?
-                && done(&view)
-            {
-                return Ok(());
-            }
-            if start.elapsed() > timeout {
-                bail!("{resource}: {what} not reached within {timeout:?}");
-            }
-            tokio::time::sleep(POLL).await;
+        match self.routes.wait_for(timeout, done).await {
+            Some(_) => Ok(()),
+            None => bail!("{what} not seen in the routing table within {timeout:?}"),
         }
     }
 
-    /// Every partition has one MASTER and two SLAVEs.
+    /// Every partition of every resource has one MASTER and two SLAVEs.
     pub async fn wait_converged(
         &self,
-        resource: &str,
-        partitions: u32,
+        resources: &[(String, u32)],
         timeout: Duration,
     ) -> Result<()> {
-        self.wait_view(resource, "convergence", timeout, |v| {
-            converged(v, partitions)
+        self.wait_routes("convergence", timeout, |snap| {
+            resources.iter().all(|(r, n)| converged(snap, r, *n))
         })
         .await
-    }
-
-    pub async fn all_converged(&self, resources: &[String]) -> Result<bool> {
-        for resource in resources {
-            let partitions = self.ideal(resource).await?.partitions().len();
-            let done = self
-                .view(resource)
-                .await?
-                .is_some_and(|v| converged(&v, u32::try_from(partitions).unwrap_or(u32::MAX)));
-            if !done {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     /// Every partition converged with its preferred instance as MASTER.
@@ -198,18 +203,24 @@ impl BenchCluster {
         timeout: Duration,
     ) -> Result<()> {
         let ideal = self.ideal(resource).await?;
-        self.wait_view(resource, "masters on preferred instances", timeout, |v| {
-            converged(v, partitions)
-                && v.partitions().all(|p| {
-                    let first = ideal.preference_list(p).and_then(|l| l.first());
-                    first.is_some_and(|f| {
-                        v.state_map(p).and_then(|m| m.get(f)).map(String::as_str) == Some("MASTER")
-                    })
+        let preferred: BTreeMap<String, String> = ideal
+            .partitions()
+            .into_iter()
+            .filter_map(|p| {
+                let first = ideal.preference_list(p)?.first()?;
+                Some((p.to_owned(), first.clone()))
+            })
+            .collect();
+        self.wait_routes("masters on preferred instances", timeout, |snap| {
+            converged(snap, resource, partitions)
+                && preferred.iter().all(|(p, first)| {
+                    snap.instances(resource, p, MASTER) == std::slice::from_ref(first)
                 })
         })
         .await
     }
 
+    /// Waits until `master` is the only MASTER of the partition.
     pub async fn wait_master(
         &self,
         resource: &str,
@@ -217,11 +228,9 @@ impl BenchCluster {
         master: &str,
         timeout: Duration,
     ) -> Result<()> {
-        self.wait_view(resource, "the new master", timeout, |v| {
-            v.state_map(partition)
-                .and_then(|m| m.get(master))
-                .map(String::as_str)
-                == Some("MASTER")
+        let want = [master.to_owned()];
+        self.wait_routes("the new master", timeout, |snap| {
+            snap.instances(resource, partition, MASTER) == want
         })
         .await
     }
@@ -244,9 +253,11 @@ impl BenchCluster {
                         return Update::Keep;
                     };
                     let mut ideal = IdealState::from(record);
-                    let partitions: Vec<String> =
-                        ideal.partitions().into_iter().map(str::to_owned).collect();
-                    for p in partitions.iter().filter(|p| only.is_none_or(|o| o == *p)) {
+                    let partitions: Vec<String> = match only {
+                        Some(p) => vec![p.to_owned()],
+                        None => ideal.partitions().into_iter().map(str::to_owned).collect(),
+                    };
+                    for p in &partitions {
                         let mut list = ideal
                             .preference_list(p)
                             .map(<[String]>::to_vec)
@@ -265,10 +276,12 @@ impl BenchCluster {
     }
 
     /// Stops the first participant gracefully; returns its name and the
-    /// seconds until every partition of `resource` has a MASTER elsewhere.
+    /// seconds until every partition of `resource` has a MASTER elsewhere
+    /// in the routing table.
     pub async fn stop_one_and_wait_failover(
         &self,
         resource: &str,
+        partitions: u32,
         timeout: Duration,
     ) -> Result<(String, f64)> {
         let (name, participant) = {
@@ -279,14 +292,20 @@ impl BenchCluster {
                 slot.take().context("participant already stopped")?,
             )
         };
+        let requests = participant.zk().requests();
         let started = Instant::now();
         participant.shutdown().await;
-        self.wait_view(resource, "failover", timeout, |v| {
-            v.partitions().all(|p| {
-                v.state_map(p).is_some_and(|m| {
-                    !m.contains_key(&name) && m.values().filter(|s| *s == "MASTER").count() == 1
-                })
-            })
+        {
+            let mut retired = self.retired.lock().await;
+            *retired = *retired + requests;
+        }
+        self.wait_routes("failover", timeout, |snap| {
+            let table = snap.external_view();
+            let masters_elsewhere = table.partitions(resource).iter().all(|p| {
+                let masters = snap.instances(resource, p, MASTER);
+                masters.len() == 1 && masters[0] != name
+            });
+            table.partitions(resource).len() == partitions as usize && masters_elsewhere
         })
         .await?;
         Ok((name, started.elapsed().as_secs_f64()))
@@ -312,21 +331,16 @@ impl BenchCluster {
     }
 }
 
-/// Every one of `partitions` partitions has one MASTER and two SLAVEs.
-fn converged(view: &ExternalView, partitions: u32) -> bool {
-    let mut seen = 0u32;
-    for p in view.partitions() {
-        let Some(map) = view.state_map(p) else {
-            return false;
-        };
-        let masters = map.values().filter(|s| *s == "MASTER").count();
-        let slaves = map.values().filter(|s| *s == "SLAVE").count();
-        if masters != 1 || slaves != 2 {
-            return false;
-        }
-        seen += 1;
-    }
-    seen == partitions
+/// Every one of `partitions` partitions of `resource` has one MASTER and
+/// two SLAVEs in the routing table.
+fn converged(snap: &RoutingSnapshot, resource: &str, partitions: u32) -> bool {
+    let table = snap.external_view();
+    let names = table.partitions(resource);
+    names.len() == partitions as usize
+        && names.iter().all(|p| {
+            snap.instances(resource, p, MASTER).len() == 1
+                && snap.instances(resource, p, "SLAVE").len() == 2
+        })
 }
 
 /// The `q` quantile of sorted samples (0 when there are none).

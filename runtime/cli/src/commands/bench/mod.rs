@@ -1,33 +1,49 @@
 //! `strand bench`: cluster-level figures on this machine, printed as JSON
 //! on stdout (progress on stderr). Starts a private ZooKeeper unless
-//! `--zk` is given, then runs a real controller and real participants —
-//! in this process, sharing one plugin host — whose MasterSlave state
-//! model is the Rust plugin from `plugins/`.
+//! `--zk` is given, then runs a real controller (on its own runtime
+//! threads, so its CPU time is measured apart) and real participants — in
+//! this process, sharing one plugin host — whose MasterSlave state model
+//! is the Rust plugin from `plugins/`. Every wait is on the routing table's
+//! change notifications (`strand-spectator`), never a polling loop.
 //!
 //! Measured, in order:
 //! 1. a 12 × 3 resource from controller start to converged (Java Helix
 //!    2.0.1 takes about 1.6 s for this on this kind of machine);
-//! 2. cold convergence of `--partitions` × 3 MasterSlave;
+//! 2. cold convergence of `--partitions` × 3 MasterSlave: time,
+//!    transitions per second, external-view writes, ZooKeeper requests per
+//!    transition of the participants' and the controller's sessions, and
+//!    the controller's CPU time;
 //! 3. sustained transitions per second while every master moves;
-//! 4. ideal-state change → external view latency (p50, p99);
-//! 5. failover time after a graceful stop of one participant;
-//! 6. the controller's pipeline time per run with `--big` more partitions
-//!    (in resources of at most 1,000 partitions, so every external view
-//!    stays under ZooKeeper's 1 MiB znode limit).
+//! 4. ideal-state change → new master visible in the routing table (p50,
+//!    p99), one partition at a time;
+//! 5. failover after a graceful stop of one participant;
+//! 6. `--resources` more resources of `--partitions` × 3 at once (cold);
+//! 7. with `--big`, that many more partitions (resources of at most 1,000,
+//!    so every external view stays under ZooKeeper's 1 MiB znode limit):
+//!    convergence, ideal-state change latency at that size, and the
+//!    controller's pipeline run times;
+//! 8. the controller's resident memory at the end, measured in a
+//!    `strand controller` process that takes over the cluster.
 
 mod cluster;
+mod process;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde_json::json;
+use serde_json::{Value, json};
 use strand_controller::{Controller, ControllerHandle, RunReport};
+use strand_zk::RequestCounts;
 
 use super::GlobalArgs;
 use cluster::{BenchCluster, percentile};
+
+/// The controller's runtime threads are named after this (Linux keeps 15
+/// characters of a thread name).
+const CONTROLLER_THREADS: &str = "strand-ctl";
 
 /// Options of `strand bench`.
 #[derive(Debug, Args)]
@@ -41,15 +57,18 @@ pub struct BenchArgs {
     /// Partitions of the cold-convergence resource (3 replicas each).
     #[arg(long, default_value_t = 1000)]
     pub partitions: u32,
-    /// Extra partitions for the pipeline-time step (0 skips it).
+    /// Resources added at once in the multi-resource step (0 skips it).
+    #[arg(long, default_value_t = 3)]
+    pub resources: u32,
+    /// Extra partitions for the big step (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     pub big: u32,
-    /// How long the pipeline-time step watches the big rebalance.
-    #[arg(long, default_value_t = 60)]
-    pub big_wait: u64,
-    /// Ideal-state → external-view samples.
+    /// Ideal-state → routing-table samples.
     #[arg(long, default_value_t = 40)]
     pub latency_samples: usize,
+    /// Skip the controller-process memory step.
+    #[arg(long)]
+    pub no_memory: bool,
     /// Where the built plugins are (`master_slave.wasm`).
     #[arg(
         long,
@@ -74,27 +93,113 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
     if args.partitions == 0 {
         bail!("--partitions must be at least 1");
     }
+    if args.latency_samples == 0 {
+        bail!("--latency-samples must be at least 1");
+    }
+    let controller_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(CONTROLLER_THREADS)
+        .enable_all()
+        .build()
+        .context("starting the controller's runtime")?;
     let step = Duration::from_secs(args.step_timeout);
     let bench = BenchCluster::start(global.zk.as_deref(), &args).await?;
-    let result = measure(&bench, &args, step).await;
+    let result = measure(&bench, &args, step, controller_runtime.handle()).await;
     bench.stop().await;
+    controller_runtime.shutdown_background();
     let figures = result?;
     println!("{}", serde_json::to_string_pretty(&figures)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the controller on its own runtime.
+async fn start_controller(
+    bench: &BenchCluster,
+    runtime: &tokio::runtime::Handle,
+) -> Result<ControllerHandle> {
+    let config = bench.zk_config();
+    let cluster = bench.cluster.clone();
+    runtime
+        .spawn(async move { Controller::start(config, cluster, "bench-controller").await })
+        .await
+        .context("the controller's runtime stopped")?
+        .context("starting the controller")
+}
+
+/// Counts what a step costs: transitions, requests, controller CPU.
+struct Meter {
+    started: Instant,
+    sent: u64,
+    participants: RequestCounts,
+    controller: RequestCounts,
+    cpu: Duration,
+}
+
+impl Meter {
+    async fn start(bench: &BenchCluster, controller: &ControllerHandle) -> Self {
+        Self {
+            started: Instant::now(),
+            sent: controller.status().messages_sent,
+            participants: bench.participant_requests().await,
+            controller: controller
+                .session()
+                .map(|zk| zk.requests())
+                .unwrap_or_default(),
+            cpu: process::threads_cpu(CONTROLLER_THREADS).unwrap_or_default(),
+        }
+    }
+
+    /// Seconds, transitions and per-transition costs since `start`.
+    async fn read(&self, bench: &BenchCluster, controller: &ControllerHandle) -> Value {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let transitions = controller.status().messages_sent - self.sent;
+        let participants = bench.participant_requests().await - self.participants;
+        let controller_requests = controller
+            .session()
+            .map(|zk| zk.requests())
+            .unwrap_or_default()
+            - self.controller;
+        let cpu = process::threads_cpu(CONTROLLER_THREADS).unwrap_or_default() - self.cpu;
+        let per = |n: u64| n as f64 / transitions.max(1) as f64;
+        json!({
+            "seconds": seconds,
+            "transitions": transitions,
+            "transitions_per_s": transitions as f64 / seconds,
+            "controller_cpu_s": cpu.as_secs_f64(),
+            "zookeeper_requests_per_transition": {
+                "participants": {
+                    "reads": per(participants.reads),
+                    "writes": per(participants.writes),
+                    "multi_ops": per(participants.multis),
+                    "operations_in_multi_ops": per(participants.multi_ops),
+                    "write_requests": per(participants.write_requests()),
+                    "total": per(participants.total()),
+                },
+                "controller": {
+                    "reads": per(controller_requests.reads),
+                    "writes": per(controller_requests.writes),
+                    "multi_ops": per(controller_requests.multis),
+                    "total": per(controller_requests.total()),
+                },
+            },
+        })
+    }
 }
 
 async fn measure(
     bench: &BenchCluster,
     args: &BenchArgs,
     step: Duration,
-) -> Result<serde_json::Value> {
+    runtime: &tokio::runtime::Handle,
+) -> Result<Value> {
     // 1. Small resource, from controller start.
     progress("12 × 3 MasterSlave: from controller start to converged");
     bench.add_resource("small", 12).await?;
     let started = Instant::now();
-    let controller =
-        Controller::start(bench.zk_config(), &bench.cluster, "bench-controller").await?;
-    bench.wait_converged("small", 12, step).await?;
+    let controller = start_controller(bench, runtime).await?;
+    bench
+        .wait_converged(&[("small".to_owned(), 12)], step)
+        .await?;
     let small_s = started.elapsed().as_secs_f64();
 
     // 2. Cold convergence.
@@ -102,94 +207,134 @@ async fn measure(
         "{} × 3 MasterSlave: cold convergence",
         args.partitions
     ));
-    let sent_before = controller.status().messages_sent;
-    let started = Instant::now();
+    let meter = Meter::start(bench, &controller).await;
     bench.add_resource("db", args.partitions).await?;
-    bench.wait_converged("db", args.partitions, step).await?;
-    let cold_s = started.elapsed().as_secs_f64();
-    let cold_transitions = controller.status().messages_sent - sent_before;
+    bench
+        .wait_converged(&[("db".to_owned(), args.partitions)], step)
+        .await?;
+    let mut cold = meter.read(bench, &controller).await;
+    let view_writes = bench.view_version("db").await?.map_or(0, |v| v + 1);
+    cold["partitions"] = json!(args.partitions);
+    cold["external_view_writes"] = json!(view_writes);
 
     // 3. Sustained: every master moves (demote, then promote).
     progress("sustained transitions: every master of db moves");
-    let sent_before = controller.status().messages_sent;
-    let started = Instant::now();
+    let meter = Meter::start(bench, &controller).await;
     bench.rotate_preference_lists("db", None).await?;
     bench
         .wait_masters_preferred("db", args.partitions, step)
         .await?;
-    let sustained_s = started.elapsed().as_secs_f64();
-    let sustained = controller.status().messages_sent - sent_before;
+    let sustained = meter.read(bench, &controller).await;
 
-    // 4. Ideal-state change → external view.
-    progress("ideal-state change → external view latency");
-    let mut latencies = Vec::with_capacity(args.latency_samples);
-    for round in 0..args.latency_samples {
-        let partition = format!("small_{}", round % 12);
-        let master = bench
-            .rotate_preference_lists("small", Some(&partition))
-            .await?;
-        let started = Instant::now();
-        bench
-            .wait_master("small", &partition, &master, step)
-            .await?;
-        latencies.push(started.elapsed().as_secs_f64() * 1e3);
-    }
-    latencies.sort_by(f64::total_cmp);
+    // 4. Ideal-state change → new master in the routing table.
+    progress("ideal-state change → routing table latency (db)");
+    let latency = latencies(bench, "db", args.partitions, args.latency_samples, step).await?;
 
     // 5. Failover after a graceful stop.
     progress("failover after a graceful stop of one participant");
-    let (stopped, failover_s) = bench.stop_one_and_wait_failover("db", step).await?;
+    let (stopped, failover_s) = bench
+        .stop_one_and_wait_failover("db", args.partitions, step)
+        .await?;
     bench.restart(&stopped).await?;
     bench
         .wait_masters_preferred("db", args.partitions, step)
         .await?;
 
-    // 6. Pipeline time per run at `big` more partitions.
-    let big = if args.big > 0 {
+    // 6. Several resources at once.
+    let multi = if args.resources > 0 {
         progress(&format!(
-            "pipeline time per run with {} more partitions",
-            args.big
+            "{} resources of {} × 3 at once: cold convergence",
+            args.resources, args.partitions
         ));
-        Some(big_step(bench, &controller, args).await?)
+        let meter = Meter::start(bench, &controller).await;
+        let mut added = Vec::new();
+        for i in 0..args.resources {
+            let name = format!("multi_{i}");
+            bench.add_resource(&name, args.partitions).await?;
+            added.push((name, args.partitions));
+        }
+        bench.wait_converged(&added, step).await?;
+        let mut figures = meter.read(bench, &controller).await;
+        figures["resources"] = json!(args.resources);
+        Some(figures)
     } else {
         None
     };
-    controller.shutdown().await?;
+
+    // 7. The big cluster.
+    let big = if args.big > 0 {
+        progress(&format!("{} more partitions: cold convergence", args.big));
+        Some(big_step(bench, &controller, args, step).await?)
+    } else {
+        None
+    };
+    let partitions_in_cluster = 12 + args.partitions * (1 + args.resources) + args.big;
+
+    // 8. The controller's memory, in a process of its own.
+    let memory = if args.no_memory {
+        None
+    } else {
+        progress("controller memory: a `strand controller` process takes over");
+        controller.shutdown().await?;
+        Some(controller_process_memory(bench, partitions_in_cluster, step).await?)
+    };
 
     Ok(json!({
         "zookeeper": if bench.private_zookeeper() { "private (started by the bench)" } else { "given with --zk" },
         "participants": args.participants,
         "participant_kind": "strand-participant in-process, Rust MasterSlave plugin (wasmtime)",
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "small_12x3_convergence_from_controller_start_s": small_s,
-        "cold_convergence": {
-            "partitions": args.partitions,
-            "replicas": 3,
-            "seconds": cold_s,
-            "transitions": cold_transitions,
-            "transitions_per_s": cold_transitions as f64 / cold_s,
-        },
-        "sustained_master_moves": {
-            "transitions": sustained,
-            "seconds": sustained_s,
-            "transitions_per_s": sustained as f64 / sustained_s,
-        },
-        "ideal_state_to_external_view_ms": {
-            "samples": latencies.len(),
-            "p50": percentile(&latencies, 0.50),
-            "p99": percentile(&latencies, 0.99),
-        },
+        "cold_convergence": cold,
+        "sustained_master_moves": sustained,
+        "ideal_state_to_routing_table_ms": latency,
         "failover_after_graceful_stop_s": failover_s,
-        "pipeline_at_big": big,
+        "several_resources_cold": multi,
+        "big": big,
+        "partitions_in_cluster": partitions_in_cluster,
+        "controller_memory": memory,
     }))
 }
 
-/// Adds `big` partitions (resources of ≤ 1,000) and records the
-/// controller's runs while it rebalances them, then steady-state runs.
+/// Moves one partition's master at a time and times until the routing
+/// table shows the new master: p50, p99 and max in milliseconds.
+async fn latencies(
+    bench: &BenchCluster,
+    resource: &str,
+    partitions: u32,
+    samples: usize,
+    step: Duration,
+) -> Result<Value> {
+    let mut latencies = Vec::with_capacity(samples);
+    for round in 0..samples {
+        let partition = format!("{resource}_{}", (round * 7) % partitions as usize);
+        let master = bench
+            .rotate_preference_lists(resource, Some(&partition))
+            .await?;
+        let started = Instant::now();
+        bench
+            .wait_master(resource, &partition, &master, step)
+            .await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(json!({
+        "samples": latencies.len(),
+        "p50": percentile(&latencies, 0.50),
+        "p99": percentile(&latencies, 0.99),
+        "max": latencies.last().copied().unwrap_or(0.0),
+    }))
+}
+
+/// Adds `big` partitions (resources of ≤ 1,000), records the controller's
+/// runs while it converges them, then measures ideal-state latency at
+/// that size.
 async fn big_step(
     bench: &BenchCluster,
     controller: &ControllerHandle,
     args: &BenchArgs,
-) -> Result<serde_json::Value> {
+    step: Duration,
+) -> Result<Value> {
     let mut status = controller.subscribe();
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let collect = tokio::spawn(async move {
@@ -208,63 +353,76 @@ async fn big_step(
         }
         runs
     });
-    let total_partitions = args.partitions + 12 + args.big;
-    let resources = bench.add_big(args.big).await?;
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.big_wait);
-    let mut converged_s = None;
-    while Instant::now() < deadline {
-        if bench.all_converged(&resources).await? {
-            converged_s = Some(started.elapsed().as_secs_f64());
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    // Steady state: on-demand runs once nothing is left to do (or the
-    // cluster as it is at the end of the watch).
-    let mut steady = Vec::new();
-    for _ in 0..5 {
-        controller.rebalance();
-        let report = if converged_s.is_some() {
-            controller
-                .wait_converged(Duration::from_secs(60))
-                .await
-                .ok()
-        } else {
-            // Still rebalancing: the next run that completes.
-            let runs = controller.status().runs;
-            let mut status = controller.subscribe();
-            let _ =
-                tokio::time::timeout(Duration::from_secs(60), status.wait_for(|s| s.runs > runs))
-                    .await;
-            controller.status().last_run
-        };
-        if let Some(report) = report {
-            steady.push(report);
-        }
-    }
+    let meter = Meter::start(bench, controller).await;
+    let added = bench.add_resources("big", args.big).await?;
+    bench.wait_converged(&added, step).await?;
+    let converged = meter.read(bench, controller).await;
     let _ = stop.send(());
     let runs = collect.await.unwrap_or_default();
+    let latency = match added.first() {
+        Some((resource, partitions)) => {
+            progress("ideal-state change → routing table latency at the big size");
+            Some(
+                latencies(
+                    bench,
+                    resource,
+                    *partitions,
+                    args.latency_samples.min(20),
+                    step,
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mut compute: Vec<f64> = runs.iter().map(|r| ms(r.compute)).collect();
     compute.sort_by(f64::total_cmp);
-    let mut busy: Vec<f64> = runs
-        .iter()
-        .filter(|r| r.sent > 0)
-        .map(|r| ms(r.total))
-        .collect();
-    busy.sort_by(f64::total_cmp);
+    let mut total: Vec<f64> = runs.iter().map(|r| ms(r.total)).collect();
+    total.sort_by(f64::total_cmp);
     Ok(json!({
-        "partitions_in_cluster": total_partitions,
-        "resources_added": resources.len(),
-        "converged_s": converged_s,
-        "watched_s": args.big_wait,
-        "runs_seen": runs.len(),
-        "compute_ms_p50": percentile(&compute, 0.5),
-        "compute_ms_max": compute.last().copied().unwrap_or(0.0),
-        "busy_run_total_ms_p50": percentile(&busy, 0.5),
-        "busy_run_total_ms_max": busy.last().copied().unwrap_or(0.0),
-        "steady_run_compute_ms": steady.iter().map(|r| ms(r.compute)).collect::<Vec<_>>(),
-        "steady_run_total_ms": steady.iter().map(|r| ms(r.total)).collect::<Vec<_>>(),
+        "partitions_added": args.big,
+        "resources_added": added.len(),
+        "convergence": converged,
+        "runs": runs.len(),
+        "run_compute_ms": { "p50": percentile(&compute, 0.5), "max": compute.last().copied().unwrap_or(0.0) },
+        "run_total_ms": { "p50": percentile(&total, 0.5), "max": total.last().copied().unwrap_or(0.0) },
+        "ideal_state_to_routing_table_ms": latency,
+    }))
+}
+
+/// Starts `strand controller` as a child process on the bench cluster,
+/// waits until it leads and a routing-table change it causes is visible,
+/// and reads its resident memory.
+async fn controller_process_memory(
+    bench: &BenchCluster,
+    partitions: u32,
+    step: Duration,
+) -> Result<Value> {
+    let exe = std::env::current_exe().context("locating the strand binary")?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["--zk", bench.connect_string(), "controller", "--cluster"])
+        .arg(&bench.cluster)
+        .args(["--name", "bench-controller-process"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting `strand controller`")?;
+    let pid = child.id().context("the controller process has no pid")?;
+    let started = Instant::now();
+    // The process leads once a master move it must make shows up.
+    let master = bench.rotate_preference_lists("db", Some("db_0")).await?;
+    bench.wait_master("db", "db_0", &master, step).await?;
+    let took_over_s = started.elapsed().as_secs_f64();
+    let (rss, peak) = process::resident_mib(pid).unwrap_or((0.0, 0.0));
+    let cpu = process::process_cpu(pid).unwrap_or_default();
+    let _ = child.kill().await;
+    Ok(json!({
+        "partitions_in_cluster": partitions,
+        "took_over_and_moved_a_master_s": took_over_s,
+        "resident_mib": rss,
+        "peak_resident_mib": peak,
+        "cpu_s_to_load_and_lead": cpu.as_secs_f64(),
     }))
 }

@@ -150,7 +150,7 @@ pub enum StoreCommand {
 
 /// Runs a store command.
 pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
-    let zk = Zk::connect_to(global.zk()).await?;
+    let zk = Zk::connect(global.zk_config()?).await?;
     let cluster = |t: &ClusterArg| PluginStore::new(zk.clone(), &t.cluster);
     match cmd {
         StoreCommand::Deploy(args) => {
