@@ -1,14 +1,22 @@
 //! `strand plugin inspect` and `check` on the real components: good
-//! plugins pass, and each broken kind fails with exit 1 and one line.
+//! plugins pass, each broken kind fails with exit 1 and one line, and
+//! both compile through one on-disk cache.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
-use strand_testkit::plugins::{names, plugin_path};
+use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
+/// `strand ARGS` with the compiled cache the other tests share.
 fn strand(args: &[&str]) -> Output {
+    strand_with_cache(args, &compiled_cache_dir(), "off")
+}
+
+fn strand_with_cache(args: &[&str], cache: &Path, log: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_strand"))
         .args(args)
-        .env("RUST_LOG", "off")
+        .env("RUST_LOG", log)
+        .env("STRAND_PLUGIN_CACHE", cache)
         .output()
         .expect("run strand")
 }
@@ -120,4 +128,35 @@ fn check_runs_every_transition_and_shows_the_exception_a_plugin_raised() {
         );
         assert!(json.stderr.is_empty(), "--json is quiet on stderr");
     }
+}
+
+#[test]
+fn check_and_inspect_compile_a_component_once_through_the_shared_cache() {
+    let cache = tempfile::tempdir().expect("cache dir");
+    let file = path(names::MASTER_SLAVE);
+    // The host logs every compile that misses the cache at `info`.
+    let run = |args: &[&str]| {
+        let out = strand_with_cache(args, cache.path(), "strand_plugin_host=info");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        err
+    };
+    let first = run(&["plugin", "check", &file]);
+    assert!(first.contains("compiling master_slave ("), "{first}");
+    let cached = std::fs::read_dir(cache.path())
+        .expect("cache written")
+        .filter_map(Result::ok)
+        .any(|e| e.path().extension().is_some_and(|x| x == "cwasm"));
+    assert!(cached, "no compiled component in the cache");
+    for args in [
+        ["plugin", "check", file.as_str()],
+        ["plugin", "inspect", file.as_str()],
+    ] {
+        let again = run(&args);
+        assert!(!again.contains("compiling"), "{args:?} compiled again: {again}");
+    }
+    // Not a terminal (and --json): no progress line, nothing on stderr.
+    let json = strand_with_cache(&["plugin", "check", "--json", &file], cache.path(), "off");
+    assert!(json.status.success());
+    assert!(json.stderr.is_empty(), "{}", String::from_utf8_lossy(&json.stderr));
 }

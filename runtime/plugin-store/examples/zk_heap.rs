@@ -46,13 +46,13 @@ fn heap_used_mib(pid: u32) -> Option<f64> {
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "def new generation   total 9792K, used 1234K" + "tenured generation   total …, used …K"
-    let used_k: f64 = text
+    let used_k = text
         .lines()
         .filter(|l| l.contains("generation"))
         .filter_map(|l| l.split("used ").nth(1))
-        .filter_map(|u| u.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<f64>().ok())
-        .sum();
-    Some(used_k / 1024.0)
+        .filter_map(|u| u.split_whitespace().next()?.strip_suffix('K')?.parse::<f64>().ok())
+        .collect::<Vec<_>>();
+    (!used_k.is_empty()).then(|| used_k.iter().sum::<f64>() / 1024.0)
 }
 
 async fn run(heap_mib: u32, budget_mib: usize) -> Result<String, Box<dyn std::error::Error>> {
@@ -118,9 +118,11 @@ async fn run(heap_mib: u32, budget_mib: usize) -> Result<String, Box<dyn std::er
         false
     };
     let used_restarted = server.pid().and_then(heap_used_mib);
+    // Whether the server still answers (one that ran out of memory does not).
+    let serving = server.is_serving();
     let stored_mib = shas.len() * ARTEFACT >> 20;
     Ok(format!(
-        "{{\"heap_mib\": {heap_mib}, \"budget_mib\": {budget_mib}, \"stored_mib\": {stored_mib}, \"ok\": {}, \"survived_restart\": {restarted}, \"heap_used_after_load_mib\": {}, \"heap_used_after_restart_mib\": {}, \"write_s\": {:.1}, \"failure\": {:?}}}",
+        "{{\"heap_mib\": {heap_mib}, \"budget_mib\": {budget_mib}, \"stored_mib\": {stored_mib}, \"ok\": {}, \"survived_restart\": {restarted}, \"serving_after\": {serving}, \"heap_used_after_load_mib\": {}, \"heap_used_after_restart_mib\": {}, \"write_s\": {:.1}, \"failure\": {:?}}}",
         failure.is_none(),
         used_running.map_or("null".into(), |u| format!("{u:.0}")),
         used_restarted.map_or("null".into(), |u| format!("{u:.0}")),

@@ -8,7 +8,7 @@
 //! `check_bytes`.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use strand_plugin_host::{
     CallError, CallOptions, Grants, HostConfig, PluginHost, PluginOptions, PluginRegistry,
@@ -39,6 +39,38 @@ impl Captured {
     }
 }
 
+/// The log of this test binary, captured from the first call on. A
+/// process-wide subscriber, not a scoped one: tracing caches per call site
+/// whether anyone listens, and a scoped subscriber misses events when
+/// another test's thread registers the call site first.
+fn captured_log() -> &'static Captured {
+    static LOG: OnceLock<Captured> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Captured::default();
+        let writer = log.clone();
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::fmt()
+                .with_writer(move || writer.clone())
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .finish(),
+        )
+        .expect("the only subscriber of this test binary");
+        log
+    })
+}
+
+/// Log lines of the plugin `label` that contain `needle`.
+fn lines_of(label: &str, needle: &str) -> Vec<String> {
+    let tag = format!("plugin=\"{label}\"");
+    captured_log()
+        .text()
+        .lines()
+        .filter(|l| l.contains(&tag) && l.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
@@ -56,49 +88,38 @@ impl Write for Captured {
 fn printing_and_raising_plugins_load_in_async_code_and_their_output_is_logged() {
     for (name, exception) in NOISY {
         let bytes = std::fs::read(plugin_path(name).expect("fixture built")).expect("read");
-        let log = Captured::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish();
+        captured_log();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
-        let failure = tracing::subscriber::with_default(subscriber, || {
-            // On the runtime's own thread, as `strand participant --plugin`
-            // loads its plugins.
-            runtime.block_on(async {
-                let registry = PluginRegistry::new(host());
-                registry
-                    .install_bytes("Noisy", &bytes, PluginOptions::default())
-                    .expect("a printing plugin installs");
-                let model = registry.state_model("Noisy").expect("installed");
-                model
-                    .transition(&ctx("db_1", "OFFLINE", "ONLINE"), &CallOptions::default())
-                    .expect("a printing transition succeeds");
-                model
-                    .transition(&ctx("db_1", "ONLINE", "OFFLINE"), &CallOptions::default())
-                    .expect_err("leaving ONLINE raises")
-            })
+        // On the runtime's own thread, as `strand participant --plugin`
+        // loads its plugins.
+        let failure = runtime.block_on(async {
+            let registry = PluginRegistry::new(host());
+            registry
+                .install_bytes("Noisy", &bytes, PluginOptions::default())
+                .expect("a printing plugin installs");
+            let model = registry.state_model("Noisy").expect("installed");
+            model
+                .transition(&ctx("db_1", "OFFLINE", "ONLINE"), &CallOptions::default())
+                .expect("a printing transition succeeds");
+            model
+                .transition(&ctx("db_1", "ONLINE", "OFFLINE"), &CallOptions::default())
+                .expect_err("leaving ONLINE raises")
         });
-        let text = log.text();
-        let version = if name == names::PY_NOISY {
-            "0.1.0+python"
-        } else {
-            "0.1.0+js"
-        };
-        for expected in [
-            format!("plugin=\"Noisy@{version}\""),
-            "noisy stdout: db/db_1 OFFLINE->ONLINE".to_owned(),
-            "noisy stderr: db_1 OFFLINE->ONLINE".to_owned(),
-            "stream=\"stdout\"".to_owned(),
-            "stream=\"stderr\"".to_owned(),
+        let label = format!("Noisy@{}", version_of(name));
+        for (line, stream) in [
+            ("noisy stdout: db/db_1 OFFLINE->ONLINE", "stream=\"stdout\""),
+            ("noisy stderr: db_1 OFFLINE->ONLINE", "stream=\"stderr\""),
         ] {
-            assert!(text.contains(&expected), "{name}: {expected} not in the log:\n{text}");
+            let found = lines_of(&label, line);
+            assert!(
+                found.iter().any(|l| l.contains(stream)),
+                "{name}: {line} ({stream}, {label}) not in the log:\n{}",
+                captured_log().text()
+            );
         }
         match &failure {
             CallError::Trap {
@@ -172,6 +193,7 @@ fn check_runs_every_transition_in_the_sandbox_and_reports_the_exception() {
 #[test]
 fn granted_stdio_goes_to_the_host_stdio_not_to_the_log() {
     let (name, _) = NOISY[0];
+    captured_log();
     let registry = PluginRegistry::new(host());
     let options = PluginOptions {
         grants: Grants {
@@ -188,5 +210,15 @@ fn granted_stdio_goes_to_the_host_stdio_not_to_the_log() {
         // The traceback went to this process's stderr, so the host has none.
         Err(CallError::Trap { output: None, .. }) => {}
         other => panic!("expected a trap without captured output, got {other:?}"),
+    }
+    let logged = lines_of(&format!("Noisy@{}", version_of(name)), "db_2");
+    assert!(logged.is_empty(), "granted stdio was logged: {logged:?}");
+}
+
+fn version_of(fixture: &str) -> &'static str {
+    if fixture == names::PY_NOISY {
+        "0.1.0+python"
+    } else {
+        "0.1.0+js"
     }
 }
