@@ -103,7 +103,10 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
         .await
         .expect("admin");
     admin.add_cluster(CLUSTER).await.expect("cluster");
-    admin.add_instance(CLUSTER, INSTANCE).await.expect("instance");
+    admin
+        .add_instance(CLUSTER, INSTANCE)
+        .await
+        .expect("instance");
     let host = PluginHost::new(HostConfig {
         cache_dir: Some(compiled_cache_dir()),
         ..HostConfig::default()
@@ -112,8 +115,18 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
     let store = PluginStore::new(admin.zk().clone(), CLUSTER).with_host(host.clone());
     // (fixture, plugin / model name, resource, what its exception says)
     let cases = [
-        (names::PY_NOISY, "Noisy", "py", "ValueError: noisy cannot leave ONLINE for py_0"),
-        (names::JS_NOISY, "NoisyJs", "js", "Error: noisy cannot leave ONLINE for js_0"),
+        (
+            names::PY_NOISY,
+            "Noisy",
+            "py",
+            "ValueError: noisy cannot leave ONLINE for py_0",
+        ),
+        (
+            names::JS_NOISY,
+            "NoisyJs",
+            "js",
+            "Error: noisy cannot leave ONLINE for js_0",
+        ),
     ];
     for (fixture, model, resource, _) in cases {
         let bytes = std::fs::read(plugin_path(fixture).expect("fixture built")).expect("read");
@@ -131,7 +144,10 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
             .add_resource(CLUSTER, resource, 2, model, RebalanceMode::SemiAuto)
             .await
             .expect("resource");
-        admin.rebalance(CLUSTER, resource, 1).await.expect("rebalance");
+        admin
+            .rebalance(CLUSTER, resource, 1)
+            .await
+            .expect("rebalance");
     }
 
     let zk = ZkConfig::new(server.connect_string()).with_session_timeout(Duration::from_secs(4));
@@ -170,7 +186,10 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
         "noisy stdout: js/js_0 OFFLINE->ONLINE",
         "noisy stderr: py_1 OFFLINE->ONLINE",
     ] {
-        assert!(text.contains(expected), "{expected} not in the log:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected} not in the log:\n{text}"
+        );
     }
 
     for (_, _, resource, _) in cases {
@@ -198,7 +217,10 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
         if resource == "py" {
             assert!(info.contains("Traceback"), "{partition} INFO: {info}");
         }
-        assert!(!info.contains("wasm unreachable instruction executed\n"), "{info}");
+        assert!(
+            !info.contains("wasm unreachable instruction executed\n"),
+            "{info}"
+        );
     }
     participant.shutdown().await;
     plugins.shutdown().await;

@@ -73,7 +73,10 @@ fn check_accepts_good_plugins_and_refuses_broken_ones_in_one_line() {
     std::fs::write(&garbage, b"not wasm at all").expect("write");
     let cases = [
         (path(names::WRONG_WORLD), "incompatible"),
-        (path(names::FAULTY_DEFINITION), "deliberate trap in definition()"),
+        (
+            path(names::FAULTY_DEFINITION),
+            "deliberate trap in definition()",
+        ),
         (garbage.display().to_string(), "not a component"),
     ];
     for (file, needle) in cases {
@@ -92,8 +95,14 @@ fn check_accepts_good_plugins_and_refuses_broken_ones_in_one_line() {
 #[test]
 fn check_runs_every_transition_and_shows_the_exception_a_plugin_raised() {
     for (fixture, exception) in [
-        (names::PY_NOISY, "ValueError: noisy cannot leave ONLINE for __canary___0"),
-        (names::JS_NOISY, "Error: noisy cannot leave ONLINE for __canary___0"),
+        (
+            names::PY_NOISY,
+            "ValueError: noisy cannot leave ONLINE for __canary___0",
+        ),
+        (
+            names::JS_NOISY,
+            "Error: noisy cannot leave ONLINE for __canary___0",
+        ),
     ] {
         let file = path(fixture);
         let out = strand(&["plugin", "check", &file]);
@@ -112,7 +121,10 @@ fn check_runs_every_transition_and_shows_the_exception_a_plugin_raised() {
         if fixture == names::PY_NOISY {
             assert!(err.contains("    | Traceback"), "{fixture}: {err}");
         }
-        assert!(stdout.contains("OFFLINE-ONLINE") && stdout.contains("ok"), "{stdout}");
+        assert!(
+            stdout.contains("OFFLINE-ONLINE") && stdout.contains("ok"),
+            "{stdout}"
+        );
 
         let json = strand(&["plugin", "check", "--json", &file]);
         assert_eq!(json.status.code(), Some(1));
@@ -123,7 +135,10 @@ fn check_runs_every_transition_and_shows_the_exception_a_plugin_raised() {
         assert_eq!(sandbox[1]["transition"], "ONLINE-OFFLINE");
         assert_eq!(sandbox[1]["result"], "failed");
         assert!(
-            sandbox[1]["output"].as_str().unwrap_or_default().contains(exception),
+            sandbox[1]["output"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(exception),
             "{report}"
         );
         assert!(json.stderr.is_empty(), "--json is quiet on stderr");
@@ -153,10 +168,17 @@ fn check_and_inspect_compile_a_component_once_through_the_shared_cache() {
         ["plugin", "inspect", file.as_str()],
     ] {
         let again = run(&args);
-        assert!(!again.contains("compiling"), "{args:?} compiled again: {again}");
+        assert!(
+            !again.contains("compiling"),
+            "{args:?} compiled again: {again}"
+        );
     }
     // Not a terminal (and --json): no progress line, nothing on stderr.
     let json = strand_with_cache(&["plugin", "check", "--json", &file], cache.path(), "off");
     assert!(json.status.success());
-    assert!(json.stderr.is_empty(), "{}", String::from_utf8_lossy(&json.stderr));
+    assert!(
+        json.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
 }

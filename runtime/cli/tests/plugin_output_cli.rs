@@ -115,8 +115,18 @@ async fn a_participant_with_printing_and_raising_local_plugins_serves_and_report
     admin.add_cluster("C").await.expect("cluster");
     admin.add_instance("C", INSTANCE).await.expect("instance");
     let cases = [
-        (names::PY_NOISY, "Noisy", "py", "ValueError: noisy cannot leave ONLINE for py_0"),
-        (names::JS_NOISY, "NoisyJs", "js", "Error: noisy cannot leave ONLINE for js_0"),
+        (
+            names::PY_NOISY,
+            "Noisy",
+            "py",
+            "ValueError: noisy cannot leave ONLINE for py_0",
+        ),
+        (
+            names::JS_NOISY,
+            "NoisyJs",
+            "js",
+            "Error: noisy cannot leave ONLINE for js_0",
+        ),
     ];
     let mut plugin_args = Vec::new();
     for (fixture, model, resource, _) in cases {
@@ -174,7 +184,10 @@ async fn a_participant_with_printing_and_raising_local_plugins_serves_and_report
         "noisy stdout: py/py_0 OFFLINE->ONLINE",
         "noisy stdout: js/js_1 OFFLINE->ONLINE",
     ] {
-        assert!(text.contains(expected), "{expected} not in the log:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected} not in the log:\n{text}"
+        );
     }
     assert!(!text.contains("panicked"), "{text}");
 
@@ -201,7 +214,10 @@ async fn a_participant_with_printing_and_raising_local_plugins_serves_and_report
             .unwrap_or_default();
         assert!(info.contains(exception), "{partition} INFO: {info}");
     }
-    assert!(participant.try_wait().ok().flatten().is_none(), "still serving");
+    assert!(
+        participant.try_wait().ok().flatten().is_none(),
+        "still serving"
+    );
     terminate(participant);
     terminate(controller);
 }

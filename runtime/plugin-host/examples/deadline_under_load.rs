@@ -36,7 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &plugin_path(names::FAULTY)?,
         PluginOptions::default(),
     )?;
-    let model = registry.state_model("faulty").ok_or("faulty not installed")?;
+    let model = registry
+        .state_model("faulty")
+        .ok_or("faulty not installed")?;
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let stop = Arc::new(AtomicBool::new(false));

@@ -229,7 +229,11 @@ impl PluginHost {
             _ => return Err(LoadError::NotAComponent("not a WebAssembly binary".into())),
         }
         let digest = digest(bytes);
-        if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, &digest)) {
+        if let Some(component) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&self.engine, &digest))
+        {
             return Ok((component, digest));
         }
         let compile = || -> Result<Component, LoadError> {
@@ -253,7 +257,12 @@ impl PluginHost {
         let started = std::time::Instant::now();
         let result = compile();
         let elapsed = started.elapsed();
-        tracing::info!(plugin = what, bytes, elapsed_ms = elapsed.as_millis(), "compiled {what}");
+        tracing::info!(
+            plugin = what,
+            bytes,
+            elapsed_ms = elapsed.as_millis(),
+            "compiled {what}"
+        );
         if let Some(observer) = &self.config.compile_observer {
             observer(&CompileEvent::Finished {
                 what,

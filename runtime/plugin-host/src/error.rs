@@ -270,18 +270,29 @@ mod tests {
     #[test]
     fn the_error_line_of_each_toolchain() {
         let python = "noisy stderr: x\nTraceback (most recent call last):\n  File \"/0/app.py\", line 57, in transition\n  File \"/0/app.py\", line 36, in leave_online\nValueError: noisy cannot leave ONLINE\n\nthread '<unnamed>' (1) panicked at runtime/src/lib.rs:1293:29:\nPython function threw an unexpected exception\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
-        assert_eq!(guest_error_line(python), "ValueError: noisy cannot leave ONLINE");
+        assert_eq!(
+            guest_error_line(python),
+            "ValueError: noisy cannot leave ONLINE"
+        );
         let js = "noisy stderr: x\ninvalid variant tag value `undefined` (received `Error: noisy cannot leave ONLINE`) specified for `TransitionError`\nStack:\n  export_model_0_1_0$transition@/tmp/x/sources/initializer.js:672:17\n\nRedirecting call to abort() to mozalloc_abort";
         assert_eq!(guest_error_line(js), "Error: noisy cannot leave ONLINE");
         let rust = "thread '<unnamed>' panicked at faulty/src/lib.rs:62:13:\ndeliberate trap in trap_0\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
         assert_eq!(guest_error_line(rust), "deliberate trap in trap_0");
-        assert_eq!(guest_error_line("a\nsomething broke\n\n"), "something broke");
+        assert_eq!(
+            guest_error_line("a\nsomething broke\n\n"),
+            "something broke"
+        );
         let e = CallError::Trap {
             trap: "wasm trap: wasm `unreachable` instruction executed".into(),
             output: Some(python.into()),
         };
         let shown = e.to_string();
-        assert!(shown.starts_with("plugin failed: ValueError: noisy cannot leave ONLINE (then trapped: wasm trap"), "{shown}");
+        assert!(
+            shown.starts_with(
+                "plugin failed: ValueError: noisy cannot leave ONLINE (then trapped: wasm trap"
+            ),
+            "{shown}"
+        );
         assert!(shown.contains("Traceback"), "{shown}");
     }
 }

@@ -82,7 +82,9 @@ impl StateModelHandle {
 
 /// A transition's `result` as the caller sees it: the note, or the
 /// plugin's rejection.
-pub(crate) fn transition_result(result: Result<String, TransitionError>) -> Result<String, CallError> {
+pub(crate) fn transition_result(
+    result: Result<String, TransitionError>,
+) -> Result<String, CallError> {
     result.map_err(|e| {
         let (kind, message) = match e {
             TransitionError::Fatal(m) => (Rejection::Fatal, m),

@@ -214,7 +214,9 @@ fn run_sandbox(host: &PluginHost, v: &Version<StateModelKind>) -> Vec<SandboxRun
         .map(|t| {
             let ctx = canary_context(&t.from, &t.to);
             let result = v
-                .call(&opts, |b, s| b.strand_statemodel_model().call_transition(s, &ctx))
+                .call(&opts, |b, s| {
+                    b.strand_statemodel_model().call_transition(s, &ctx)
+                })
                 .and_then(transition_result);
             let outcome = match result {
                 Ok(note) => SandboxOutcome::Ok { note },

@@ -180,10 +180,12 @@ fn new_worker<K: Kind>(
     let stderr = output.as_ref().and_then(OutputLog::end_call);
     match instantiated {
         Ok(bindings) => Ok(Worker { store, bindings }),
-        Err(e) => Err(match classify(e, &store, deadline, started.elapsed(), stderr) {
-            trap @ CallError::Trap { .. } => CallError::Instantiate(trap.to_string()),
-            other => other,
-        }),
+        Err(e) => Err(
+            match classify(e, &store, deadline, started.elapsed(), stderr) {
+                trap @ CallError::Trap { .. } => CallError::Instantiate(trap.to_string()),
+                other => other,
+            },
+        ),
     }
 }
 

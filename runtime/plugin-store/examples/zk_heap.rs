@@ -50,7 +50,13 @@ fn heap_used_mib(pid: u32) -> Option<f64> {
         .lines()
         .filter(|l| l.contains("generation"))
         .filter_map(|l| l.split("used ").nth(1))
-        .filter_map(|u| u.split_whitespace().next()?.strip_suffix('K')?.parse::<f64>().ok())
+        .filter_map(|u| {
+            u.split_whitespace()
+                .next()?
+                .strip_suffix('K')?
+                .parse::<f64>()
+                .ok()
+        })
         .collect::<Vec<_>>();
     (!used_k.is_empty()).then(|| used_k.iter().sum::<f64>() / 1024.0)
 }

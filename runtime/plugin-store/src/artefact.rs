@@ -147,7 +147,8 @@ pub struct Packed {
 impl Packed {
     /// Compresses `bytes` (gzip, default level).
     pub fn new(bytes: &[u8]) -> Self {
-        let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::default());
+        let mut encoder =
+            GzEncoder::new(Vec::with_capacity(bytes.len() / 3), Compression::default());
         // Writing into a Vec cannot fail.
         let data = match encoder.write_all(bytes).and_then(|()| encoder.finish()) {
             Ok(data) => data,
@@ -375,7 +376,9 @@ fn inflate(data: &[u8], size: usize) -> Result<Vec<u8>, String> {
         .read_to_end(&mut out)
         .map_err(|e| format!("cannot inflate: {e}"))?;
     if out.len() > size {
-        return Err(format!("inflates to more than the {size} bytes its manifest says"));
+        return Err(format!(
+            "inflates to more than the {size} bytes its manifest says"
+        ));
     }
     Ok(out)
 }

@@ -72,9 +72,9 @@ impl PluginStore {
                 Ok(policy)
             }
             Ok(None) => Ok(StoragePolicy::default()),
-            Err(ZkError::Record { path, source }) => Err(StoreError::Corrupt(format!(
-                "{path}: {source}"
-            ))),
+            Err(ZkError::Record { path, source }) => {
+                Err(StoreError::Corrupt(format!("{path}: {source}")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -88,7 +88,9 @@ impl PluginStore {
         self.zk().create_all(self.paths().root()).await?;
         let record = policy.to_record();
         Accessor::new(self.zk().clone())
-            .update(&self.paths().policy(), true, |_| Update::Write(record.clone()))
+            .update(&self.paths().policy(), true, |_| {
+                Update::Write(record.clone())
+            })
             .await?;
         info!(cluster = %self.cluster(), ?policy, "plugin storage policy set");
         Ok(())
@@ -202,7 +204,9 @@ impl PluginStore {
                 if !dry_run {
                     artefact::delete(self.zk(), self.paths(), &stored.sha256).await?;
                 }
-                report.deleted_artefacts.push((stored.sha256.clone(), bytes));
+                report
+                    .deleted_artefacts
+                    .push((stored.sha256.clone(), bytes));
             } else {
                 left.push((stored, bytes));
             }

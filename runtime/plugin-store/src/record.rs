@@ -398,7 +398,10 @@ mod tests {
         let gone = r.retain_recent(2);
         let kept: Vec<&str> = r.versions.iter().map(|v| v.version.as_str()).collect();
         assert_eq!(kept, ["1", "3", "4"]);
-        assert_eq!(gone.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(), ["2"]);
+        assert_eq!(
+            gone.iter().map(|v| v.version.as_str()).collect::<Vec<_>>(),
+            ["2"]
+        );
         assert!(r.retain_recent(2).is_empty(), "idempotent");
         r.retain_recent(0);
         assert_eq!(r.versions.len(), 1);

@@ -248,8 +248,15 @@ impl PluginStore {
             self.definition_op(&name, helix, opts.force).await?;
         }
         let planned = place(current.clone())?;
-        self.check_budget(&name, &version, current.as_ref(), &planned, &packed, &policy)
-            .await?;
+        self.check_budget(
+            &name,
+            &version,
+            current.as_ref(),
+            &planned,
+            &packed,
+            &policy,
+        )
+        .await?;
         self.ensure_artefact(&packed).await?;
         let before = self.read_record(&name).await?.map(|(r, _)| r);
         let record = self
@@ -289,17 +296,28 @@ impl PluginStore {
         } else {
             u64::try_from(packed.data.len()).unwrap_or(u64::MAX)
         };
-        let mut still_used: BTreeSet<String> = planned.versions.iter().map(|v| v.sha256.clone()).collect();
+        let mut still_used: BTreeSet<String> =
+            planned.versions.iter().map(|v| v.sha256.clone()).collect();
         for record in self.records().await? {
             if record.name != name {
                 still_used.extend(record.versions.iter().map(|v| v.sha256.clone()));
             }
         }
         let freed: u64 = current
-            .map(|r| r.versions.iter().map(|v| v.sha256.clone()).collect::<BTreeSet<_>>())
+            .map(|r| {
+                r.versions
+                    .iter()
+                    .map(|v| v.sha256.clone())
+                    .collect::<BTreeSet<_>>()
+            })
             .unwrap_or_default()
             .difference(&still_used)
-            .filter_map(|sha| stored.iter().find(|(s, _)| &s.sha256 == sha).map(|(_, b)| *b))
+            .filter_map(|sha| {
+                stored
+                    .iter()
+                    .find(|(s, _)| &s.sha256 == sha)
+                    .map(|(_, b)| *b)
+            })
             .sum();
         let after = used.saturating_add(adding).saturating_sub(freed);
         if after > policy.budget_bytes && adding > 0 {
@@ -318,7 +336,11 @@ impl PluginStore {
     async fn delete_unused(&self, before: Option<&PluginRecord>, after: &PluginRecord) {
         let Some(before) = before else { return };
         let kept: BTreeSet<&str> = after.versions.iter().map(|v| v.sha256.as_str()).collect();
-        for gone in before.versions.iter().filter(|v| !kept.contains(v.sha256.as_str())) {
+        for gone in before
+            .versions
+            .iter()
+            .filter(|v| !kept.contains(v.sha256.as_str()))
+        {
             let result = async {
                 if !self.artefact_in_use(&gone.sha256).await? {
                     artefact::delete(&self.zk, &self.paths, &gone.sha256).await?;
@@ -370,7 +392,12 @@ impl PluginStore {
                     .map(|v| v.sha256.as_str())
                     .collect::<BTreeSet<_>>()
                     .into_iter()
-                    .filter_map(|sha| stored.iter().find(|(s, _)| s.sha256 == sha).map(|(_, b)| *b))
+                    .filter_map(|sha| {
+                        stored
+                            .iter()
+                            .find(|(s, _)| s.sha256 == sha)
+                            .map(|(_, b)| *b)
+                    })
                     .sum(),
                 instances,
             });

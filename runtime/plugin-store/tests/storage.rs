@@ -115,7 +115,9 @@ async fn retention_drops_versions_beyond_the_policy_and_their_artefacts() {
         })
         .await
         .expect("policy");
-    f.deploy(names::MASTER_SLAVE, None).await.expect("0.1.0 again");
+    f.deploy(names::MASTER_SLAVE, None)
+        .await
+        .expect("0.1.0 again");
     let back = f
         .store
         .rollback("MasterSlave", None)
@@ -185,10 +187,7 @@ async fn gc_applies_the_policy_and_collects_unused_and_abandoned_artefacts() {
     // Nothing left to do: gc is idempotent.
     let again = f.store.gc(Some(0), false).await.expect("gc again");
     assert!(again.removed_versions.is_empty() && again.deleted_artefacts.is_empty());
-    assert_eq!(
-        f.store.list().await.expect("list")[0].versions,
-        ["0.2.0"]
-    );
+    assert_eq!(f.store.list().await.expect("list")[0].versions, ["0.2.0"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,7 +29,11 @@ async fn deploy_stores_chunks_registers_the_version_and_keeps_an_equal_definitio
     // Compressed, chunked below the chunk size, manifest last, bytes
     // round-trip.
     let stored = usize::try_from(d.stored_bytes.expect("stored size")).expect("size");
-    assert!(stored < component.len() / 2, "{stored} of {}", component.len());
+    assert!(
+        stored < component.len() / 2,
+        "{stored} of {}",
+        component.len()
+    );
     let chunks = f
         .admin
         .zk()

@@ -182,7 +182,10 @@ fn check_runs_every_transition_in_the_sandbox_and_reports_the_exception() {
                 error,
             } => {
                 assert!(output.contains(exception), "{name}: {output}");
-                assert!(error.contains("noisy cannot leave ONLINE"), "{name}: {error}");
+                assert!(
+                    error.contains("noisy cannot leave ONLINE"),
+                    "{name}: {error}"
+                );
             }
             other => panic!("{name}: expected a failure, got {other:?}"),
         }

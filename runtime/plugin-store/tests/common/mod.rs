@@ -134,7 +134,6 @@ fn leb128(mut n: usize) -> Vec<u8> {
     }
 }
 
-
 /// `len` pseudo-random bytes (xorshift from `seed`): incompressible.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;

@@ -17,8 +17,8 @@ use strand_plugin_store::{
 };
 use strand_zk::Zk;
 
-use super::progress::{self, Progress};
 use super::CacheArg;
+use super::progress::{self, Progress};
 use crate::commands::GlobalArgs;
 
 /// The cluster a store command works on.
@@ -290,7 +290,13 @@ fn output<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) ->
 fn table(rows: &[Vec<String>]) -> Vec<String> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     rows.iter()
         .map(|row| {
@@ -385,9 +391,16 @@ fn size_of(bytes: u64) -> String {
 
 fn render_history(history: &[Deployment]) -> String {
     let mut rows = vec![
-        ["VERSION", "SHA256", "SIZE", "STORED", "DEPLOYED (UTC)", "BY"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "VERSION",
+            "SHA256",
+            "SIZE",
+            "STORED",
+            "DEPLOYED (UTC)",
+            "BY",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for d in history {
         rows.push(vec![
@@ -396,10 +409,15 @@ fn render_history(history: &[Deployment]) -> String {
             size_of(d.size_bytes),
             d.stored_bytes.map_or_else(|| "-".to_owned(), size_of),
             time(d.deployed_at_ms),
-            format!("{}{}", d.deployed_by, if d.forced { " (forced)" } else { "" }),
+            format!(
+                "{}{}",
+                d.deployed_by,
+                if d.forced { " (forced)" } else { "" }
+            ),
         ]);
     }
-    let marks = std::iter::once(" ").chain(history.iter().map(|d| if d.active { "*" } else { " " }));
+    let marks =
+        std::iter::once(" ").chain(history.iter().map(|d| if d.active { "*" } else { " " }));
     let mut out = String::new();
     for (mark, line) in marks.zip(table(&rows)) {
         out += &format!("{mark} {line}\n");

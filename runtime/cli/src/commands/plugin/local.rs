@@ -17,17 +17,22 @@ use strand_plugin_host::{
     LoadError, PluginReport, SandboxOutcome, check_file, guest_error_line, inspect_file,
 };
 
-use super::progress::{self, Progress};
 use super::LocalArgs;
+use super::progress::{self, Progress};
 
 /// `strand plugin inspect`.
 pub fn inspect(args: &LocalArgs) -> anyhow::Result<ExitCode> {
-    let host = args.cache.reporting_host(Progress::for_command(args.json))?;
+    let host = args
+        .cache
+        .reporting_host(Progress::for_command(args.json))?;
     let file = &args.file;
     let report = inspect_file(&host, file, false)
         .map_err(|e| anyhow!("{}: {}", file.display(), e.one_line()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&with_file(&report, file)?)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&with_file(&report, file)?)?
+        );
     } else {
         print!("{}", render(file, &report));
     }
@@ -36,7 +41,9 @@ pub fn inspect(args: &LocalArgs) -> anyhow::Result<ExitCode> {
 
 /// `strand plugin check`.
 pub fn check(args: &LocalArgs) -> anyhow::Result<ExitCode> {
-    let host = args.cache.reporting_host(Progress::for_command(args.json))?;
+    let host = args
+        .cache
+        .reporting_host(Progress::for_command(args.json))?;
     let file = &args.file;
     let report = match check_file(&host, file) {
         Ok(report) => report,
@@ -73,7 +80,11 @@ pub fn check(args: &LocalArgs) -> anyhow::Result<ExitCode> {
                     one_line(message)
                 ),
                 SandboxOutcome::Failed { error, output } => {
-                    eprintln!("  {:<24} FAILED: {}", run.transition, summary(error, output));
+                    eprintln!(
+                        "  {:<24} FAILED: {}",
+                        run.transition,
+                        summary(error, output)
+                    );
                     if let Some(output) = output {
                         eprint!("{}", indented(output));
                     }

@@ -79,7 +79,10 @@ impl Progress {
                 }
                 (Self::Terminal, CompileEvent::Finished { .. }) => {
                     // Dropping the sender ends the live line.
-                    running.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    running
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
                 }
             }
         };
