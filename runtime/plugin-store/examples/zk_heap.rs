@@ -126,7 +126,7 @@ async fn run(heap_mib: u32, budget_mib: usize) -> Result<String, Box<dyn std::er
     let used_restarted = server.pid().and_then(heap_used_mib);
     // Whether the server still answers (one that ran out of memory does not).
     let serving = server.is_serving();
-    let stored_mib = shas.len() * ARTEFACT >> 20;
+    let stored_mib = (shas.len() * ARTEFACT) >> 20;
     Ok(format!(
         "{{\"heap_mib\": {heap_mib}, \"budget_mib\": {budget_mib}, \"stored_mib\": {stored_mib}, \"ok\": {}, \"survived_restart\": {restarted}, \"serving_after\": {serving}, \"heap_used_after_load_mib\": {}, \"heap_used_after_restart_mib\": {}, \"write_s\": {:.1}, \"failure\": {:?}}}",
         failure.is_none(),
