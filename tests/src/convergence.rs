@@ -1,10 +1,10 @@
 //! [`Convergence`]: waits until a MasterSlave resource has settled — every
 //! partition with one MASTER and the rest SLAVE in the live sessions'
 //! current states, and no message left in any instance's MESSAGES (every
-//! message driven to an end) — on a session of its own that outlives
-//! ZooKeeper outages; reads that fail meanwhile just mean "not yet". The
-//! external view is reported beside it (it is the controller's record of
-//! the same: [`Progress::view_settled`]).
+//! message driven to an end) — and the external view shows the same (the
+//! controller caught up: [`Progress::view_settled`]), on a session of its
+//! own that outlives ZooKeeper outages; reads that fail meanwhile just mean
+//! "not yet".
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -176,8 +176,9 @@ impl Convergence {
     }
 
     /// Waits (polling, up to `deadline`) until all `partitions` are settled
-    /// in the current states and no message is left; returns the progress
-    /// then (with the view's), panics with the last progress otherwise.
+    /// in the current states and in the external view and no message is
+    /// left; returns the progress then, panics with the last progress
+    /// otherwise.
     pub async fn wait(
         &self,
         resource: &str,
@@ -189,7 +190,13 @@ impl Convergence {
         let mut last = None;
         loop {
             match self.progress(resource, replicas).await {
-                Ok(p) if p.settled == partitions && p.messages.is_empty() => return p,
+                Ok(p)
+                    if p.settled == partitions
+                        && p.view_settled == partitions
+                        && p.messages.is_empty() =>
+                {
+                    return p;
+                }
                 Ok(p) => last = Some(p),
                 Err(_) => {}
             }

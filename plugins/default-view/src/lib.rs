@@ -1,4 +1,5 @@
-//! Helix's default customized-view aggregation (helix-spec §5.9): the view of
+//! Helix's default customized-view aggregation
+//! (`helix-core/src/main/java/org/apache/helix/controller/stages/CustomizedViewAggregationStage.java`): the view of
 //! a partition maps each instance to its `CURRENT_STATE`. Instances whose map
 //! has no `CURRENT_STATE` are left out.
 

@@ -1,5 +1,5 @@
 //! Helix's built-in `LeaderStandby` state model (`BuiltInStateModelDefinitions`,
-//! helix-spec §3.8): one LEADER, R STANDBYs, initial state OFFLINE. Unlike
+//! `helix-core/src/main/java/org/apache/helix/model/LeaderStandbySMD.java`): one LEADER, R STANDBYs, initial state OFFLINE. Unlike
 //! MasterSlave, ERROR is not in its state priority list.
 
 use strand_plugin_sdk::{Count, ModelSpec, export_state_model};

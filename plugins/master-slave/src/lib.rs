@@ -1,5 +1,5 @@
 //! Helix's built-in `MasterSlave` state model (`BuiltInStateModelDefinitions`,
-//! helix-spec §3.8): one MASTER, R SLAVEs, initial state OFFLINE.
+//! `helix-core/src/main/java/org/apache/helix/model/MasterSlaveSMD.java`): one MASTER, R SLAVEs, initial state OFFLINE.
 
 use strand_plugin_sdk::{Count, ModelSpec, export_state_model};
 

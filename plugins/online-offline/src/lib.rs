@@ -1,5 +1,5 @@
 //! Helix's built-in `OnlineOffline` state model (`BuiltInStateModelDefinitions`,
-//! helix-spec §3.8): R replicas ONLINE, initial state OFFLINE.
+//! `helix-core/src/main/java/org/apache/helix/model/OnlineOfflineSMD.java`): R replicas ONLINE, initial state OFFLINE.
 
 use strand_plugin_sdk::{Count, ModelSpec, export_state_model};
 

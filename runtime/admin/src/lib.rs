@@ -71,11 +71,3 @@ impl Admin {
         &self.accessor
     }
 }
-
-/// This machine's host name, as Helix records it in `LIVE_INSTANCE`,
-/// histories and admin message sources (`localhost` if unknown).
-pub fn local_hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "localhost".to_owned())
-}

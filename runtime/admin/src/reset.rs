@@ -89,7 +89,7 @@ impl Admin {
                 )));
             }
         }
-        let source = format!("{}-ADMIN", crate::local_hostname());
+        let source = format!("{}-ADMIN", strand_model::host::local_hostname());
         let admin_session = SessionId::parse(&self.zk().session_id())?;
         let now = now_ms();
         let mut multi = self.zk().multi();

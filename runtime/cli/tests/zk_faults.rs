@@ -3,10 +3,9 @@
 //! of the only ZooKeeper server (down for about 3 s; sessions survive), and
 //! a `kill -9` of the leader of a three-node ensemble. Each converges
 //! afterwards — every partition one MASTER and two SLAVEs in the live
-//! current states, no message left anywhere — with no participant process
-//! restarted (same processes, same sessions), and no consistent sample
-//! ever shows two MASTERs. (The external view is printed, not asserted:
-//! it is the controller's to keep up to date.)
+//! current states and in the external view, no message left anywhere —
+//! with no participant process restarted (same processes, same sessions),
+//! and no consistent sample ever shows two MASTERs.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -125,7 +124,7 @@ async fn converges_through(mut cluster: Cluster, fault: impl FnOnce(&mut Server)
 
     let progress = convergence.wait("db", PARTITIONS, REPLICAS, DEADLINE).await;
     eprintln!(
-        "participants converged {:?} after the fault; the external view shows {}/{PARTITIONS} settled",
+        "converged {:?} after the fault ({}/{PARTITIONS} settled in the external view)",
         started.elapsed(),
         progress.view_settled
     );

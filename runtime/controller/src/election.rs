@@ -15,6 +15,7 @@ use strand_model::{ControllerHistory, LiveInstance, PropertyPaths, SessionId};
 use strand_zk::{Accessor, CreateKind, NodeEvent, Update, Zk, ZkError};
 use tracing::{debug, info};
 
+use strand_model::host::process_name;
 use strand_model::time::now_ms;
 
 /// The `HELIX_VERSION` the controller writes in LEADER and HISTORY: the
@@ -146,15 +147,4 @@ pub(crate) async fn resign(zk: &Zk, paths: &PropertyPaths) -> Result<(), ZkError
         }
         _ => Ok(()),
     }
-}
-
-/// `<pid>@<hostname>`, as the JVM names a process (Helix's
-/// `LIVE_INSTANCE`).
-fn process_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{}@{host}", std::process::id())
 }

@@ -1,8 +1,8 @@
 //! What a changed znode of the cluster is, to the controller: which record
 //! of which resource, instance or type ([`Node`]), and under which Helix
 //! event name (`ClusterEventName` in the messages a run sends) it calls
-//! for a run — the role of the listeners Helix's leader registers (§5.1 of
-//! the spec). Bookkeeping nobody acts on (status updates, errors,
+//! for a run — the role of the listeners Helix's leader registers
+//! (`helix-core/src/main/java/org/apache/helix/manager/zk/ControllerManagerHelper.java`). Bookkeeping nobody acts on (status updates, errors,
 //! histories, the rest of the property store) is [`Node::Other`], so the
 //! controller does not wake itself up.
 

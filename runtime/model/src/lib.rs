@@ -19,6 +19,7 @@
 
 pub mod builtin;
 pub mod error;
+pub mod host;
 pub mod java;
 pub mod paths;
 pub mod records;

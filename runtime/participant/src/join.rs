@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::{HELIX_VERSION, ParticipantConfig};
 use crate::error::{ParticipantError, Result};
+use strand_model::host::process_name;
 use strand_model::time::now_ms;
 
 /// Joins on `zk`'s session; returns the session id.
@@ -233,7 +234,7 @@ async fn record_history(
     instance: &str,
     session: SessionId,
 ) {
-    let host = strand_admin::local_hostname();
+    let host = strand_model::host::local_hostname();
     let result = accessor
         .update(&paths.participant_history(instance), true, |current| {
             let mut history = current
@@ -246,9 +247,4 @@ async fn record_history(
     if let Err(err) = result {
         warn!(instance, error = %err, "could not record the session in the instance history");
     }
-}
-
-/// `<pid>@<hostname>`, as the JVM names a process.
-fn process_name() -> String {
-    format!("{}@{}", std::process::id(), strand_admin::local_hostname())
 }

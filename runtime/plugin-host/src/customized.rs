@@ -18,7 +18,8 @@ pub enum StateStoreError {
 }
 
 /// The calling participant's customized state, with the meaning of Helix's
-/// `CustomizedStateProvider` (helix-spec §7): records under
+/// `CustomizedStateProvider`
+/// (`helix-core/src/main/java/org/apache/helix/customizedstate/CustomizedStateProvider.java`): records under
 /// `INSTANCES/<instance>/CUSTOMIZEDSTATES/<type>/<resource>`, one map per
 /// partition.
 ///

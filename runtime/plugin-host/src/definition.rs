@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The upper bound on replicas of a partition in one state (Helix
-/// `<STATE>.meta` `count`, helix-spec §3.8).
+/// `<STATE>.meta` `count`,
+/// `helix-core/src/main/java/org/apache/helix/model/StateModelDefinition.java`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum CountBound {
@@ -94,7 +95,8 @@ pub struct StateModelDefinition {
     pub initial_state: String,
 }
 
-/// States Helix adds implicitly to every model (helix-spec §3.8).
+/// States Helix adds implicitly to every model (the `HelixDefinedState`s the
+/// `StateModelDefinition` constructor gives the lowest priority).
 const IMPLICIT_STATES: [&str; 2] = ["ERROR", "DROPPED"];
 
 impl StateModelDefinition {

@@ -62,10 +62,9 @@ pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> 
 
 /// `<hostname>_<pid>`: unique per process on a host.
 fn default_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}_{}", std::process::id())
+    format!(
+        "{}_{}",
+        strand_model::host::local_hostname(),
+        std::process::id()
+    )
 }

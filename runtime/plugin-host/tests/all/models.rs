@@ -1,5 +1,6 @@
 //! The built-in state models: definitions equal to Helix's built-ins
-//! (helix-spec §3.8) and transitions through the host.
+//! (`helix-core/src/main/java/org/apache/helix/model/{MasterSlave,OnlineOffline,LeaderStandby}SMD.java`)
+//! and transitions through the host.
 
 use std::sync::Arc;
 
