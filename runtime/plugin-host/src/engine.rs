@@ -140,7 +140,7 @@ impl PluginHost {
         let mut wasm = Config::new();
         wasm.epoch_interruption(true);
         // Our worlds use no component-model async; without it each call is
-        // cheaper (wasm-host-notes §4.3).
+        // cheaper.
         wasm.concurrency_support(false);
         let engine = Engine::new(&wasm).map_err(|e| err("engine", &e))?;
 

@@ -1,7 +1,7 @@
 //! Per-call and per-instance limits: the deadline of a call, its output
-//! cap, and the memory cap of an instance, enforced with a `ResourceLimiter` that sums all
-//! linear memories of the instance (wasmtime's own `StoreLimits` caps each
-//! memory separately, wasm-host-notes §2.3).
+//! cap, and the memory cap of an instance, enforced with a
+//! `ResourceLimiter` that sums all linear memories of the instance
+//! (wasmtime's own `StoreLimits` caps each memory separately).
 
 use std::time::Duration;
 
