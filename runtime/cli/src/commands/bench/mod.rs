@@ -104,12 +104,60 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
         .context("starting the controller's runtime")?;
     let step = Duration::from_secs(args.step_timeout);
     let bench = BenchCluster::start(global.zk.as_deref(), &args).await?;
-    let result = measure(&bench, &args, step, controller_runtime.handle()).await;
+    let mut figures = Figures::new(&bench, &args);
+    let result = measure(
+        &bench,
+        &args,
+        step,
+        controller_runtime.handle(),
+        &mut figures,
+    )
+    .await;
     bench.stop().await;
     controller_runtime.shutdown_background();
-    let figures = result?;
-    println!("{}", serde_json::to_string_pretty(&figures)?);
-    Ok(ExitCode::SUCCESS)
+    // What was measured is printed even when a later step fails.
+    if let Err(err) = &result {
+        figures.record("error", json!(format!("{err:#}")));
+    }
+    println!("{}", serde_json::to_string_pretty(&figures.0)?);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The figures measured so far, in step order.
+struct Figures(serde_json::Map<String, Value>);
+
+impl Figures {
+    fn new(bench: &BenchCluster, args: &BenchArgs) -> Self {
+        let mut figures = Self(serde_json::Map::new());
+        figures.record(
+            "zookeeper",
+            json!(if bench.private_zookeeper() {
+                "private (started by the bench)"
+            } else {
+                "given with --zk"
+            }),
+        );
+        figures.record("participants", json!(args.participants));
+        figures.record(
+            "participant_kind",
+            json!("strand-participant in-process, Rust MasterSlave plugin (wasmtime)"),
+        );
+        figures.record(
+            "build",
+            json!(if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }),
+        );
+        figures
+    }
+
+    /// Keeps a step's figures and shows them on stderr as they come.
+    fn record(&mut self, step: &str, value: Value) {
+        eprintln!("    {step}: {value}");
+        self.0.insert(step.to_owned(), value);
+    }
 }
 
 /// Starts the controller on its own runtime.
@@ -191,7 +239,8 @@ async fn measure(
     args: &BenchArgs,
     step: Duration,
     runtime: &tokio::runtime::Handle,
-) -> Result<Value> {
+    figures: &mut Figures,
+) -> Result<()> {
     // 1. Small resource, from controller start.
     progress("12 × 3 MasterSlave: from controller start to converged");
     bench.add_resource("small", 12).await?;
@@ -200,7 +249,10 @@ async fn measure(
     bench
         .wait_converged(&[("small".to_owned(), 12)], step)
         .await?;
-    let small_s = started.elapsed().as_secs_f64();
+    figures.record(
+        "small_12x3_convergence_from_controller_start_s",
+        json!(started.elapsed().as_secs_f64()),
+    );
 
     // 2. Cold convergence.
     progress(&format!(
@@ -216,6 +268,7 @@ async fn measure(
     let view_writes = bench.view_version("db").await?.map_or(0, |v| v + 1);
     cold["partitions"] = json!(args.partitions);
     cold["external_view_writes"] = json!(view_writes);
+    figures.record("cold_convergence", cold);
 
     // 3. Sustained: every master moves (demote, then promote).
     progress("sustained transitions: every master of db moves");
@@ -224,24 +277,29 @@ async fn measure(
     bench
         .wait_masters_preferred("db", args.partitions, step)
         .await?;
-    let sustained = meter.read(bench, &controller).await;
+    figures.record(
+        "sustained_master_moves",
+        meter.read(bench, &controller).await,
+    );
 
     // 4. Ideal-state change → new master in the routing table.
     progress("ideal-state change → routing table latency (db)");
     let latency = latencies(bench, "db", args.partitions, args.latency_samples, step).await?;
+    figures.record("ideal_state_to_routing_table_ms", latency);
 
     // 5. Failover after a graceful stop.
     progress("failover after a graceful stop of one participant");
     let (stopped, failover_s) = bench
         .stop_one_and_wait_failover("db", args.partitions, step)
         .await?;
+    figures.record("failover_after_graceful_stop_s", json!(failover_s));
     bench.restart(&stopped).await?;
     bench
         .wait_masters_preferred("db", args.partitions, step)
         .await?;
 
     // 6. Several resources at once.
-    let multi = if args.resources > 0 {
+    if args.resources > 0 {
         progress(&format!(
             "{} resources of {} × 3 at once: cold convergence",
             args.resources, args.partitions
@@ -254,46 +312,27 @@ async fn measure(
             added.push((name, args.partitions));
         }
         bench.wait_converged(&added, step).await?;
-        let mut figures = meter.read(bench, &controller).await;
-        figures["resources"] = json!(args.resources);
-        Some(figures)
-    } else {
-        None
-    };
+        let mut multi = meter.read(bench, &controller).await;
+        multi["resources"] = json!(args.resources);
+        figures.record("several_resources_cold", multi);
+    }
 
     // 7. The big cluster.
-    let big = if args.big > 0 {
-        progress(&format!("{} more partitions: cold convergence", args.big));
-        Some(big_step(bench, &controller, args, step).await?)
-    } else {
-        None
-    };
     let partitions_in_cluster = 12 + args.partitions * (1 + args.resources) + args.big;
+    figures.record("partitions_in_cluster", json!(partitions_in_cluster));
+    if args.big > 0 {
+        progress(&format!("{} more partitions: cold convergence", args.big));
+        big_step(bench, &controller, args, step, figures).await?;
+    }
 
     // 8. The controller's memory, in a process of its own.
-    let memory = if args.no_memory {
-        None
-    } else {
+    if !args.no_memory {
         progress("controller memory: a `strand controller` process takes over");
         controller.shutdown().await?;
-        Some(controller_process_memory(bench, partitions_in_cluster, step).await?)
-    };
-
-    Ok(json!({
-        "zookeeper": if bench.private_zookeeper() { "private (started by the bench)" } else { "given with --zk" },
-        "participants": args.participants,
-        "participant_kind": "strand-participant in-process, Rust MasterSlave plugin (wasmtime)",
-        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
-        "small_12x3_convergence_from_controller_start_s": small_s,
-        "cold_convergence": cold,
-        "sustained_master_moves": sustained,
-        "ideal_state_to_routing_table_ms": latency,
-        "failover_after_graceful_stop_s": failover_s,
-        "several_resources_cold": multi,
-        "big": big,
-        "partitions_in_cluster": partitions_in_cluster,
-        "controller_memory": memory,
-    }))
+        let memory = controller_process_memory(bench, partitions_in_cluster, step).await?;
+        figures.record("controller_memory", memory);
+    }
+    Ok(())
 }
 
 /// Moves one partition's master at a time and times until the routing
@@ -334,7 +373,8 @@ async fn big_step(
     controller: &ControllerHandle,
     args: &BenchArgs,
     step: Duration,
-) -> Result<Value> {
+    figures: &mut Figures,
+) -> Result<()> {
     let mut status = controller.subscribe();
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let collect = tokio::spawn(async move {
@@ -355,40 +395,43 @@ async fn big_step(
     });
     let meter = Meter::start(bench, controller).await;
     let added = bench.add_resources("big", args.big).await?;
-    bench.wait_converged(&added, step).await?;
-    let converged = meter.read(bench, controller).await;
+    let converged = bench.wait_converged(&added, step).await;
+    let convergence = meter.read(bench, controller).await;
     let _ = stop.send(());
     let runs = collect.await.unwrap_or_default();
-    let latency = match added.first() {
-        Some((resource, partitions)) => {
-            progress("ideal-state change → routing table latency at the big size");
-            Some(
-                latencies(
-                    bench,
-                    resource,
-                    *partitions,
-                    args.latency_samples.min(20),
-                    step,
-                )
-                .await?,
-            )
-        }
-        None => None,
-    };
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mut compute: Vec<f64> = runs.iter().map(|r| ms(r.compute)).collect();
     compute.sort_by(f64::total_cmp);
     let mut total: Vec<f64> = runs.iter().map(|r| ms(r.total)).collect();
     total.sort_by(f64::total_cmp);
-    Ok(json!({
-        "partitions_added": args.big,
-        "resources_added": added.len(),
-        "convergence": converged,
-        "runs": runs.len(),
-        "run_compute_ms": { "p50": percentile(&compute, 0.5), "max": compute.last().copied().unwrap_or(0.0) },
-        "run_total_ms": { "p50": percentile(&total, 0.5), "max": total.last().copied().unwrap_or(0.0) },
-        "ideal_state_to_routing_table_ms": latency,
-    }))
+    // Recorded also when it did not converge: the runs show where the time went.
+    figures.record(
+        "big",
+        json!({
+            "partitions_added": args.big,
+            "resources_added": added.len(),
+            "converged": converged.is_ok(),
+            "convergence": convergence,
+            "runs": runs.len(),
+            "run_compute_ms": { "p50": percentile(&compute, 0.5), "max": compute.last().copied().unwrap_or(0.0) },
+            "run_total_ms": { "p50": percentile(&total, 0.5), "max": total.last().copied().unwrap_or(0.0) },
+            "last_run": runs.last().map(|r| format!("{r:?}")),
+        }),
+    );
+    converged?;
+    if let Some((resource, partitions)) = added.first() {
+        progress("ideal-state change → routing table latency at the big size");
+        let latency = latencies(
+            bench,
+            resource,
+            *partitions,
+            args.latency_samples.min(20),
+            step,
+        )
+        .await?;
+        figures.record("big_ideal_state_to_routing_table_ms", latency);
+    }
+    Ok(())
 }
 
 /// Starts `strand controller` as a child process on the bench cluster,
