@@ -8,8 +8,12 @@
 //!   meant to do, so whatever a failed deploy or an interrupted `gc` left
 //!   behind (a version over the policy, an artefact nothing uses, the
 //!   chunks of a writer that died) is found and finished by the next one.
-//! * An incomplete artefact (no manifest yet) younger than
-//!   [`INCOMPLETE_GRACE`] is left alone: a deploy may be writing it.
+//! * An artefact no version names is deleted at once only when a version
+//!   this `gc` removed named it. Any other unused artefact — incomplete
+//!   (no manifest yet) or complete — is left alone until it is older than
+//!   [`UNUSED_GRACE`]: a deploy writes its artefact before it records the
+//!   version, so a young one may be a deploy's that is about to be
+//!   recorded.
 //! * An artefact any version of any plugin names is never deleted.
 
 use std::collections::BTreeSet;
@@ -26,8 +30,9 @@ use crate::policy::StoragePolicy;
 use crate::record::PluginRecord;
 use crate::store::PluginStore;
 
-/// How old an incomplete artefact must be before `gc` deletes it.
-pub const INCOMPLETE_GRACE: Duration = Duration::from_secs(600);
+/// How old an unused artefact no removed version released must be before
+/// `gc` deletes it.
+pub const UNUSED_GRACE: Duration = Duration::from_secs(600);
 
 /// What the artefacts of a store hold in ZooKeeper.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -166,6 +171,7 @@ impl PluginStore {
             ..GcReport::default()
         };
         let mut referenced = BTreeSet::new();
+        let mut released = BTreeSet::new();
         for record in self.records().await? {
             let mut trimmed = record.clone();
             let dropped = trimmed.retain_recent(policy.retained_versions);
@@ -187,6 +193,7 @@ impl PluginStore {
                     .await?;
                 trimmed = current;
             }
+            released.extend(dropped.iter().map(|v| v.sha256.clone()));
             report.removed_versions.extend(
                 dropped
                     .iter()
@@ -195,11 +202,12 @@ impl PluginStore {
             referenced.extend(trimmed.versions.iter().map(|v| v.sha256.clone()));
         }
         let now = now_ms();
-        let grace = i64::try_from(INCOMPLETE_GRACE.as_millis()).unwrap_or(i64::MAX);
+        let grace = i64::try_from(UNUSED_GRACE.as_millis()).unwrap_or(i64::MAX);
         let mut left = Vec::new();
         for (stored, bytes) in self.stored().await? {
             let unused = !referenced.contains(&stored.sha256);
-            let abandoned = stored.manifest.is_some() || now - stored.created_at_ms > grace;
+            let abandoned = (stored.manifest.is_some() && released.contains(&stored.sha256))
+                || now - stored.created_at_ms > grace;
             if unused && abandoned {
                 if !dry_run {
                     artefact::delete(self.zk(), self.paths(), &stored.sha256).await?;

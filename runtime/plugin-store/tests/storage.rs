@@ -127,14 +127,15 @@ async fn retention_drops_versions_beyond_the_policy_and_their_artefacts() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn gc_applies_the_policy_and_collects_unused_and_abandoned_artefacts() {
+async fn gc_applies_the_policy_and_spares_what_a_deploy_may_be_recording() {
     let f = Fixture::new().await;
     let v1 = f.deploy(names::MASTER_SLAVE, None).await.expect("0.1.0");
     f.deploy(names::MASTER_SLAVE_NEXT, None)
         .await
         .expect("0.2.0");
     let zk = f.admin.zk();
-    // An artefact nothing uses (a version removed by hand, say).
+    // A complete artefact nothing uses yet: what a concurrent deploy has
+    // written and not recorded looks like this, so a young one stays.
     let orphan = noise(40_000, 7);
     let orphan_sha = sha256_hex(&orphan);
     artefact::write(zk, &f.paths, &orphan_sha, &orphan, 16 * 1024)
@@ -165,9 +166,11 @@ async fn gc_applies_the_policy_and_collects_unused_and_abandoned_artefacts() {
         .iter()
         .map(|(s, _)| s.as_str())
         .collect();
-    assert!(deleted.contains(&orphan_sha.as_str()), "{deleted:?}");
-    assert!(deleted.contains(&v1.sha256.as_str()), "{deleted:?}");
-    assert_eq!(deleted.len(), 2, "the young incomplete one stays");
+    assert_eq!(
+        deleted,
+        [v1.sha256.as_str()],
+        "only the removed version's artefact goes; the young unused ones stay"
+    );
     assert_eq!(f.snapshot().await, before, "a dry run changes nothing");
 
     let usage_before = f.store.usage().await.expect("usage");
@@ -180,10 +183,19 @@ async fn gc_applies_the_policy_and_collects_unused_and_abandoned_artefacts() {
         Err(StoreError::NotFound(_))
     ));
     assert!(f.admin.zk().exists(&young).await.expect("exists").is_some());
+    assert!(
+        f.admin
+            .zk()
+            .exists(&f.paths.artefact(&orphan_sha))
+            .await
+            .expect("exists")
+            .is_some(),
+        "a young complete artefact nothing names yet is kept"
+    );
     let usage = f.store.usage().await.expect("usage");
     assert_eq!(usage, done.usage);
     assert!(usage.stored_bytes < usage_before.stored_bytes);
-    assert_eq!((usage.artefacts, usage.incomplete), (1, 1));
+    assert_eq!((usage.artefacts, usage.incomplete), (2, 1));
     // Nothing left to do: gc is idempotent.
     let again = f.store.gc(Some(0), false).await.expect("gc again");
     assert!(again.removed_versions.is_empty() && again.deleted_artefacts.is_empty());
