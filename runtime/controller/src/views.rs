@@ -338,6 +338,43 @@ impl ViewBook {
         }
     }
 
+    /// The changed views still out of step with ZooKeeper, each settled
+    /// against what ZooKeeper holds; views back in step (or no longer
+    /// tracked) leave `changed`.
+    fn out_of_step(
+        &mut self,
+        external_in_zk: &BTreeMap<String, InZk>,
+        customized_in_zk: &BTreeMap<String, BTreeMap<String, InZk>>,
+    ) -> Vec<ViewKey> {
+        let mut pending = Vec::new();
+        let keys: Vec<ViewKey> = self.changed.iter().cloned().collect();
+        for key in keys {
+            let in_step = match Self::entry(
+                &mut self.external,
+                &mut self.customized,
+                &key,
+                external_in_zk,
+                customized_in_zk,
+            ) {
+                None => true,
+                Some((tracked, in_zk)) => {
+                    tracked.settle(in_zk);
+                    let in_step = tracked.visible(in_zk) == tracked.computed.as_ref();
+                    if in_step {
+                        tracked.urgent = false;
+                    }
+                    in_step
+                }
+            };
+            if in_step {
+                self.changed.remove(&key);
+            } else {
+                pending.push(key);
+            }
+        }
+        pending
+    }
+
     /// When the earliest delayed write is due, if one is waiting (now,
     /// when one is due already).
     pub(crate) fn next_due(
@@ -347,24 +384,16 @@ impl ViewBook {
     ) -> Option<Instant> {
         let interval = self.interval;
         let mut next: Option<Instant> = None;
-        let keys: Vec<ViewKey> = self.changed.iter().cloned().collect();
-        for key in keys {
-            let Some((tracked, in_zk)) = Self::entry(
+        for key in self.out_of_step(external_in_zk, customized_in_zk) {
+            let Some((tracked, _)) = Self::entry(
                 &mut self.external,
                 &mut self.customized,
                 &key,
                 external_in_zk,
                 customized_in_zk,
             ) else {
-                self.changed.remove(&key);
                 continue;
             };
-            tracked.settle(in_zk);
-            if tracked.visible(in_zk) == tracked.computed.as_ref() {
-                tracked.urgent = false;
-                self.changed.remove(&key);
-                continue;
-            }
             let at = match tracked.last_write {
                 Some(last) if !tracked.urgent => last + interval,
                 _ => return Some(Instant::now()),
@@ -386,8 +415,7 @@ impl ViewBook {
     ) -> Vec<(ViewKey, ViewWrite)> {
         let mut writes = Vec::new();
         let interval = self.interval;
-        let keys: Vec<ViewKey> = self.changed.iter().cloned().collect();
-        for key in keys {
+        for key in self.out_of_step(external_in_zk, customized_in_zk) {
             let path = self.path(&key);
             let Some((tracked, in_zk)) = Self::entry(
                 &mut self.external,
@@ -396,15 +424,8 @@ impl ViewBook {
                 external_in_zk,
                 customized_in_zk,
             ) else {
-                self.changed.remove(&key);
                 continue;
             };
-            tracked.settle(in_zk);
-            if tracked.visible(in_zk) == tracked.computed.as_ref() {
-                tracked.urgent = false;
-                self.changed.remove(&key);
-                continue;
-            }
             let ready = tracked
                 .last_write
                 .is_none_or(|at| now.duration_since(at) >= interval);
