@@ -230,12 +230,13 @@ impl Decider {
         let decisions = self.decisions.entry(resource.to_owned()).or_default();
         let mut parts = marks.parts.clone();
         if marks.placement || !decisions.placed {
+            let none = PreferenceLists::new();
             let previous = if decisions.placed {
-                decisions.lists.clone()
+                &decisions.lists
             } else {
-                PreferenceLists::new()
+                &none
             };
-            let Some(lists) = best_possible::preference_lists(snapshot, resource, &previous) else {
+            let Some(lists) = best_possible::preference_lists(snapshot, resource, previous) else {
                 return;
             };
             if !decisions.placed {

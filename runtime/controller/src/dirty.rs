@@ -104,10 +104,12 @@ impl Dirty {
         marks.placement |= placement;
     }
 
-    /// Marks the preference lists of `resource` (and, since lists decide
-    /// every partition, all its partitions).
+    /// Marks the preference lists of `resource`: the decider recomputes
+    /// them and decides every partition whose list came out different
+    /// (besides the partitions marked otherwise), so one edited list costs
+    /// one partition's decision.
     pub(crate) fn placement(&mut self, resource: &str) {
-        self.resource(resource, true);
+        self.marks(resource).placement = true;
     }
 
     /// Marks one partition of one customized view.
@@ -152,6 +154,13 @@ mod tests {
         assert!(!dirty.resources["db"].placement);
         dirty.placement("db");
         assert!(dirty.resources["db"].placement);
+        let mut lists = Dirty::default();
+        lists.placement("db");
+        assert_eq!(
+            lists.resources["db"].parts,
+            Parts::default(),
+            "the decider adds the partitions whose lists changed"
+        );
         dirty.because(Some("A"));
         dirty.because(Some("B"));
         assert_eq!(dirty.event, Some("A"));

@@ -237,7 +237,7 @@ impl ClusterModel {
     fn ideal_state(&mut self, cache: &TreeCache, resource: &str, dirty: &mut Dirty) {
         let path = self.paths.ideal_state(resource);
         let new = match Self::read(cache, &path) {
-            Ok(record) => record.map(|(r, _)| IdealState::from((*r).clone())),
+            Ok(record) => record.map(|(r, _)| IdealState::from(r)),
             Err(reason) => {
                 self.mark_bad(&path, Some(resource), None, reason);
                 dirty.resource(resource, false);
@@ -287,7 +287,7 @@ impl ClusterModel {
         let path = self.paths.state_model_def(name);
         match Self::read(cache, &path) {
             Ok(Some((record, _))) => {
-                let model = StateModelDefinition::from((*record).clone());
+                let model = StateModelDefinition::from(record);
                 if let Err(err) = model.validate() {
                     self.mark_bad(&path, None, Some(name), err.to_string());
                 } else {
@@ -310,10 +310,9 @@ impl ClusterModel {
         let path = self.paths.instance_config(instance);
         match Self::read(cache, &path) {
             Ok(Some((record, _))) => {
-                self.snapshot.configs.insert(
-                    instance.to_owned(),
-                    Arc::new(InstanceConfig::from((*record).clone())),
-                );
+                self.snapshot
+                    .configs
+                    .insert(instance.to_owned(), Arc::new(InstanceConfig::from(record)));
             }
             Ok(None) => {
                 self.snapshot.configs.remove(instance);
@@ -416,7 +415,7 @@ impl ClusterModel {
         let path = self.paths.current_state(instance, session, resource);
         let new = match Self::read(cache, &path) {
             Ok(record) => record
-                .map(|(r, _)| CurrentState::from((*r).clone()))
+                .map(|(r, _)| CurrentState::from(r))
                 .filter(|cs| cs.session_id().is_none_or(|s| s == live)),
             Err(reason) => {
                 self.mark_bad(&path, Some(resource), None, reason);
@@ -467,7 +466,7 @@ impl ClusterModel {
         }
         let path = self.paths.customized_state(instance, state_type, resource);
         let new = match Self::read(cache, &path) {
-            Ok(record) => record.map(|(r, _)| Arc::new(CustomizedState::from((*r).clone()))),
+            Ok(record) => record.map(|(r, _)| Arc::new(CustomizedState::from(r))),
             Err(reason) => {
                 error!(
                     znode = path,
@@ -503,7 +502,7 @@ impl ClusterModel {
         let message = cache
             .get(&path)
             .and_then(|node| node.record())
-            .map(|record| Message::from((*record).clone()));
+            .map(Message::from);
         let previous = self.snapshot.pending.remove(instance, id);
         self.stale.remove(&path);
         if let Some(previous) = &previous {
@@ -569,7 +568,7 @@ impl ClusterModel {
     fn customized_config(&mut self, cache: &TreeCache, dirty: &mut Dirty) {
         let mut types = Vec::new();
         if let Some(record) = cache.record(&self.paths.customized_state_config()) {
-            let config = CustomizedStateConfig::from((*record).clone());
+            let config = CustomizedStateConfig::from(record);
             for t in config.aggregation_enabled_types() {
                 if !types.contains(t) {
                     types.push(t.clone());

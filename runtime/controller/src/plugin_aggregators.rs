@@ -85,7 +85,7 @@ impl PluginAggregators {
         let Some(config) = cache.record(&paths.cluster_config()) else {
             return Vec::new();
         };
-        let config = ClusterConfig::from((*config).clone());
+        let config = ClusterConfig::from(Arc::clone(&config));
         let bindings = config.strand_aggregators();
         if bindings.is_empty() {
             return Vec::new();

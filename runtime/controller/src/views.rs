@@ -165,7 +165,8 @@ impl ViewBook {
     ) {
         self.changed.insert(ViewKey::External(resource.to_owned()));
         let tracked = self.external.entry(resource.to_owned()).or_default();
-        let previous = in_zk.map(|v| strand_model::ExternalView::from((*v.record).clone()));
+        let previous =
+            in_zk.map(|v| strand_model::ExternalView::from(std::sync::Arc::clone(&v.record)));
         let Some(header) = views::external_view_header(snapshot, resource, previous.as_ref())
         else {
             tracked.computed = None;

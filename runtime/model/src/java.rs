@@ -20,7 +20,25 @@ pub fn string_hash(s: &str) -> i32 {
 /// Java's `String.compareTo`: lexicographic over UTF-16 code units. Differs from
 /// Rust's `str` ordering only for characters outside the Basic Multilingual Plane.
 pub fn compare_strings(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
+    // UTF-8 byte order is code point order, which is UTF-16 order up to the
+    // first difference unless that difference involves a supplementary
+    // character (4-byte UTF-8, lead byte 0xF0 or more): compare bytes, and
+    // fall back to UTF-16 only then.
+    let common = a
+        .bytes()
+        .zip(b.bytes())
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    let differs_in_supplementary = |s: &str| {
+        s.as_bytes()
+            .get(common.saturating_sub(3)..)
+            .is_some_and(|tail| tail.iter().take(4).any(|&byte| byte >= 0xF0))
+    };
+    if differs_in_supplementary(a) || differs_in_supplementary(b) {
+        a.encode_utf16().cmp(b.encode_utf16())
+    } else {
+        a.as_bytes().cmp(b.as_bytes())
+    }
 }
 
 /// The order in which a `new java.util.HashMap<String, _>()` iterates its keys after
@@ -96,6 +114,30 @@ mod tests {
         // U+FF21 (BMP) sorts after U+1F600 in UTF-8/code-point order but before it in UTF-16.
         assert_eq!(compare_strings("\u{FF21}", "\u{1F600}"), Ordering::Greater);
         assert_eq!("\u{FF21}".cmp("\u{1F600}"), Ordering::Less);
+        let utf16 = |a: &str, b: &str| a.encode_utf16().cmp(b.encode_utf16());
+        let samples = [
+            "",
+            "a",
+            "ab",
+            "b",
+            "db_10",
+            "db_9",
+            "é",
+            "\u{FF21}",
+            "\u{1F600}",
+            "x\u{1F600}",
+            "x\u{FF21}",
+            "\u{1F600}a",
+            "\u{1F600}b",
+            "\u{1F601}",
+            "x\u{10000}y",
+            "x\u{E000}",
+        ];
+        for a in samples {
+            for b in samples {
+                assert_eq!(compare_strings(a, b), utf16(a, b), "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod codec;
 pub mod json;
 pub mod merge;
+mod read;
 
 use std::cmp::Ordering;
 use std::str::FromStr;

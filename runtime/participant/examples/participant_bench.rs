@@ -107,7 +107,7 @@ async fn main() -> anyhow::Result<()> {
         loop {
             let current = cache
                 .record(&cs_path)
-                .map(|r| CurrentState::from((*r).clone()));
+                .map(|r| CurrentState::from(Arc::clone(&r)));
             if current.as_ref().and_then(|c| c.state("DB_0")) == Some(to) {
                 break;
             }

@@ -17,6 +17,9 @@
 //!   deletion — never after). None is lost: a conflict re-reads and
 //!   re-applies every edit of the batch; a connection loss retries with
 //!   [`Backoff`] until the write lands or the session ends.
+//! * Reads and writes of one record take turns: a re-read (after a
+//!   reconnect) waits for the write in flight, so what the participant
+//!   knows is never older than what it last wrote.
 //! * A record that exists but does not parse is never acted on: the last
 //!   good copy stays in use (and is written back over the bad one by the
 //!   next transition), with an error naming the znode; with no good copy
@@ -131,6 +134,9 @@ impl CurrentStates {
 
     fn resource(&self, name: &str) -> Arc<Resource> {
         let mut resources = lock(&self.resources);
+        if let Some(known) = resources.get(name) {
+            return Arc::clone(known);
+        }
         Arc::clone(resources.entry(name.to_owned()).or_insert_with(|| {
             Arc::new(Resource {
                 path: self.paths.current_state(&self.instance, self.session, name),
@@ -156,9 +162,18 @@ impl CurrentStates {
         Ok(())
     }
 
-    /// Reads one record again.
+    /// Reads one record again — never while a write of it is in flight, so
+    /// that a read answered before the write landed cannot replace what the
+    /// write made known (a stale copy would make the participant discard
+    /// valid messages as stale until the record is written again).
     pub(crate) async fn reload(&self, name: &str) -> Result<(), ZkError> {
         let resource = self.resource(name);
+        let _turn = resource.turn.lock().await;
+        self.read_record(name, &resource).await
+    }
+
+    /// Reads one record; the caller holds the resource's turn.
+    async fn read_record(&self, name: &str, resource: &Resource) -> Result<(), ZkError> {
         let read = self.zk.get(&resource.path).await?;
         let mut known = lock(&resource.known);
         let last_good = match &*known {
@@ -292,7 +307,7 @@ impl CurrentStates {
         let mut backoff = Backoff::new(Duration::from_millis(20), Duration::from_secs(5));
         loop {
             if matches!(*lock(&shared.known), Known::Unread)
-                && let Err(err) = self.reload(resource).await
+                && let Err(err) = self.read_record(resource, shared).await
             {
                 if err.is_session_expired() {
                     return fail_all(batch, &ZkError::SessionExpired);
@@ -301,37 +316,26 @@ impl CurrentStates {
                 backoff.wait().await;
                 continue;
             }
-            let (base, version) = match &*lock(&shared.known) {
-                Known::Present { record, version } => (Some(record.clone()), Some(*version)),
-                Known::Malformed { version, last_good } => (last_good.clone(), Some(*version)),
-                Known::Absent | Known::Unread => (None, None),
+            let mut plan = match self.plan(resource, shared, &batch) {
+                Ok(plan) => plan,
+                Err(err) => return fail_all(batch, &err),
             };
-            let record = apply(resource, base, &batch, self.session);
             let mut multi = self.zk.multi();
             let mut ops = Vec::new();
-            match (&record, version) {
-                (Some(record), version) => {
-                    let bytes = match record.to_bytes() {
-                        Ok(bytes) => bytes,
-                        Err(err) => {
-                            let err = ZkError::Record {
-                                path: shared.path.clone(),
-                                source: err,
-                            };
-                            return fail_all(batch, &err);
-                        }
-                    };
+            match &mut plan.write {
+                Write::Set { bytes, version } => {
+                    let bytes = std::mem::take(bytes);
                     match version {
-                        Some(v) => multi.set(shared.path.clone(), bytes, Some(v)),
+                        Some(v) => multi.set(shared.path.clone(), bytes, Some(*v)),
                         None => multi.create(shared.path.clone(), bytes, CreateKind::Persistent),
                     };
                     ops.push(Op::Record);
                 }
-                (None, Some(v)) => {
-                    multi.delete(shared.path.clone(), Some(v));
+                Write::Delete { version } => {
+                    multi.delete(shared.path.clone(), Some(*version));
                     ops.push(Op::Record);
                 }
-                (None, None) => {}
+                Write::Nothing => {}
             }
             for (index, queued) in batch.iter().enumerate() {
                 if let Some(path) = &queued.delete {
@@ -341,14 +345,7 @@ impl CurrentStates {
             }
             match multi.commit().await {
                 Ok(()) => {
-                    *lock(&shared.known) = match (record, version) {
-                        (Some(record), Some(v)) => Known::Present {
-                            record,
-                            version: v.wrapping_add(1),
-                        },
-                        (Some(record), None) => Known::Present { record, version: 0 },
-                        (None, _) => Known::Absent,
-                    };
+                    plan.landed(&mut lock(&shared.known));
                     for queued in batch {
                         let _ = queued.waiter.send(Ok(()));
                     }
@@ -381,10 +378,122 @@ impl CurrentStates {
                 Err(err) if err.is_session_expired() => return fail_all(batch, &err),
                 Err(err) => {
                     // Connection loss: the outcome is unknown; the versioned
-                    // retry finds out.
+                    // retry finds out (a record deleted in memory is read
+                    // again: whether the delete landed is unknown).
                     warn!(znode = %shared.path, error = %err, "current-state write failed; retrying");
+                    if matches!(plan.write, Write::Delete { .. }) {
+                        *lock(&shared.known) = Known::Unread;
+                    }
                     backoff.wait().await;
                 }
+            }
+        }
+    }
+}
+
+/// The write that lands a batch, and what the participant knows after it.
+struct Plan {
+    write: Write,
+    /// The record after the batch when it was not edited in place (the
+    /// record was absent, or malformed and replaced by the last good one
+    /// edited).
+    replaced: Option<Option<ZNRecord>>,
+}
+
+enum Write {
+    /// Set (`Some(version)`) or create (`None`) the record.
+    Set {
+        bytes: Vec<u8>,
+        version: Option<i32>,
+    },
+    /// No partition is left: delete the record at this version.
+    Delete { version: i32 },
+    /// Nothing to write (no record, and none is needed).
+    Nothing,
+}
+
+impl Plan {
+    /// The write landed: the record in memory is the one in ZooKeeper.
+    fn landed(self, known: &mut Known) {
+        let version = match (&*known, &self.write) {
+            (_, Write::Delete { .. } | Write::Nothing) => {
+                *known = Known::Absent;
+                return;
+            }
+            (_, Write::Set { version: None, .. }) => 0,
+            (
+                _,
+                Write::Set {
+                    version: Some(v), ..
+                },
+            ) => v.wrapping_add(1),
+        };
+        match (self.replaced, known) {
+            (Some(Some(record)), known) => *known = Known::Present { record, version },
+            (None, Known::Present { version: v, .. }) => *v = version,
+            (_, known) => *known = Known::Unread,
+        }
+    }
+}
+
+impl CurrentStates {
+    /// Applies the batch to the record in memory (in place when it is
+    /// present, so a transition's cost does not include a copy of the
+    /// record) and encodes the write that lands it.
+    fn plan(&self, resource: &str, shared: &Resource, batch: &[Queued]) -> Result<Plan, ZkError> {
+        let encode = |record: &ZNRecord| {
+            record.to_bytes().map_err(|source| ZkError::Record {
+                path: shared.path.clone(),
+                source,
+            })
+        };
+        let mut known = lock(&shared.known);
+        match &mut *known {
+            Known::Present { record, version } => {
+                let base = std::mem::take(record);
+                let write = match apply(resource, Some(base), batch, self.session) {
+                    Some(edited) => {
+                        *record = edited;
+                        Write::Set {
+                            bytes: encode(record)?,
+                            version: Some(*version),
+                        }
+                    }
+                    // `record` stays empty: no partition is left in it.
+                    None => Write::Delete { version: *version },
+                };
+                Ok(Plan {
+                    write,
+                    replaced: None,
+                })
+            }
+            Known::Malformed { version, last_good } => {
+                let edited = apply(resource, last_good.clone(), batch, self.session);
+                let write = match &edited {
+                    Some(record) => Write::Set {
+                        bytes: encode(record)?,
+                        version: Some(*version),
+                    },
+                    None => Write::Delete { version: *version },
+                };
+                Ok(Plan {
+                    write,
+                    replaced: Some(edited),
+                })
+            }
+            Known::Absent | Known::Unread => {
+                let edited = apply(resource, None, batch, self.session);
+                let write = match &edited {
+                    Some(record) => Write::Set {
+                        bytes: encode(record)?,
+                        version: None,
+                    },
+                    None => Write::Nothing,
+                };
+                Ok(Plan {
+                    write,
+                    replaced: Some(edited),
+                })
             }
         }
     }

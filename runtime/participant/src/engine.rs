@@ -8,7 +8,11 @@
 //! MESSAGES, reads the ids it does not know, and re-reads its current
 //! states. Each pass looks at every message not yet taken, oldest
 //! first, and decides: run it (see [`crate::transition`]), let it wait, or
-//! delete it with the reason.
+//! delete it with the reason. Passes are cheap however many messages
+//! wait: what a message asks is classified once, when it is read
+//! ([`crate::classify`]), the inbox keeps creation order
+//! ([`crate::inbox`]), and a message whose resource has no free slot
+//! waits without further checks.
 //!
 //! # Guarantees (level-triggered)
 //! * Every message addressed to the current session is driven to an end:
@@ -25,22 +29,24 @@
 //! * Stale, duplicate, wrong-session, malformed and unsupported messages
 //!   are deleted with a warning that says why (batched in one multi-op).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use strand_model::{Message, MessageState, MessageType, PropertyPaths, SessionId, ZNRecord};
+use strand_model::{Message, PropertyPaths, SessionId, ZNRecord};
 use strand_plugin_host::PluginRegistry;
 use strand_zk::{Backoff, NodeEvent, Zk, ZkError};
 use tokio::sync::Notify;
 use tracing::{debug, error, warn};
 
+use crate::classify::Shape;
 use crate::config::ParticipantConfig;
 use crate::current_state::{CurrentStates, ReplicaState};
 use crate::customized::CustomizedStateProvider;
 use crate::errors::ErrorLog;
+use crate::inbox::{Inbox, Tracked};
 use crate::lookups::Lookups;
 use crate::scheduler::{Slots, Standing, is_failover_critical};
 
@@ -55,14 +61,6 @@ pub(crate) enum SessionEnd {
 
 /// A partition of a resource.
 pub(crate) type Replica = (String, String);
-
-/// A message this session knows of.
-struct Tracked {
-    message: Message,
-    version: i32,
-    /// A task drives it to its end; the passes leave it alone.
-    taken: bool,
-}
 
 /// What a pass decided for one message.
 enum Decision {
@@ -99,7 +97,7 @@ pub(crate) struct Served {
     pub(crate) lookups: Lookups,
     pub(crate) errors: ErrorLog,
     root: String,
-    messages: Mutex<BTreeMap<String, Tracked>>,
+    messages: Mutex<Inbox>,
     busy: Mutex<HashSet<Replica>>,
     pub(crate) slots: Mutex<Slots>,
     warned_models: Mutex<HashSet<String>>,
@@ -261,7 +259,7 @@ impl Served {
             None | Some(NodeEvent::SessionEnded(_)) => return false,
             Some(NodeEvent::Created(path)) => {
                 if let Some(id) = child(&path)
-                    && !lock(&self.messages).contains_key(&id)
+                    && !lock(&self.messages).contains(&id)
                 {
                     todo.fetch.push(id);
                 }
@@ -293,9 +291,7 @@ impl Served {
         {
             let mut messages = lock(&self.messages);
             for id in todo.gone.drain(..) {
-                if messages.get(&id).is_some_and(|t| !t.taken) {
-                    messages.remove(&id);
-                }
+                messages.gone(&id);
             }
         }
         if todo.reload_states {
@@ -310,9 +306,9 @@ impl Served {
                 Ok(ids) => {
                     let present: HashSet<&String> = ids.iter().collect();
                     let mut messages = lock(&self.messages);
-                    messages.retain(|id, t| t.taken || present.contains(id));
+                    messages.retain_present(&present);
                     todo.fetch
-                        .extend(ids.iter().filter(|id| !messages.contains_key(*id)).cloned());
+                        .extend(ids.iter().filter(|id| !messages.contains(id)).cloned());
                     todo.relist = false;
                 }
                 Err(err) => {
@@ -327,7 +323,7 @@ impl Served {
             let messages = lock(&self.messages);
             todo.fetch
                 .drain(..)
-                .filter(|id| !messages.contains_key(id))
+                .filter(|id| !messages.contains(id))
                 .collect()
         };
         let reads = wanted.iter().map(|id| {
@@ -339,14 +335,10 @@ impl Served {
             match read {
                 Ok(Some((data, stat))) => match ZNRecord::from_bytes(&data) {
                     Ok(Some(record)) => {
-                        lock(&self.messages).insert(
-                            id.clone(),
-                            Tracked {
-                                message: Message::from(record),
-                                version: stat.version,
-                                taken: false,
-                            },
-                        );
+                        let message = Message::from(record);
+                        let shape = Shape::of(&message, self.session);
+                        let tracked = Tracked::new(message, shape, stat.version);
+                        lock(&self.messages).insert(id.clone(), tracked);
                     }
                     Ok(None) | Err(_) => self.discard_now(id, "it is not a valid ZNRecord"),
                 },
@@ -382,38 +374,30 @@ impl Served {
             return;
         }
         self.prepare().await;
-        let mut pending: Vec<(i64, String)> = lock(&self.messages)
-            .iter()
-            .filter(|(_, t)| !t.taken)
-            .map(|(id, t)| (t.message.create_timestamp().unwrap_or(0), id.clone()))
-            .collect();
-        // Oldest first (Helix's comparator sorts newest first by mistake;
-        // creation order is what the controller meant).
-        pending.sort();
         let mut discards = Vec::new();
         let mut admitted = Vec::new();
-        for (_, id) in pending {
-            let decision = {
-                let messages = lock(&self.messages);
-                let Some(tracked) = messages.get(&id) else {
-                    continue;
-                };
-                self.decide(&id, tracked)
-            };
-            match decision {
-                Decision::Wait => {}
-                Decision::Discard(reason) => {
-                    if let Some(reason) = reason {
-                        warn!(instance = %self.config.instance, message = %id, "deleting message: {reason}");
+        {
+            let mut messages = lock(&self.messages);
+            let mut taken = Vec::new();
+            for (id, tracked) in messages.waiting() {
+                match self.decide(id, tracked) {
+                    Decision::Wait => {}
+                    Decision::Discard(reason) => {
+                        if let Some(reason) = reason {
+                            warn!(instance = %self.config.instance, message = %id, "deleting message: {reason}");
+                        }
+                        taken.push(id.to_owned());
+                        discards.push(id.to_owned());
                     }
-                    self.take(&id);
-                    discards.push(id);
+                    Decision::Run(run) => {
+                        taken.push(id.to_owned());
+                        lock(&self.busy).insert(run.key.clone());
+                        admitted.push(*run);
+                    }
                 }
-                Decision::Run(run) => {
-                    self.take(&id);
-                    lock(&self.busy).insert(run.key.clone());
-                    admitted.push(*run);
-                }
+            }
+            for id in &taken {
+                messages.take(id);
             }
         }
         if !discards.is_empty() {
@@ -431,18 +415,23 @@ impl Served {
     /// current states never read, and the watches of their models and
     /// resources.
     async fn prepare(&self) {
-        let needed: Vec<(String, String)> = lock(&self.messages)
-            .values()
-            .filter(|t| !t.taken)
-            .filter_map(|t| {
-                Some((
-                    t.message.resource_name()?.to_owned(),
-                    t.message.state_model_def()?.to_owned(),
-                ))
-            })
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let needed: Vec<(String, String)> = {
+            let messages = lock(&self.messages);
+            let pairs: HashSet<(&str, &str)> = messages
+                .untaken()
+                .filter_map(|t| match &t.shape {
+                    Shape::Transition(t) => Some((t.key.0.as_str(), t.model.as_str())),
+                    Shape::Discard(_) => None,
+                })
+                .collect();
+            pairs
+                .into_iter()
+                .filter(|(resource, model)| {
+                    self.states.needs_read(resource) || !self.lookups.is_watching(resource, model)
+                })
+                .map(|(resource, model)| (resource.to_owned(), model.to_owned()))
+                .collect()
+        };
         for (resource, model) in needed {
             if self.states.needs_read(&resource)
                 && let Err(err) = self.states.reload(&resource).await
@@ -457,16 +446,10 @@ impl Served {
         }
     }
 
-    fn take(&self, id: &str) {
-        if let Some(tracked) = lock(&self.messages).get_mut(id) {
-            tracked.taken = true;
-        }
-    }
-
     /// Forgets a message whose task ended (it is deleted, or the session is
     /// over).
     pub(crate) fn forget(&self, id: &str) {
-        lock(&self.messages).remove(id);
+        lock(&self.messages).forget(id);
     }
 
     /// A transition task ended: frees its partition and slot.
@@ -480,65 +463,36 @@ impl Served {
     }
 
     fn decide(&self, id: &str, tracked: &Tracked) -> Decision {
-        let message = &tracked.message;
-        match message.msg_type() {
-            Some(MessageType::NoOp) => {
-                debug!(message = %id, "NO_OP acknowledged");
-                return Decision::Discard(None);
+        let t = match &tracked.shape {
+            Shape::Discard(reason) => {
+                if reason.is_none() {
+                    debug!(message = %id, "NO_OP acknowledged");
+                }
+                return Decision::Discard(reason.clone());
             }
-            Some(MessageType::StateTransition) => {}
-            Some(other) => {
-                return Decision::Discard(Some(format!(
-                    "unsupported message type {}",
-                    other.as_str()
-                )));
-            }
-            None => return Decision::Discard(Some("it has no MSG_TYPE".into())),
-        }
-        if !message.is_for_session(self.session) {
-            let target = message.tgt_session_id().unwrap_or("none");
-            return Decision::Discard(Some(format!(
-                "it targets session {target}, not {}",
-                self.session
-            )));
-        }
-        if let Err(err) = message.validate() {
-            return Decision::Discard(Some(format!("it is malformed: {err}")));
-        }
-        let (Some(resource), Some(partition), Some(from), Some(to), Some(model)) = (
-            message.resource_name(),
-            message.partition_name(),
-            message.from_state(),
-            message.to_state(),
-            message.state_model_def(),
-        ) else {
-            return Decision::Discard(Some(
-                "it lacks a resource, partition, state or state model".into(),
-            ));
+            Shape::Transition(t) => t,
         };
-        let recorded = self.states.replica(resource, partition);
-        match message.msg_state() {
-            Some(MessageState::New) => {}
-            Some(MessageState::Read) => {
-                // Not marked by this process (ours are taken): Helix never
-                // executes a READ message again.
-                return Decision::Discard(Some(match recorded {
-                    ReplicaState::Recorded(state) if state.eq_ignore_ascii_case(to) => {
-                        format!("already applied: {resource} {partition} is {to}")
-                    }
-                    _ => "it was marked read but not run by this process; a READ message is \
-                          never run again (the controller sends a fresh one)"
-                        .to_owned(),
-                }));
-            }
-            other => {
-                let state = other.map_or("unknown", |s| s.as_str());
-                return Decision::Discard(Some(format!("it is in state {state}")));
-            }
+        let (resource, partition) = (t.key.0.as_str(), t.key.1.as_str());
+        let (from, to, model) = (t.from.as_str(), t.to.as_str(), t.model.as_str());
+        if t.read {
+            // Not marked by this process (ours are taken): Helix never
+            // executes a READ message again.
+            return Decision::Discard(Some(match self.states.replica(resource, partition) {
+                ReplicaState::Recorded(state) if state.eq_ignore_ascii_case(to) => {
+                    format!("already applied: {resource} {partition} is {to}")
+                }
+                _ => "it was marked read but not run by this process; a READ message is \
+                      never run again (the controller sends a fresh one)"
+                    .to_owned(),
+            }));
         }
-        let key: Replica = (resource.to_owned(), partition.to_owned());
-        if lock(&self.busy).contains(&key) {
+        if lock(&self.busy).contains(&t.key) {
             return Decision::Wait; // runs after the transition in flight
+        }
+        if !lock(&self.slots).has_room(resource) {
+            // Nothing of this resource can start now: the rest of this
+            // message's checks wait for a free slot (a pass then looks again).
+            return Decision::Wait;
         }
         let Some(handle) = self.registry.state_model(model) else {
             if lock(&self.warned_models).insert(model.to_owned()) {
@@ -553,7 +507,7 @@ impl Served {
                 return Decision::Wait;
             }
         };
-        let current = match recorded {
+        let current = match self.states.replica(resource, partition) {
             ReplicaState::Recorded(state) => state,
             ReplicaState::Missing => match &definition {
                 Some(def) => match def.initial_state() {
@@ -580,29 +534,28 @@ impl Served {
                 "stale: {resource} {partition} is {current}, the message expects {from}"
             )));
         }
-        let top = definition
-            .as_ref()
-            .and_then(|d| d.top_state().map(str::to_owned))
-            .or_else(|| handle.definition().states.first().map(|s| s.name.clone()));
         let previous = if from == "*" {
             current.clone()
         } else {
             from.to_owned()
         };
-        let critical = is_failover_critical(top.as_deref(), &previous, to);
+        let critical = match definition.as_ref().and_then(|d| d.top_state()) {
+            Some(top) => is_failover_critical(Some(top), &previous, to),
+            None => {
+                let top = handle.definition().states.first().map(|s| s.name.clone());
+                is_failover_critical(top.as_deref(), &previous, to)
+            }
+        };
         let Some(standing) = lock(&self.slots).try_admit(resource, critical) else {
             return Decision::Wait;
         };
         Decision::Run(Box::new(Admitted {
             id: id.to_owned(),
-            message: message.clone(),
+            message: tracked.message.clone(),
             version: tracked.version,
-            key,
-            model: model.to_owned(),
-            factory: message
-                .state_model_factory_name()
-                .unwrap_or("DEFAULT")
-                .to_owned(),
+            key: t.key.clone(),
+            model: t.model.clone(),
+            factory: t.factory.clone(),
             from: previous,
             to: to.to_owned(),
             standing,

@@ -21,6 +21,7 @@
 //! * [`cluster_plugins`] — state-model plugins deployed to the cluster
 //!   (`strand plugin deploy`), fetched, verified and hot-swapped in.
 
+mod classify;
 pub mod cluster_plugins;
 mod config;
 mod current_state;
@@ -28,6 +29,7 @@ pub mod customized;
 mod engine;
 mod error;
 mod errors;
+mod inbox;
 mod join;
 mod lookups;
 mod participant;

@@ -68,12 +68,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A state model definition parsed from the record it came from (parsed
+/// again only when the record changes).
+struct ParsedModel {
+    path: String,
+    record: Option<Arc<ZNRecord>>,
+    definition: Option<Arc<StateModelDefinition>>,
+}
+
 /// The lazily watched records of one session.
 pub(crate) struct Lookups {
     zk: Zk,
     paths: PropertyPaths,
     wake: Arc<Notify>,
     watched: Mutex<HashMap<String, Arc<Watched>>>,
+    models: Mutex<HashMap<String, ParsedModel>>,
 }
 
 impl Lookups {
@@ -84,6 +93,7 @@ impl Lookups {
             paths,
             wake,
             watched: Mutex::default(),
+            models: Mutex::default(),
         }
     }
 
@@ -146,10 +156,34 @@ impl Lookups {
         watched.map_or(Lookup::Absent, |w| w.lookup())
     }
 
-    /// The state model definition of `model` (see [`Lookup`]).
-    pub(crate) fn model(&self, model: &str) -> Result<Option<StateModelDefinition>, String> {
-        match self.lookup(&self.model_path(model)) {
-            Lookup::Good(record) => Ok(Some(StateModelDefinition::from((*record).clone()))),
+    /// The state model definition of `model` (see [`Lookup`]), parsed once
+    /// per version of its record.
+    pub(crate) fn model(&self, model: &str) -> Result<Option<Arc<StateModelDefinition>>, String> {
+        let mut models = lock(&self.models);
+        if !models.contains_key(model) {
+            let parsed = ParsedModel {
+                path: self.model_path(model),
+                record: None,
+                definition: None,
+            };
+            models.insert(model.to_owned(), parsed);
+        }
+        let Some(parsed) = models.get_mut(model) else {
+            return Ok(None);
+        };
+        match self.lookup(&parsed.path) {
+            Lookup::Good(record) => {
+                let same = parsed
+                    .record
+                    .as_ref()
+                    .is_some_and(|seen| Arc::ptr_eq(seen, &record));
+                if !same || parsed.definition.is_none() {
+                    let definition = StateModelDefinition::from(Arc::clone(&record));
+                    parsed.definition = Some(Arc::new(definition));
+                    parsed.record = Some(record);
+                }
+                Ok(parsed.definition.clone())
+            }
             Lookup::Absent => Ok(None),
             Lookup::Bad(reason) => Err(reason),
         }

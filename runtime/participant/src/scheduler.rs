@@ -65,6 +65,15 @@ impl Slots {
         self.per_resource.values().sum()
     }
 
+    /// Whether some transition of `resource` could be admitted now (the
+    /// resource is under its bound, and an active or reserve slot is free):
+    /// when not, a pass need not look further at its messages.
+    pub(crate) fn has_room(&self, resource: &str) -> bool {
+        let held = self.per_resource.get(resource).copied().unwrap_or(0);
+        held < self.per_resource_bound()
+            && (self.active < self.max_parallel || self.reserve_used < self.reserve)
+    }
+
     /// Takes a slot for a transition of `resource` if the rule allows it.
     pub(crate) fn try_admit(&mut self, resource: &str, critical: bool) -> Option<Standing> {
         let held = self.per_resource.get(resource).copied().unwrap_or(0);
@@ -141,6 +150,14 @@ mod tests {
             "a failover uses the reserve"
         );
         assert_eq!(slots.try_admit("other", true), None, "reserve used up");
+        assert!(!slots.has_room("other"), "nothing can be admitted");
+        assert!(!slots.has_room("hung"), "nor for a resource at its bound");
+        slots.release("healthy", Standing::Reserve);
+        assert!(
+            slots.has_room("other"),
+            "a failover can use the reserve again"
+        );
+        assert!(!slots.has_room("hung"), "still at its bound");
     }
 
     #[test]

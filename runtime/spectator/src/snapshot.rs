@@ -53,12 +53,12 @@ impl RoutingSnapshot {
         let live_instances: BTreeMap<String, LiveInstance> = inputs
             .live_instances
             .iter()
-            .map(|(name, record)| (name.clone(), LiveInstance::from((**record).clone())))
+            .map(|(name, record)| (name.clone(), LiveInstance::from(Arc::clone(record))))
             .collect();
         let instance_configs: BTreeMap<String, InstanceConfig> = inputs
             .instance_configs
             .iter()
-            .map(|(name, record)| (name.clone(), InstanceConfig::from((**record).clone())))
+            .map(|(name, record)| (name.clone(), InstanceConfig::from(Arc::clone(record))))
             .collect();
         let previous = previous.filter(|p| {
             p.live_instances.keys().eq(live_instances.keys())

@@ -62,7 +62,7 @@ typed_record! {
 impl ClusterConfig {
     /// An empty config for a cluster (what cluster creation writes).
     pub fn new(cluster: impl Into<String>) -> Self {
-        ClusterConfig(ZNRecord::new(cluster))
+        ClusterConfig::from(ZNRecord::new(cluster))
     }
 
     /// `allowParticipantAutoJoin` (default false).
@@ -74,7 +74,7 @@ impl ClusterConfig {
 
     /// Set `allowParticipantAutoJoin`.
     pub fn set_allow_participant_auto_join(&mut self, allow: bool) {
-        self.0
+        self.record_mut()
             .set_simple(keys::ALLOW_PARTICIPANT_AUTO_JOIN, allow.to_string());
     }
 
@@ -118,17 +118,17 @@ impl ClusterConfig {
 
     /// Binds the aggregator plugin `plugin` to `customized_type`.
     pub fn bind_aggregator(&mut self, customized_type: &str, plugin: &str) {
-        self.0
+        self.record_mut()
             .map_mut(keys::STRAND_AGGREGATORS)
             .insert(customized_type.to_owned(), plugin.to_owned());
     }
 
     /// Unbinds `customized_type`; returns the plugin that was bound.
     pub fn unbind_aggregator(&mut self, customized_type: &str) -> Option<String> {
-        let map = self.0.map_mut(keys::STRAND_AGGREGATORS);
+        let map = self.record_mut().map_mut(keys::STRAND_AGGREGATORS);
         let removed = map.shift_remove(customized_type);
         if map.is_empty() {
-            self.0.remove_map_field(keys::STRAND_AGGREGATORS);
+            self.record_mut().remove_map_field(keys::STRAND_AGGREGATORS);
         }
         removed
     }

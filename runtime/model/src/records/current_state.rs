@@ -98,10 +98,12 @@ impl CurrentState {
         state_model_def: &str,
         factory_name: &str,
     ) -> Self {
-        let mut cs = CurrentState(ZNRecord::new(resource));
+        let mut cs = CurrentState::from(ZNRecord::new(resource));
         cs.set_session_id(session);
-        cs.0.set_simple(keys::STATE_MODEL_DEF, state_model_def);
-        cs.0.set_simple(keys::STATE_MODEL_FACTORY_NAME, factory_name);
+        cs.record_mut()
+            .set_simple(keys::STATE_MODEL_DEF, state_model_def);
+        cs.record_mut()
+            .set_simple(keys::STATE_MODEL_FACTORY_NAME, factory_name);
         cs.set_bucket_size(0);
         cs.set_batch_message_mode(false);
         cs
@@ -119,7 +121,8 @@ impl CurrentState {
 
     /// Set `SESSION_ID`.
     pub fn set_session_id(&mut self, session: SessionId) {
-        self.0.set_simple(keys::SESSION_ID, session.to_string());
+        self.record_mut()
+            .set_simple(keys::SESSION_ID, session.to_string());
     }
 
     /// `STATE_MODEL_DEF`.
@@ -232,7 +235,7 @@ impl CurrentState {
 
     /// Remove a partition (what a successful transition to DROPPED does).
     pub fn remove_partition(&mut self, partition: &str) -> Option<PartitionCurrentState> {
-        self.0
+        self.record_mut()
             .remove_map_field(partition)
             .map(|m| PartitionCurrentState::from_map(&m))
     }
@@ -245,7 +248,7 @@ impl CurrentState {
     }
 
     fn put(&mut self, partition: &str, key: &str, value: String) {
-        insert_keeping_order(self.0.map_mut(partition), key.to_string(), value);
+        insert_keeping_order(self.record_mut().map_mut(partition), key.to_string(), value);
     }
 }
 

@@ -28,7 +28,7 @@ typed_record! {
 impl CustomizedState {
     /// An empty customized state of a resource.
     pub fn new(resource: impl Into<String>) -> Self {
-        CustomizedState(ZNRecord::new(resource))
+        CustomizedState::from(ZNRecord::new(resource))
     }
 
     /// The update `CustomizedStateProvider.updateCustomizedState` merges into the
@@ -36,7 +36,7 @@ impl CustomizedState {
     /// the order Helix writes them (`START_TIME` first).
     pub fn update_for(resource: &str, partition: &str, state: &str, now_ms: i64) -> Self {
         let mut cs = CustomizedState::new(resource);
-        cs.0.set_map_field(
+        cs.record_mut().set_map_field(
             partition,
             java::hashmap_of([
                 (keys::CURRENT_STATE, state.to_string()),
@@ -72,7 +72,7 @@ impl CustomizedState {
 
     /// Set a partition's `CURRENT_STATE` (and optionally `START_TIME`).
     pub fn set_state(&mut self, partition: &str, state: &str, start_time: Option<i64>) {
-        let map = self.0.map_mut(partition);
+        let map = self.record_mut().map_mut(partition);
         if let Some(t) = start_time {
             insert_keeping_order(map, keys::START_TIME.into(), t.to_string());
         }
@@ -96,7 +96,7 @@ typed_record! {
 impl CustomizedView {
     /// An empty view of a resource.
     pub fn new(resource: impl Into<String>) -> Self {
-        CustomizedView(ZNRecord::new(resource))
+        CustomizedView::from(ZNRecord::new(resource))
     }
 
     /// Partition names.
@@ -112,7 +112,7 @@ impl CustomizedView {
     /// Set one instance's state for a partition.
     pub fn set_state(&mut self, partition: &str, instance: &str, state: &str) {
         insert_keeping_order(
-            self.0.map_mut(partition),
+            self.record_mut().map_mut(partition),
             instance.to_string(),
             state.to_string(),
         );
@@ -130,7 +130,7 @@ typed_record! {
 
 impl Default for CustomizedStateConfig {
     fn default() -> Self {
-        CustomizedStateConfig(ZNRecord::new(CUSTOMIZED_STATE_CONFIG_ID))
+        CustomizedStateConfig::from(ZNRecord::new(CUSTOMIZED_STATE_CONFIG_ID))
     }
 }
 
@@ -142,7 +142,9 @@ impl CustomizedStateConfig {
         S: Into<String>,
     {
         let mut config = CustomizedStateConfig::default();
-        config.0.set_list(keys::AGGREGATION_ENABLED_TYPES, types);
+        config
+            .record_mut()
+            .set_list(keys::AGGREGATION_ENABLED_TYPES, types);
         config
     }
 
@@ -162,7 +164,7 @@ impl CustomizedStateConfig {
 
     /// Add a type (no duplicate is added here, unlike Helix's list-append merge).
     pub fn add_type(&mut self, customized_type: &str) {
-        let list = self.0.list_mut(keys::AGGREGATION_ENABLED_TYPES);
+        let list = self.record_mut().list_mut(keys::AGGREGATION_ENABLED_TYPES);
         if !list.iter().any(|t| t == customized_type) {
             list.push(customized_type.to_string());
         }
@@ -170,7 +172,7 @@ impl CustomizedStateConfig {
 
     /// Remove every occurrence of a type.
     pub fn remove_type(&mut self, customized_type: &str) {
-        self.0
+        self.record_mut()
             .list_mut(keys::AGGREGATION_ENABLED_TYPES)
             .retain(|t| t != customized_type);
     }

@@ -24,7 +24,7 @@ bucket_and_batch_accessors!(ExternalView);
 impl ExternalView {
     /// An empty view of a resource.
     pub fn new(resource: impl Into<String>) -> Self {
-        ExternalView(ZNRecord::new(resource))
+        ExternalView::from(ZNRecord::new(resource))
     }
 
     /// Partition names (the map-field keys).
@@ -39,14 +39,14 @@ impl ExternalView {
 
     /// Set one replica's state.
     pub fn set_state(&mut self, partition: &str, instance: &str, state: &str) {
-        self.0
+        self.record_mut()
             .map_mut(partition)
             .insert(instance.to_string(), state.to_string());
     }
 
     /// Replace a partition's whole `{instance: state}` map.
     pub fn set_state_map(&mut self, partition: &str, states: FieldMap) {
-        self.0.set_map_field(partition, states);
+        self.record_mut().set_map_field(partition, states);
     }
 
     /// `REPLICAS` as written.

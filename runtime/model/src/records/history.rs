@@ -50,14 +50,14 @@ impl ControllerHistory {
     pub fn new(cluster: &str) -> Self {
         let mut record = ZNRecord::new(CONTROLLER_HISTORY_ID);
         record.set_list(cluster, Vec::<String>::new());
-        ControllerHistory(record)
+        ControllerHistory::from(record)
     }
 
     /// Record that `controller` became leader at `now_ms` (UTC dates), as Helix's
     /// `updateHistory` does: append to both lists, keeping the newest 10.
     pub fn record_leader(&mut self, cluster: &str, controller: &str, now_ms: i64, version: &str) {
         push_bounded(
-            self.0.list_mut(cluster),
+            self.record_mut().list_mut(cluster),
             controller.to_string(),
             CONTROLLER_HISTORY_SIZE,
         );
@@ -68,7 +68,7 @@ impl ControllerHistory {
             (VERSION, version.to_string()),
         ]));
         push_bounded(
-            self.0.list_mut(keys::HISTORY),
+            self.record_mut().list_mut(keys::HISTORY),
             entry,
             CONTROLLER_HISTORY_SIZE,
         );
@@ -94,7 +94,7 @@ typed_record! {
 impl ParticipantHistory {
     /// An empty history (what instance creation writes).
     pub fn new(instance: impl Into<String>) -> Self {
-        ParticipantHistory(ZNRecord::new(instance))
+        ParticipantHistory::from(ZNRecord::new(instance))
     }
 
     /// Record a new online session (Helix's `reportOnline`): append a session entry
@@ -108,20 +108,20 @@ impl ParticipantHistory {
             (HOST, host.to_string()),
         ]));
         push_bounded(
-            self.0.list_mut(keys::HISTORY),
+            self.record_mut().list_mut(keys::HISTORY),
             entry,
             PARTICIPANT_HISTORY_SIZE,
         );
-        self.0.set_simple(keys::LAST_OFFLINE_TIME, "-1");
+        self.record_mut().set_simple(keys::LAST_OFFLINE_TIME, "-1");
     }
 
     /// Record going offline (Helix's `reportOffline`): `LAST_OFFLINE_TIME`=`now_ms` and
     /// the date appended to `OFFLINE` (newest 20 kept).
     pub fn report_offline(&mut self, now_ms: i64) {
-        self.0
+        self.record_mut()
             .set_simple(keys::LAST_OFFLINE_TIME, now_ms.to_string());
         push_bounded(
-            self.0.list_mut(keys::OFFLINE),
+            self.record_mut().list_mut(keys::OFFLINE),
             format_utc(now_ms, DateStyle::Participant),
             PARTICIPANT_HISTORY_SIZE,
         );

@@ -211,7 +211,7 @@ bucket_and_batch_accessors!(IdealState);
 impl IdealState {
     /// An empty IdealState for a resource.
     pub fn new(resource: impl Into<String>) -> Self {
-        IdealState(ZNRecord::new(resource))
+        IdealState::from(ZNRecord::new(resource))
     }
 
     /// What `ZKHelixAdmin.addResource` writes: `NUM_PARTITIONS`, `STATE_MODEL_DEF_REF`,
@@ -241,7 +241,8 @@ impl IdealState {
 
     /// Set `NUM_PARTITIONS`.
     pub fn set_num_partitions(&mut self, n: i32) {
-        self.0.set_simple(keys::NUM_PARTITIONS, n.to_string());
+        self.record_mut()
+            .set_simple(keys::NUM_PARTITIONS, n.to_string());
     }
 
     /// `STATE_MODEL_DEF_REF`.
@@ -251,7 +252,8 @@ impl IdealState {
 
     /// Set `STATE_MODEL_DEF_REF`.
     pub fn set_state_model_def_ref(&mut self, name: &str) {
-        self.0.set_simple(keys::STATE_MODEL_DEF_REF, name);
+        self.record_mut()
+            .set_simple(keys::STATE_MODEL_DEF_REF, name);
     }
 
     /// `STATE_MODEL_FACTORY_NAME` (default `DEFAULT`).
@@ -263,7 +265,8 @@ impl IdealState {
 
     /// Set `STATE_MODEL_FACTORY_NAME`.
     pub fn set_state_model_factory_name(&mut self, name: &str) {
-        self.0.set_simple(keys::STATE_MODEL_FACTORY_NAME, name);
+        self.record_mut()
+            .set_simple(keys::STATE_MODEL_FACTORY_NAME, name);
     }
 
     /// The rebalance mode: `REBALANCE_MODE` if set (and not `NONE`), else derived from
@@ -294,8 +297,9 @@ impl IdealState {
 
     /// Set `REBALANCE_MODE` and the matching legacy `IDEAL_STATE_MODE`.
     pub fn set_rebalance_mode(&mut self, mode: RebalanceMode) {
-        self.0.set_simple(keys::REBALANCE_MODE, mode.as_str());
-        self.0
+        self.record_mut()
+            .set_simple(keys::REBALANCE_MODE, mode.as_str());
+        self.record_mut()
             .set_simple(keys::IDEAL_STATE_MODE, mode.to_ideal_state_mode().as_str());
     }
 
@@ -306,7 +310,8 @@ impl IdealState {
 
     /// Set `REPLICAS`.
     pub fn set_replicas(&mut self, replicas: Replicas) {
-        self.0.set_simple(keys::REPLICAS, replicas.to_field());
+        self.record_mut()
+            .set_simple(keys::REPLICAS, replicas.to_field());
     }
 
     /// `MIN_ACTIVE_REPLICAS`.
@@ -326,7 +331,8 @@ impl IdealState {
 
     /// Set `REBALANCE_STRATEGY`.
     pub fn set_rebalance_strategy(&mut self, strategy: &str) {
-        self.0.set_simple(keys::REBALANCE_STRATEGY, strategy);
+        self.record_mut()
+            .set_simple(keys::REBALANCE_STRATEGY, strategy);
     }
 
     /// `MAX_PARTITIONS_PER_INSTANCE` (`None` if unset).
@@ -346,7 +352,8 @@ impl IdealState {
 
     /// Set the resource's `HELIX_ENABLED`.
     pub fn set_enabled(&mut self, enabled: bool) {
-        self.0.set_simple(keys::HELIX_ENABLED, enabled.to_string());
+        self.record_mut()
+            .set_simple(keys::HELIX_ENABLED, enabled.to_string());
     }
 
     /// `RESOURCE_GROUP_NAME`.
@@ -393,7 +400,7 @@ impl IdealState {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.0.set_list(partition, instances);
+        self.record_mut().set_list(partition, instances);
     }
 
     /// A partition's preference list with the `["ANY_LIVEINSTANCE"]` marker expanded
@@ -425,7 +432,7 @@ impl IdealState {
 
     /// Set one entry of a partition's `{instance: state}` map.
     pub fn set_partition_state(&mut self, partition: &str, instance: &str, state: &str) {
-        self.0
+        self.record_mut()
             .map_mut(partition)
             .insert(instance.to_string(), state.to_string());
     }

@@ -270,7 +270,7 @@ typed_record! {
 impl InstanceConfig {
     /// An empty config for an instance.
     pub fn new(instance: impl Into<String>) -> Self {
-        InstanceConfig(ZNRecord::new(instance))
+        InstanceConfig::from(ZNRecord::new(instance))
     }
 
     /// Helix's `toInstanceConfig`: parse `host:port` or `host_port` (split at the
@@ -305,7 +305,7 @@ impl InstanceConfig {
 
     /// Set `HELIX_HOST`.
     pub fn set_host(&mut self, host: impl Into<String>) {
-        self.0.set_simple(keys::HELIX_HOST, host);
+        self.record_mut().set_simple(keys::HELIX_HOST, host);
     }
 
     /// `HELIX_PORT` (a string in Helix).
@@ -315,7 +315,7 @@ impl InstanceConfig {
 
     /// Set `HELIX_PORT`.
     pub fn set_port(&mut self, port: impl Into<String>) {
-        self.0.set_simple(keys::HELIX_PORT, port);
+        self.record_mut().set_simple(keys::HELIX_PORT, port);
     }
 
     /// `DOMAIN`.
@@ -337,12 +337,13 @@ impl InstanceConfig {
     /// `HELIX_ENABLED` and `HELIX_ENABLED_TIMESTAMP`; enabling also removes
     /// `HELIX_DISABLED_REASON` and `HELIX_DISABLED_TYPE`.
     pub fn set_instance_enabled(&mut self, enabled: bool, now_ms: i64) {
-        self.0.set_simple(keys::HELIX_ENABLED, enabled.to_string());
-        self.0
+        self.record_mut()
+            .set_simple(keys::HELIX_ENABLED, enabled.to_string());
+        self.record_mut()
             .set_simple(keys::HELIX_ENABLED_TIMESTAMP, now_ms.to_string());
         if enabled {
-            self.0.remove_simple(keys::HELIX_DISABLED_REASON);
-            self.0.remove_simple(keys::HELIX_DISABLED_TYPE);
+            self.record_mut().remove_simple(keys::HELIX_DISABLED_REASON);
+            self.record_mut().remove_simple(keys::HELIX_DISABLED_TYPE);
         }
     }
 
@@ -353,7 +354,8 @@ impl InstanceConfig {
 
     /// Set `HELIX_DISABLED_REASON`.
     pub fn set_disabled_reason(&mut self, reason: impl Into<String>) {
-        self.0.set_simple(keys::HELIX_DISABLED_REASON, reason);
+        self.record_mut()
+            .set_simple(keys::HELIX_DISABLED_REASON, reason);
     }
 
     /// `HELIX_DISABLED_TYPE` while disabled (Helix reports
@@ -371,7 +373,7 @@ impl InstanceConfig {
 
     /// Set `HELIX_DISABLED_TYPE`.
     pub fn set_disabled_type(&mut self, disabled_type: &DisabledType) {
-        self.0
+        self.record_mut()
             .set_simple(keys::HELIX_DISABLED_TYPE, disabled_type.as_str());
     }
 
@@ -388,7 +390,7 @@ impl InstanceConfig {
 
     /// Append an operation; it becomes the active one.
     pub fn push_instance_operation(&mut self, operation: &InstanceOperation) {
-        self.0
+        self.record_mut()
             .list_mut(keys::HELIX_INSTANCE_OPERATIONS)
             .push(operation.to_entry());
     }
@@ -427,7 +429,7 @@ impl InstanceConfig {
 
     /// Add a tag (no duplicates).
     pub fn add_tag(&mut self, tag: &str) {
-        let tags = self.0.list_mut(keys::TAG_LIST);
+        let tags = self.record_mut().list_mut(keys::TAG_LIST);
         if !tags.iter().any(|t| t == tag) {
             tags.push(tag.to_string());
         }
@@ -435,7 +437,7 @@ impl InstanceConfig {
 
     /// Remove a tag.
     pub fn remove_tag(&mut self, tag: &str) {
-        if let Some(tags) = self.0.list_fields.get_mut(keys::TAG_LIST) {
+        if let Some(tags) = self.record_mut().list_fields.get_mut(keys::TAG_LIST) {
             tags.retain(|t| t != tag);
         }
     }
@@ -470,7 +472,7 @@ impl InstanceConfig {
     /// Enable or disable one partition of a resource (MF `HELIX_DISABLED_PARTITION`,
     /// comma-joined; the resource's entry is removed when it becomes empty).
     pub fn set_partition_enabled(&mut self, resource: &str, partition: &str, enabled: bool) {
-        let map = self.0.map_mut(keys::HELIX_DISABLED_PARTITION);
+        let map = self.record_mut().map_mut(keys::HELIX_DISABLED_PARTITION);
         let mut list = map
             .get(resource)
             .map(|v| split_by_comma(v))
@@ -485,9 +487,14 @@ impl InstanceConfig {
             map.insert(resource.to_string(), list.join(","));
         }
         if map.is_empty() {
-            self.0.remove_map_field(keys::HELIX_DISABLED_PARTITION);
+            self.record_mut()
+                .remove_map_field(keys::HELIX_DISABLED_PARTITION);
         }
-        if enabled && let Some(legacy) = self.0.list_fields.get_mut(keys::HELIX_DISABLED_PARTITION)
+        if enabled
+            && let Some(legacy) = self
+                .record_mut()
+                .list_fields
+                .get_mut(keys::HELIX_DISABLED_PARTITION)
         {
             legacy.retain(|p| p != partition);
         }

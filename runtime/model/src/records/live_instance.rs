@@ -50,7 +50,7 @@ impl LiveInstance {
         record.set_simple(keys::SESSION_ID, session.to_string());
         record.set_simple(keys::HELIX_VERSION, helix_version);
         record.set_simple(keys::LIVE_INSTANCE, live_instance);
-        LiveInstance(record)
+        LiveInstance::from(record)
     }
 
     /// `SESSION_ID` as written.
@@ -65,7 +65,8 @@ impl LiveInstance {
 
     /// Set `SESSION_ID`.
     pub fn set_session_id(&mut self, session: SessionId) {
-        self.0.set_simple(keys::SESSION_ID, session.to_string());
+        self.record_mut()
+            .set_simple(keys::SESSION_ID, session.to_string());
     }
 
     /// `HELIX_VERSION`.
@@ -85,7 +86,7 @@ impl LiveInstance {
 
     /// Set `CURRENT_TASK_THREAD_POOL_SIZE`.
     pub fn set_current_task_thread_pool_size(&mut self, size: i32) {
-        self.0
+        self.record_mut()
             .set_simple(keys::CURRENT_TASK_THREAD_POOL_SIZE, size.to_string());
     }
 
@@ -100,9 +101,9 @@ impl LiveInstance {
     /// Set or clear `STATUS` (NORMAL removes the field).
     pub fn set_status(&mut self, status: LiveInstanceStatus) {
         match status {
-            LiveInstanceStatus::Frozen => self.0.set_simple(keys::STATUS, "FROZEN"),
+            LiveInstanceStatus::Frozen => self.record_mut().set_simple(keys::STATUS, "FROZEN"),
             LiveInstanceStatus::Normal => {
-                self.0.remove_simple(keys::STATUS);
+                self.record_mut().remove_simple(keys::STATUS);
             }
         }
     }

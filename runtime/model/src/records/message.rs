@@ -296,7 +296,7 @@ impl Message {
         record.set_simple(keys::MSG_ID, msg_id);
         record.set_simple(keys::MSG_STATE, MessageState::New.as_str());
         record.set_simple(keys::CREATE_TIMESTAMP, create_timestamp.to_string());
-        Message(record)
+        Message::from(record)
     }
 
     /// A controller state-transition message, shaped exactly like Helix's.
@@ -306,7 +306,7 @@ impl Message {
             &spec.msg_id,
             spec.create_timestamp,
         );
-        let r = &mut m.0;
+        let r = m.record_mut();
         r.set_simple(keys::SRC_NAME, spec.src_name.as_str());
         r.set_simple(keys::SRC_SESSION_ID, spec.src_session_id.to_string());
         r.set_simple(keys::TGT_NAME, spec.tgt_name.as_str());
@@ -371,15 +371,17 @@ impl Message {
 
     /// Set `MSG_STATE` (lowercase).
     pub fn set_msg_state(&mut self, state: MessageState) {
-        self.0.set_simple(keys::MSG_STATE, state.as_str());
+        self.record_mut()
+            .set_simple(keys::MSG_STATE, state.as_str());
     }
 
     /// What the participant writes when it picks a message up: `MSG_STATE`=`read`,
     /// `READ_TIMESTAMP`, `EXE_SESSION_ID`.
     pub fn mark_read(&mut self, now_ms: i64, executing_session: SessionId) {
         self.set_msg_state(MessageState::Read);
-        self.0.set_simple(keys::READ_TIMESTAMP, now_ms.to_string());
-        self.0
+        self.record_mut()
+            .set_simple(keys::READ_TIMESTAMP, now_ms.to_string());
+        self.record_mut()
             .set_simple(keys::EXE_SESSION_ID, executing_session.to_string());
     }
 
@@ -491,7 +493,7 @@ impl Message {
 
     /// Set `EXECUTE_START_TIMESTAMP`.
     pub fn set_execute_start_timestamp(&mut self, ms: i64) {
-        self.0
+        self.record_mut()
             .set_simple(keys::EXECUTE_START_TIMESTAMP, ms.to_string());
     }
 
@@ -516,7 +518,8 @@ impl Message {
 
     /// Set `RETRY_COUNT`.
     pub fn set_retry_count(&mut self, n: i32) {
-        self.0.set_simple(keys::RETRY_COUNT, n.to_string());
+        self.record_mut()
+            .set_simple(keys::RETRY_COUNT, n.to_string());
     }
 
     /// `CORRELATION_ID`.
@@ -565,7 +568,7 @@ impl Message {
         let id = fields.get(keys::MSG_ID)?;
         let mut record = ZNRecord::new(id.as_str());
         record.simple_fields = fields.clone();
-        Some(Message(record))
+        Some(Message::from(record))
     }
 
     /// `EXPIRY_PERIOD` of a relay message (default 5000 ms).

@@ -62,11 +62,15 @@ pub trait TypedRecord: From<ZNRecord> + Into<ZNRecord> {
 }
 
 /// Declares a typed wrapper: the struct, conversions, and `record()`-style accessors.
+///
+/// The wrapper shares its record (`Arc`): wrapping a record read from a cache
+/// copies nothing, cloning a typed record is cheap, and the first edit of a
+/// shared record copies it (copy on write).
 macro_rules! typed_record {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $name(crate::znrecord::ZNRecord);
+        pub struct $name(std::sync::Arc<crate::znrecord::ZNRecord>);
 
         impl $name {
             /// The underlying record.
@@ -74,14 +78,20 @@ macro_rules! typed_record {
                 &self.0
             }
 
-            /// The underlying record, for edits no typed setter covers.
+            /// The underlying record, for edits no typed setter covers
+            /// (copied first when it is shared).
             pub fn record_mut(&mut self) -> &mut crate::znrecord::ZNRecord {
-                &mut self.0
+                std::sync::Arc::make_mut(&mut self.0)
             }
 
-            /// Unwrap into the underlying record.
+            /// The shared record.
+            pub fn shared_record(&self) -> &std::sync::Arc<crate::znrecord::ZNRecord> {
+                &self.0
+            }
+
+            /// Unwrap into the underlying record (copied when it is shared).
             pub fn into_record(self) -> crate::znrecord::ZNRecord {
-                self.0
+                std::sync::Arc::unwrap_or_clone(self.0)
             }
 
             /// The record id.
@@ -93,7 +103,7 @@ macro_rules! typed_record {
             pub fn from_bytes(
                 data: &[u8],
             ) -> Result<Option<Self>, crate::error::ModelError> {
-                Ok(crate::znrecord::ZNRecord::from_bytes(data)?.map($name))
+                Ok(crate::znrecord::ZNRecord::from_bytes(data)?.map(Self::from))
             }
 
             /// Encode as znode data (see [`crate::znrecord::ZNRecord::to_bytes`]).
@@ -104,13 +114,19 @@ macro_rules! typed_record {
 
         impl From<crate::znrecord::ZNRecord> for $name {
             fn from(record: crate::znrecord::ZNRecord) -> Self {
+                $name(std::sync::Arc::new(record))
+            }
+        }
+
+        impl From<std::sync::Arc<crate::znrecord::ZNRecord>> for $name {
+            fn from(record: std::sync::Arc<crate::znrecord::ZNRecord>) -> Self {
                 $name(record)
             }
         }
 
         impl From<$name> for crate::znrecord::ZNRecord {
             fn from(typed: $name) -> Self {
-                typed.0
+                typed.into_record()
             }
         }
 
@@ -122,7 +138,7 @@ macro_rules! typed_record {
             }
 
             fn record_mut(&mut self) -> &mut crate::znrecord::ZNRecord {
-                &mut self.0
+                std::sync::Arc::make_mut(&mut self.0)
             }
         }
     };
@@ -184,7 +200,7 @@ macro_rules! bucket_and_batch_accessors {
 
             /// Set `BUCKET_SIZE`.
             pub fn set_bucket_size(&mut self, size: i32) {
-                self.0
+                self.record_mut()
                     .set_simple(crate::records::property_keys::BUCKET_SIZE, size.to_string());
             }
 
@@ -197,7 +213,7 @@ macro_rules! bucket_and_batch_accessors {
 
             /// Set `BATCH_MESSAGE_MODE`.
             pub fn set_batch_message_mode(&mut self, enabled: bool) {
-                self.0.set_simple(
+                self.record_mut().set_simple(
                     crate::records::property_keys::BATCH_MESSAGE_MODE,
                     enabled.to_string(),
                 );

@@ -67,7 +67,7 @@ typed_record! {
 
 impl Default for PauseSignal {
     fn default() -> Self {
-        PauseSignal(ZNRecord::new(PAUSE_ID))
+        PauseSignal::from(ZNRecord::new(PAUSE_ID))
     }
 }
 
@@ -75,7 +75,7 @@ impl PauseSignal {
     /// A pause with a reason.
     pub fn new(reason: &str) -> Self {
         let mut signal = PauseSignal::default();
-        signal.0.set_simple(keys::REASON, reason);
+        signal.record_mut().set_simple(keys::REASON, reason);
         signal
     }
 
@@ -103,7 +103,7 @@ typed_record! {
 
 impl Default for MaintenanceSignal {
     fn default() -> Self {
-        MaintenanceSignal(ZNRecord::new(MAINTENANCE_ID))
+        MaintenanceSignal::from(ZNRecord::new(MAINTENANCE_ID))
     }
 }
 
@@ -111,11 +111,13 @@ impl MaintenanceSignal {
     /// A maintenance signal with reason, trigger and time.
     pub fn new(reason: &str, triggered_by: TriggeringEntity, now_ms: i64) -> Self {
         let mut signal = MaintenanceSignal::default();
-        signal.0.set_simple(keys::REASON, reason);
+        signal.record_mut().set_simple(keys::REASON, reason);
         signal
-            .0
+            .record_mut()
             .set_simple(keys::TRIGGERED_BY, triggered_by.as_str());
-        signal.0.set_simple(keys::TIMESTAMP, now_ms.to_string());
+        signal
+            .record_mut()
+            .set_simple(keys::TIMESTAMP, now_ms.to_string());
         signal
     }
 

@@ -27,8 +27,7 @@ impl ZNRecord {
     /// Parse (uncompressed) ZNRecord JSON. The result keeps the JSON's key order
     /// ([`KeyOrder::Insertion`]).
     pub fn from_json(json: &[u8]) -> Result<ZNRecord, ModelError> {
-        let value: Value = serde_json::from_slice(json)?;
-        ZNRecord::from_value(value)
+        super::read::from_json(json)
     }
 
     /// Build a record from an already parsed JSON value.
@@ -159,11 +158,73 @@ impl ZNRecord {
         Value::Object(object)
     }
 
-    /// The uncompressed JSON bytes exactly as Helix's serializer writes them.
+    /// The uncompressed JSON bytes exactly as Helix's serializer writes them
+    /// (the same bytes as pretty-printing [`ZNRecord::to_value`], written
+    /// straight from the record without building a JSON value first).
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
-        write_pretty(&self.to_value(), 0, &mut out);
+        let mut out = Vec::with_capacity(self.estimated_json_len());
+        out.push(b'{');
+        newline_indent(1, &mut out);
+        write_string(ID, &mut out);
+        out.extend_from_slice(b" : ");
+        write_string(&self.id, &mut out);
+        write_property(SIMPLE_FIELDS, &mut out);
+        write_string_map(self.ordered(&self.simple_fields), 1, &mut out);
+        write_property(MAP_FIELDS, &mut out);
+        write_object(
+            self.ordered(&self.map_fields),
+            1,
+            &mut out,
+            |(key, inner), out| {
+                write_string(key, out);
+                out.extend_from_slice(b" : ");
+                write_string_map(inner, 2, out);
+            },
+        );
+        write_property(LIST_FIELDS, &mut out);
+        let bound = self.list_bound();
+        write_object(
+            self.ordered(&self.list_fields),
+            1,
+            &mut out,
+            |(key, list), out| {
+                write_string(key, out);
+                out.extend_from_slice(b" : ");
+                write_string_list(list.iter().take(bound), out);
+            },
+        );
+        if let Some(payload) = &self.raw_payload {
+            write_property(RAW_PAYLOAD, &mut out);
+            write_string(&base64::encode(payload), &mut out);
+        }
+        for (key, value) in &self.extra {
+            let known = matches!(key.as_str(), ID | SIMPLE_FIELDS | MAP_FIELDS | LIST_FIELDS)
+                || (key == RAW_PAYLOAD && self.raw_payload.is_some());
+            if !known {
+                write_property(key, &mut out);
+                write_pretty(value, 1, &mut out);
+            }
+        }
+        newline_indent(0, &mut out);
+        out.push(b'}');
         out
+    }
+
+    /// A guess of the encoded size, so that encoding allocates once or twice.
+    fn estimated_json_len(&self) -> usize {
+        let field = |(k, v): (&String, &String)| k.len() + v.len() + 16;
+        let simple: usize = self.simple_fields.iter().map(field).sum();
+        let maps: usize = self
+            .map_fields
+            .iter()
+            .map(|(k, inner)| k.len() + 16 + inner.iter().map(field).sum::<usize>())
+            .sum();
+        let lists: usize = self
+            .list_fields
+            .iter()
+            .map(|(k, list)| k.len() + 16 + list.iter().map(|v| v.len() + 4).sum::<usize>())
+            .sum();
+        128 + self.id.len() + simple + maps + lists
     }
 
     /// The uncompressed JSON as a string.
@@ -198,8 +259,7 @@ impl serde::Serialize for ZNRecord {
 
 impl<'de> serde::Deserialize<'de> for ZNRecord {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        ZNRecord::from_value(value).map_err(serde::de::Error::custom)
+        super::read::deserialize(deserializer)
     }
 }
 
@@ -295,6 +355,62 @@ fn write_pretty(value: &Value, nesting: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// `,` and the next top-level property's key.
+fn write_property(key: &str, out: &mut Vec<u8>) {
+    out.push(b',');
+    newline_indent(1, out);
+    write_string(key, out);
+    out.extend_from_slice(b" : ");
+}
+
+/// An object of `entries` at `nesting`, each written by `entry`, laid out as
+/// [`write_pretty`] lays out an object.
+fn write_object<T>(
+    entries: impl IntoIterator<Item = T>,
+    nesting: usize,
+    out: &mut Vec<u8>,
+    mut entry: impl FnMut(T, &mut Vec<u8>),
+) {
+    out.push(b'{');
+    let mut empty = true;
+    for item in entries {
+        if !empty {
+            out.push(b',');
+        }
+        newline_indent(nesting + 1, out);
+        entry(item, out);
+        empty = false;
+    }
+    if empty {
+        out.extend_from_slice(b" }");
+    } else {
+        newline_indent(nesting, out);
+        out.push(b'}');
+    }
+}
+
+fn write_string_map<'a>(
+    entries: impl IntoIterator<Item = (&'a String, &'a String)>,
+    nesting: usize,
+    out: &mut Vec<u8>,
+) {
+    write_object(entries, nesting, out, |(key, value), out| {
+        write_string(key, out);
+        out.extend_from_slice(b" : ");
+        write_string(value, out);
+    });
+}
+
+/// An array on one line, as [`write_pretty`] writes one.
+fn write_string_list<'a>(items: impl Iterator<Item = &'a String>, out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        out.extend_from_slice(if i > 0 { b", " } else { b" " });
+        write_string(item, out);
+    }
+    out.extend_from_slice(b" ]");
+}
+
 fn newline_indent(level: usize, out: &mut Vec<u8>) {
     out.push(b'\n');
     out.resize(out.len() + 2 * level, b' ');
@@ -304,32 +420,40 @@ fn newline_indent(level: usize, out: &mut Vec<u8>) {
 /// or `\u00XX` (upper-case hex); everything else, including non-ASCII, as UTF-8.
 fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for &byte in s.as_bytes() {
-        match byte {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0x00..=0x1f => out.extend_from_slice(&[
+    // Copy runs that need no escaping in one go (most strings are one run).
+    let mut run = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0c => b"\\f",
+            b'\r' => b"\\r",
+            0x00..=0x1f => &[
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[usize::from(byte >> 4)],
                 HEX[usize::from(byte & 0xf)],
-            ]),
-            _ => out.push(byte),
-        }
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(escaped);
+        run = i + 1;
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
 /// Standard base64 with padding (Jackson's default `MIME_NO_LINEFEEDS` variant).
-mod base64 {
+pub(super) mod base64 {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode(bytes: &[u8]) -> String {
@@ -479,6 +603,62 @@ mod tests {
         assert_eq!(r.map("P").map(|m| m.len()), Some(1));
         assert!(r.map("Q").is_none());
         assert_eq!(r.list("L").map(<[String]>::len), Some(2));
+    }
+
+    #[test]
+    fn the_direct_writer_matches_pretty_printing_the_value() {
+        let input = r#"{"zExtra":{"a":[1,{"b":null}]},"id":"r\u0001\"","mapFields":{"p_1":{"B":"2","A":"1"},"p_0":{}},"listFields":{"z":["x","y"],"e":[]},"simpleFields":{"listField.bound":"1","b":"é","a":"\n"},"rawPayload":"AAEC","n":5}"#;
+        let read = ZNRecord::from_json(input.as_bytes()).expect("parses");
+        let mut sorted = read.clone();
+        sorted.key_order = KeyOrder::Sorted;
+        let mut empty = ZNRecord::new("e");
+        empty.extra.insert("mapFields".into(), Value::Bool(true));
+        empty.extra.insert("rawPayload".into(), Value::Bool(true));
+        for record in [read, sorted, empty, ZNRecord::default()] {
+            let mut expected = Vec::new();
+            write_pretty(&record.to_value(), 0, &mut expected);
+            assert_eq!(
+                String::from_utf8_lossy(&record.to_json_bytes()),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
+
+    #[test]
+    fn reading_straight_matches_reading_through_a_value() {
+        let inputs = [
+            r#"{"listFields":{"L":["a",null,3,1.5,-2,true]},"id":7,"simpleFields":{"n":1e3,"b":true,"z":null},"mapFields":{"P":{"x":null,"y":"1"},"Q":null},"x":[{"a":1}],"rawPayload":"AAEC"}"#,
+            r#"{"id":"a","id":"b","simpleFields":{"k":"1","k":"2"},"simpleFields":{"j":"3"}}"#,
+            r#"{"id":"x","simpleFields":null,"mapFields":null,"listFields":null,"rawPayload":null}"#,
+            r#"{"id":"x\u00e9\n","simpleFields":{"\"q\"":"\\"}}"#,
+            r#"{"id":null}"#,
+            r#"{"id":[1]}"#,
+            r#"{"id":"x","simpleFields":"no"}"#,
+            r#"{"id":"x","simpleFields":{"k":[]}}"#,
+            r#"{"id":"x","mapFields":{"P":[]}}"#,
+            r#"{"id":"x","mapFields":{"P":{"k":{}}}}"#,
+            r#"{"id":"x","listFields":{"L":"a"}}"#,
+            r#"{"id":"x","listFields":{"L":[{}]}}"#,
+            r#"{"id":"x","rawPayload":5}"#,
+            r#"{"id":"x","rawPayload":"!!"}"#,
+            r#"{"simpleFields":{}}"#,
+            r#"[1]"#,
+            r#""text""#,
+        ];
+        for input in inputs {
+            let through_value = serde_json::from_str::<Value>(input)
+                .map_err(ModelError::from)
+                .and_then(ZNRecord::from_value);
+            let straight = ZNRecord::from_json(input.as_bytes());
+            match (through_value, straight) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{input}");
+                    assert_eq!(a.to_json_bytes(), b.to_json_bytes(), "{input}");
+                }
+                (Err(ModelError::NotAZnRecord(_)), Err(ModelError::NotAZnRecord(_))) => {}
+                (a, b) => panic!("{input}: {a:?} / {b:?}"),
+            }
+        }
     }
 
     #[test]

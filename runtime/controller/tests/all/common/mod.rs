@@ -339,7 +339,7 @@ fn check(cache: &strand_zk::TreeCache, state: &str, found: &std::sync::Mutex<Vec
             continue;
         };
         for (resource, record) in cache.child_records(&paths.current_states(&instance, &session)) {
-            let cs = CurrentState::from((*record).clone());
+            let cs = CurrentState::from(Arc::clone(&record));
             for (partition, s) in cs.partition_states() {
                 if s == state {
                     holders
