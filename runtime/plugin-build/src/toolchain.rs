@@ -27,9 +27,15 @@ pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
 /// The stamp file an install leaves in its directory.
 const STAMP: &str = ".strand-installed";
 
-/// Where the toolchains live: `plugins/target/toolchains`.
+/// Where the toolchains live: `plugins/target/toolchains`, with
+/// `plugins/target` resolved when it is a link to a cache outside the
+/// clone (`.ci/run` sets one up): a Python venv records its absolute path,
+/// which must stay valid for the next clone that shares the cache.
 pub fn root(plugins_dir: &Path) -> PathBuf {
-    plugins_dir.join("target").join("toolchains")
+    let target = plugins_dir.join("target");
+    std::fs::canonicalize(&target)
+        .unwrap_or(target)
+        .join("toolchains")
 }
 
 /// An installed toolchain, ready to build plugins of its language.
