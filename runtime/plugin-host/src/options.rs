@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::customized::CustomizedStateStore;
-use crate::definition::SwapPolicy;
+use crate::swap::SwapPolicy;
 use crate::grants::Grants;
 use crate::limits::Limits;
 

@@ -24,7 +24,7 @@ fn assert_same(plugin: &str, helix: &strand_model::records::StateModelDefinition
     );
     for s in &ours.states {
         assert_eq!(
-            Some(s.count.helix()),
+            Some(s.count.to_field()),
             helix.count(&s.name).map(|c| c.to_field()),
             "{plugin}: count of {}",
             s.name

@@ -20,7 +20,7 @@ use std::time::Duration;
 use strand_model::builtin;
 use strand_plugin_host::{
     CallError, CallOptions, CustomizedStateStore, HostConfig, InMemoryCustomizedState, Limits,
-    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelDefinition,
+    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelSpec,
     StateModelHandle, StateStoreError,
 };
 use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
@@ -99,7 +99,7 @@ fn rust_master_slave() -> StateModelHandle {
 }
 
 /// A definition with the plugin's own version blanked out.
-fn without_version(mut d: StateModelDefinition) -> StateModelDefinition {
+fn without_version(mut d: StateModelSpec) -> StateModelSpec {
     d.version.clear();
     d
 }
@@ -126,7 +126,7 @@ fn definitions_equal_the_rust_plugin_and_helix_builtin() {
         assert_eq!(transitions, helix.transitions(), "{name}");
         for s in &ours.states {
             assert_eq!(
-                Some(s.count.helix()),
+                Some(s.count.to_field()),
                 helix.count(&s.name).map(|c| c.to_field()),
                 "{name}: count of {}",
                 s.name
