@@ -22,8 +22,9 @@ const ENGINE_FREE: [&str; 7] = [
 ];
 
 /// Crates that run plugins: they link it.
-const RUN_PLUGINS: [&str; 4] = [
+const RUN_PLUGINS: [&str; 5] = [
     "strand-plugin-host",
+    "strand-plugin-follower",
     "strand-participant",
     "strand-controller",
     "strand",
@@ -33,7 +34,10 @@ const RUN_PLUGINS: [&str; 4] = [
 /// resolved for it, which needs no download of other platforms' crates.
 fn host_triple() -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc).arg("-vV").output().expect("run rustc -vV");
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: "))

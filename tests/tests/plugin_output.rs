@@ -112,7 +112,8 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
         ..HostConfig::default()
     })
     .expect("host");
-    let store = PluginStore::new(admin.zk().clone(), CLUSTER).with_inspector(HostInspector::new(host.clone()));
+    let store = PluginStore::new(admin.zk().clone(), CLUSTER)
+        .with_inspector(HostInspector::new(host.clone()));
     // (fixture, plugin / model name, resource, what its exception says)
     let cases = [
         (

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use strand_model::plugin::Changes;
 
-
 use crate::world::World;
 
 /// How the plugin itself rejected a call (its `err` result).

@@ -3,8 +3,8 @@
 //! and [`Deployment`], the view of one version the API returns.
 
 use serde::{Deserialize, Serialize};
-use strand_model::{FieldMap, ZNRecord};
 use strand_model::plugin::{PluginDescription, StateModelSpec};
+use strand_model::{FieldMap, ZNRecord};
 
 /// Record keys.
 mod keys {

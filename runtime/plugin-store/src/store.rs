@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::Serialize;
-use strand_model::{IdealState, ZNRecord};
 use strand_model::plugin::{ComponentInspector, InspectError, PluginDescription};
+use strand_model::{IdealState, ZNRecord};
 use strand_zk::{Accessor, CreateKind, Multi, Zk, ZkError};
 use tracing::{info, warn};
 

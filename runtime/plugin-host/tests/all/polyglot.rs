@@ -20,8 +20,8 @@ use std::time::Duration;
 use strand_model::builtin;
 use strand_plugin_host::{
     CallError, CallOptions, CustomizedStateStore, HostConfig, InMemoryCustomizedState, Limits,
-    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelSpec,
-    StateModelHandle, StateStoreError,
+    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelHandle,
+    StateModelSpec, StateStoreError,
 };
 use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 

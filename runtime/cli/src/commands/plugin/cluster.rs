@@ -11,11 +11,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
+use strand_plugin_host::HostInspector;
 use strand_plugin_store::{
     DEFAULT_MAX_SIZE, DeployOptions, Deployment, GcReport, PluginStore, PluginSummary,
     StoragePolicy, StoreError,
 };
-use strand_plugin_host::HostInspector;
 use strand_zk::Zk;
 
 use super::CacheArg;
