@@ -3,7 +3,9 @@
 //! along normal dependencies (what a crate links; dev- and build-
 //! dependencies are not): the crates listed in `ENGINE_FREE` must not reach
 //! `wasmtime`, the plugin host must (or the walk proves nothing). The
-//! README's crate table says the same in its "links wasmtime" lines.
+//! README's crate table says the same in its "links wasmtime" lines. And
+//! the development cluster (`strand-devcluster`: private ZooKeeper, test
+//! harness) is linked by no product crate, only by the `strand` command.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -127,5 +129,38 @@ fn only_crates_that_run_plugins_link_wasmtime() {
         offenders.is_empty(),
         "{offenders:?} link wasmtime; only crates that run plugins may (validation that \
          needs an engine goes through strand_model::plugin::ComponentInspector)"
+    );
+}
+
+/// Product crates: they link the development cluster only as a
+/// dev-dependency.
+const PRODUCT: [&str; 11] = [
+    "strand-model",
+    "strand-zk",
+    "strand-admin",
+    "strand-rebalance",
+    "strand-spectator",
+    "strand-plugin-store",
+    "strand-rest",
+    "strand-plugin-host",
+    "strand-plugin-follower",
+    "strand-participant",
+    "strand-controller",
+];
+
+#[test]
+fn no_product_crate_links_the_development_cluster() {
+    let graph = normal_graph();
+    assert!(
+        links(&graph, "strand").contains("strand-devcluster"),
+        "the strand command runs quickstart and bench on strand-devcluster: the check is broken"
+    );
+    let offenders: Vec<&str> = PRODUCT
+        .into_iter()
+        .filter(|name| links(&graph, name).contains("strand-devcluster"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "{offenders:?} link strand-devcluster; product crates may use it only as a dev-dependency"
     );
 }

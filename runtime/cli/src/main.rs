@@ -7,6 +7,7 @@
 //! coloured only on a terminal.
 
 mod commands;
+mod routing_table;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_plugin_follower::{FollowerConfig, PluginFollower};
 use strand_plugin_host::{HostConfig, HostInspector, PluginHost, PluginRegistry};
 use strand_plugin_store::{
     DeployOptions, Deployment, PluginKind, PluginStatus, PluginStore, StorePaths,
 };
-use strand_testkit::plugins::{names, plugin_path};
-use strand_testkit::zookeeper::LocalZk;
 use strand_zk::ZkConfig;
 use tokio::sync::watch;
 

@@ -6,10 +6,10 @@ mod common;
 
 use common::{CLUSTER, Fixture, bytes, inflated, inspector};
 use strand_admin::RebalanceMode;
+use strand_devcluster::plugins::names;
 use strand_model::{PropertyPaths, builtin};
 use strand_plugin_store::definition::diff;
 use strand_plugin_store::{DeployOptions, PluginKind, PluginStore, StoreError, sha256_hex, status};
-use strand_testkit::plugins::names;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_stores_chunks_registers_the_version_and_keeps_an_equal_definition() {

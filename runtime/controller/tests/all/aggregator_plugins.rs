@@ -6,10 +6,10 @@
 
 use strand_admin::RebalanceMode;
 use strand_controller::{Controller, ControllerConfig};
+use strand_devcluster::plugins::{names, plugin_path};
 use strand_model::{CustomizedState, CustomizedStateConfig, CustomizedView};
 use strand_plugin_host::{HostConfig, HostInspector};
 use strand_plugin_store::{DeployOptions, PluginStore};
-use strand_testkit::plugins::{names, plugin_path};
 use strand_zk::Accessor;
 
 use crate::common::*;

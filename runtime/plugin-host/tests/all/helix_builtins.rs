@@ -2,9 +2,9 @@
 //! records `ClusterSetup.addCluster` writes, byte-exact): the plugin world
 //! must be able to reproduce them exactly.
 
+use strand_devcluster::plugins::names;
 use strand_model::builtin;
 use strand_plugin_host::PluginOptions;
-use strand_testkit::plugins::names;
 
 use crate::common::registry_with;
 

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use strand_devcluster::plugins::names;
 use strand_model::Count;
 use strand_plugin_host::{
     CallError, CallOptions, InMemoryCustomizedState, PluginOptions, Rejection, StateModelSpec,
 };
-use strand_testkit::plugins::names;
 
 use crate::common::{ctx, registry_with};
 

@@ -9,7 +9,7 @@
 //!
 //! Compiling a 12–18 MB component takes 10 s idle and over a minute on a
 //! loaded machine, so these tests share the
-//! persistent cache `strand_testkit::plugins::compiled_cache_dir()` and warm
+//! persistent cache `strand_devcluster::plugins::compiled_cache_dir()` and warm
 //! it once per process before any install.
 
 use std::collections::BTreeMap;
@@ -17,13 +17,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::builtin;
 use strand_plugin_host::{
     CallError, CallOptions, CustomizedStateStore, HostConfig, InMemoryCustomizedState, Limits,
     LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelHandle,
     StateModelSpec, StateStoreError,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 use crate::common::ctx;
 

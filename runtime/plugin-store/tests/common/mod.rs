@@ -7,11 +7,11 @@
 use std::sync::{Arc, OnceLock};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::plugin_path;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::PropertyPaths;
 use strand_plugin_host::{HostConfig, HostInspector, PluginHost};
 use strand_plugin_store::{DeployOptions, PluginStore, StoreError, StorePaths};
-use strand_testkit::plugins::plugin_path;
-use strand_zk::server::LocalZk;
 
 pub const CLUSTER: &str = "STORE";
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_plugin_host::{HostConfig, HostInspector};
 use strand_rest::RestConfig;
-use strand_testkit::zookeeper::LocalZk;
 use strand_zk::Zk;
 
 /// A running API and its ZooKeeper.
