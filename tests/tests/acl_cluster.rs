@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, ClusterAcl, RebalanceMode};
 use strand_controller::Controller;
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{ExternalView, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, DigestCredentials, Zk, ZkConfig};
 
 const CLUSTER: &str = "GUARDED";

@@ -13,7 +13,7 @@ use strand_tests::scenarios;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn master_slave_converges_fails_over_and_hands_back_with_never_two_masters() {
     scenarios::master_slave_converges_fails_over_and_hands_back(
-        strand_testkit::plugins::names::MASTER_SLAVE,
+        strand_devcluster::plugins::names::MASTER_SLAVE,
         "0.1.0",
     )
     .await;

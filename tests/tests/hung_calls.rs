@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::RebalanceMode;
+use strand_devcluster::plugins::{names, plugin_path};
 use strand_model::{Message, MessageState, PropertyPaths, ZNRecord};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{Limits, PluginOptions};
-use strand_testkit::plugins::{names, plugin_path};
 use strand_tests::cluster::{CLUSTER, Cluster, count, instance};
 
 /// The hung calls' deadline: far beyond what the healthy resource needs.

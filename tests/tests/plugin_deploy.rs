@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::{Controller, ControllerHandle};
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{CurrentState, LiveInstance, PropertyPaths};
 use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginRegistry};
+use strand_plugin_host::{HostConfig, HostInspector, PluginHost, PluginRegistry};
 use strand_plugin_store::{DeployOptions, PluginRecord, PluginStore, StorePaths, artefact};
-use strand_testkit::plugins::{names, plugin_path};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
 
 const CLUSTER: &str = "DEPLOY";
 const RESOURCE: &str = "db";
@@ -62,7 +62,8 @@ impl Cluster {
             .await
             .expect("rebalance");
         let cache = tempfile::tempdir().expect("cache");
-        let store = PluginStore::new(admin.zk().clone(), CLUSTER);
+        let store = PluginStore::new(admin.zk().clone(), CLUSTER)
+            .with_inspector(HostInspector::lazy(HostConfig::default()));
         Self {
             server,
             store,

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::Controller;
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{CurrentState, LiveInstance, PropertyPaths};
 use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginRegistry};
+use strand_plugin_host::{HostConfig, HostInspector, PluginHost, PluginRegistry};
 use strand_plugin_store::{DeployOptions, PluginStore};
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
 
 const CLUSTER: &str = "OUTPUT";
 const INSTANCE: &str = "localhost_14000";
@@ -112,7 +112,8 @@ async fn deployed_plugins_that_print_and_raise_are_logged_and_their_exceptions_r
         ..HostConfig::default()
     })
     .expect("host");
-    let store = PluginStore::new(admin.zk().clone(), CLUSTER).with_host(host.clone());
+    let store = PluginStore::new(admin.zk().clone(), CLUSTER)
+        .with_inspector(HostInspector::new(host.clone()));
     // (fixture, plugin / model name, resource, what its exception says)
     let cases = [
         (

@@ -13,11 +13,11 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use strand_devcluster::plugins::{WASM_TARGET, ensure_built, plugins_dir, repo_root};
 use strand_plugin_host::{
     CallError, CallOptions, HostConfig, InMemoryCustomizedState, PluginHost, PluginOptions,
     PluginRegistry, Rejection, TransitionContext, World, inspect_bytes,
 };
-use strand_testkit::plugins::{WASM_TARGET, ensure_built, plugins_dir, repo_root};
 
 const SECTION: &str = "## A new Rust plugin, outside this repository";
 /// Where the page puts the Strand checkout.

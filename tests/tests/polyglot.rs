@@ -5,10 +5,10 @@
 //! never two MASTERs, and every replica's customized state was written by
 //! that component.
 //!
-//! The components are built by `strand_testkit::plugins` (toolchains
+//! The components are built by `strand_devcluster::plugins` (toolchains
 //! installed on first use) and compiled once into the persistent cache.
 
-use strand_testkit::plugins::names;
+use strand_devcluster::plugins::names;
 use strand_tests::scenarios::master_slave_converges_fails_over_and_hands_back;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

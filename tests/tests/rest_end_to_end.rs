@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use strand_admin::Admin;
 use strand_controller::Controller;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{names, plugin_path};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
 
 const DEADLINE: Duration = Duration::from_secs(90);
 const SEED: &str = r#"{"id":"CustomizedStateConfig","listFields":{"AGGREGATION_ENABLED_TYPES":["CUSTOMIZED_STATE_TYPE_0","CUSTOMIZED_STATE_TYPE_1"]},"simpleFields":{},"mapFields":{}}"#;

@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::Controller;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{ExternalView, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
 use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider, ViewSource};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{Update, ZkConfig};
 
 const CLUSTER: &str = "ROUTING";

@@ -10,10 +10,10 @@ use strand_code_runner::client::{Client, Submission, Target};
 use strand_code_runner::runner::{Runner, RunnerConfig};
 use strand_code_runner::setup::ensure_cluster;
 use strand_controller::Controller;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_plugin_host::CommandLimits;
-use strand_testkit::plugins::{names, plugin_path};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
 
 const CLUSTER: &str = "RUNNERS";
 const DEADLINE: Duration = Duration::from_secs(60);

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use strand_admin::{Admin, AdminError, RebalanceMode};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{
     IdealState, InstanceConfig, PropertyPaths, StateModelDefinition, ZNRecord, builtin,
 };
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, Zk};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

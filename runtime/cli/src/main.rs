@@ -12,6 +12,7 @@
 //! and unlinking free chunks) in `strand bench`.
 
 mod commands;
+mod routing_table;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

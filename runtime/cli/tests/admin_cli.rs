@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use strand_zk::server::LocalZk;
+use strand_devcluster::zookeeper::LocalZk;
 
 fn strand(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_strand"))
@@ -221,7 +221,7 @@ fn bad_input_gets_one_clear_line_and_a_failure_status() {
     );
 
     // An unreachable ZooKeeper: a clear error, quickly.
-    let port = strand_zk::server::free_port().expect("port");
+    let port = strand_devcluster::zookeeper::free_port().expect("port");
     let unreachable = format!("127.0.0.1:{port}");
     let started = std::time::Instant::now();
     assert_one_line_error(
@@ -423,7 +423,7 @@ fn instances_without_a_port_and_json_with_one_key_spelling() {
 
 #[test]
 fn aggregators_are_deployed_bound_listed_and_unbound() {
-    use strand_testkit::plugins::{names, plugin_path};
+    use strand_devcluster::plugins::{names, plugin_path};
     let server = LocalZk::start().expect("zookeeper");
     let zk = server.connect_string();
     let summary = plugin_path(names::PARTITION_SUMMARY).expect("plugin");

@@ -6,9 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::PropertyPaths;
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -105,7 +105,7 @@ async fn sigterm_leaves_at_once_and_kill_9_leaves_after_the_session_timeout() {
 #[test]
 fn a_repeated_or_invalid_instance_is_refused_before_anything_starts() {
     // Nothing listens on this port: the refusal comes before any connect.
-    let port = strand_zk::server::free_port().expect("port");
+    let port = strand_devcluster::zookeeper::free_port().expect("port");
     let zk = format!("127.0.0.1:{port}");
     for (instances, needle) in [
         (vec!["X", "X"], "names instance X a second time"),

@@ -6,7 +6,7 @@
 use std::process::{Child, Command, Stdio};
 
 use strand_admin::RebalanceMode;
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_tests::cluster::{CLUSTER, Cluster, View, count, instance};
 use strand_tests::master_watch::MasterWatch;
 

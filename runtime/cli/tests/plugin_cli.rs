@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 
 /// `strand ARGS` with the compiled cache the other tests share.
 fn strand(args: &[&str]) -> Output {

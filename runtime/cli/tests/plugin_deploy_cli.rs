@@ -7,8 +7,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 

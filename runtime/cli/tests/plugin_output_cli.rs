@@ -10,9 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode};
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{Count, CurrentState, LiveInstance, PropertyPaths, StateModelDefinitionBuilder};
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
-use strand_zk::server::LocalZk;
 
 const INSTANCE: &str = "localhost_1";
 const DEADLINE: Duration = Duration::from_secs(120);

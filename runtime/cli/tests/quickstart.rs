@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use strand_testkit::plugins::{ensure_built, wasm_dir};
+use strand_devcluster::plugins::{ensure_built, wasm_dir};
 
 #[test]
 fn quickstart_runs_end_to_end() {

@@ -6,7 +6,7 @@
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use strand_testkit::zookeeper::{LocalZk, free_port};
+use strand_devcluster::zookeeper::{LocalZk, free_port};
 
 /// Kills the server when the test ends, however it ends.
 struct Server(Child);

@@ -9,8 +9,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{LiveInstance, PropertyPaths, SessionId, ZNRecord};
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, Zk};
 
 const CLUSTER: &str = "ROUTES_CLI";

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use strand_admin::RebalanceMode;
 use strand_controller::Controller;
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::PropertyPaths;
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_tests::cluster::{CLUSTER, Cluster, Server, instance};
 use strand_tests::convergence::Convergence;
 use strand_tests::master_watch::MasterWatch;

@@ -186,6 +186,7 @@ impl Controller {
         let cluster = config.cluster.clone();
         let wake_shared = Arc::clone(&shared);
         let plugins = Arc::new(PluginAggregators::new(
+            config.zk.clone(),
             &config.cluster,
             config.plugin_cache_dir.clone(),
             Arc::new(move || {

@@ -3,66 +3,66 @@
 //! and deployed to the cluster (`strand-plugin-store`).
 //!
 //! Every pipeline run asks [`PluginAggregators::resolve`] for the bound
-//! types whose plugin is loaded. A binding whose plugin's active version
-//! is not loaded yet starts a background load (fetch, SHA-256 check,
-//! compile — cached on disk by hash — and install) and keeps the version
-//! already loaded, or Helix's default view, until it is done; the load
-//! then asks for a new run. The pipeline never waits for a compile.
+//! types whose plugin is loaded. The first run with a binding starts a
+//! [`PluginFollower`] (`strand-plugin-follower`, the one participants use
+//! for state models) on the cluster's aggregators: it fetches, verifies,
+//! compiles off the async workers (cached on disk by hash) and swaps in each
+//! active version, and asks for a new run after every swap. Until a version
+//! is loaded the type keeps the version already loaded, or Helix's default
+//! view; the pipeline never waits for a compile.
 //!
 //! # Guarantees
 //! * A plugin that cannot be fetched or loaded leaves the type on its
-//!   previous aggregator (or the default view); the reason is logged once
-//!   per version and the load is not retried until the active version
-//!   changes.
+//!   previous aggregator (or the default view); the follower logs the
+//!   reason and does not retry until the plugin record changes.
 //! * A binding to a missing plugin, or to a state-model plugin, is logged
 //!   once and ignored.
+//! * No plugin host (no wasmtime engine) is made while nothing is bound;
+//!   a follower that cannot connect is retried with backoff.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use strand_model::{ClusterConfig, PropertyPaths};
+use strand_plugin_follower::{FollowerConfig, PluginFollower};
 use strand_plugin_host::{
     AggregatorHandle, CallError, CallOptions, HostConfig, InstanceState, PartitionStates,
-    PluginHost, PluginOptions, PluginRegistry, SwapPolicy,
+    PluginHost, PluginRegistry,
 };
-use strand_plugin_store::{PluginKind, PluginRecord, PluginStore, StorePaths};
-use strand_zk::{TreeCache, Zk};
-use tracing::{info, warn};
+use strand_plugin_store::{PluginKind, PluginRecord, StorePaths};
+use strand_zk::{Backoff, TreeCache, Zk, ZkConfig};
+use tokio::task::JoinHandle;
+use tracing::warn;
 
 use crate::aggregate::{PartitionInput, ViewAggregator};
 
 /// Asks the controller for a pipeline run.
 pub(crate) type Wake = Arc<dyn Fn() + Send + Sync>;
 
-/// A load in progress or failed, by plugin name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Load {
-    Running { sha256: String },
-    Failed { sha256: String },
-}
-
-/// The cluster's aggregator plugins, loaded on demand.
+/// The cluster's aggregator plugins, loaded once something is bound.
 pub(crate) struct PluginAggregators {
+    zk: ZkConfig,
     cluster: String,
     store_paths: StorePaths,
     cache_dir: Option<PathBuf>,
     registry: OnceLock<Option<Arc<PluginRegistry>>>,
-    loads: Arc<Mutex<HashMap<String, Load>>>,
+    follower: OnceLock<JoinHandle<()>>,
     warned: Mutex<HashSet<String>>,
     wake: Wake,
 }
 
 impl PluginAggregators {
-    pub(crate) fn new(cluster: &str, cache_dir: Option<PathBuf>, wake: Wake) -> Self {
+    pub(crate) fn new(zk: ZkConfig, cluster: &str, cache_dir: Option<PathBuf>, wake: Wake) -> Self {
         Self {
+            zk,
             cluster: cluster.to_owned(),
             store_paths: StorePaths::new(cluster),
             cache_dir,
             registry: OnceLock::new(),
-            loads: Arc::default(),
+            follower: OnceLock::new(),
             warned: Mutex::default(),
             wake,
         }
@@ -75,12 +75,12 @@ impl PluginAggregators {
     }
 
     /// The bound types whose plugin is loaded, with their aggregators;
-    /// starts loads for the versions that are not.
+    /// starts the follower that loads them on the first binding.
     pub(crate) fn resolve(
         &self,
         cache: &TreeCache,
         paths: &PropertyPaths,
-        zk: &Zk,
+        _zk: &Zk,
     ) -> Vec<(String, Arc<dyn ViewAggregator>)> {
         let Some(config) = cache.record(&paths.cluster_config()) else {
             return Vec::new();
@@ -93,19 +93,13 @@ impl PluginAggregators {
         let Some(registry) = self.registry() else {
             return Vec::new();
         };
+        self.follow(&registry);
         let mut bound = Vec::new();
         for (customized_type, plugin) in bindings {
-            let Some(active) = self.active_sha(cache, customized_type, plugin) else {
+            if !self.is_deployed_aggregator(cache, customized_type, plugin) {
                 continue;
-            };
-            let loaded = registry.aggregator(plugin);
-            let current = loaded
-                .as_ref()
-                .is_some_and(|h| h.version().digest == active);
-            if !current {
-                self.start_load(zk, &registry, plugin, &active);
             }
-            if let Some(handle) = loaded {
+            if let Some(handle) = registry.aggregator(plugin) {
                 bound.push((
                     customized_type.to_owned(),
                     Arc::new(PluginAggregator {
@@ -137,9 +131,28 @@ impl PluginAggregators {
             .clone()
     }
 
-    /// The SHA-256 of the plugin's active version, if it is a deployed
-    /// aggregator.
-    fn active_sha(&self, cache: &TreeCache, customized_type: &str, plugin: &str) -> Option<String> {
+    /// Starts, once, the task that follows the cluster's aggregators into
+    /// `registry` and wakes the pipeline after each swap.
+    fn follow(&self, registry: &Arc<PluginRegistry>) {
+        self.follower.get_or_init(|| {
+            let config = FollowerConfig {
+                zk: self.zk.clone(),
+                cluster: self.cluster.clone(),
+                kind: PluginKind::Aggregator,
+                instances: Vec::new(),
+            };
+            tokio::spawn(follow(config, Arc::clone(registry), Arc::clone(&self.wake)))
+        });
+    }
+
+    /// Whether `plugin` is deployed as an aggregator with an active
+    /// version; logs once why not.
+    fn is_deployed_aggregator(
+        &self,
+        cache: &TreeCache,
+        customized_type: &str,
+        plugin: &str,
+    ) -> bool {
         let problem = match cache.record(&self.store_paths.plugin(plugin)) {
             None => "is not deployed to the cluster".to_owned(),
             Some(record) => match PluginRecord::from_znrecord(&record) {
@@ -148,7 +161,7 @@ impl PluginAggregators {
                     "is a state model, not an aggregator".to_owned()
                 }
                 Ok(record) => match record.active_entry() {
-                    Some(entry) => return Some(entry.sha256.clone()),
+                    Some(_) => return true,
                     None => "has no active version".to_owned(),
                 },
             },
@@ -159,7 +172,7 @@ impl PluginAggregators {
             plugin,
             &problem,
         );
-        None
+        false
     }
 
     fn warn_once(&self, key: String, customized_type: &str, plugin: &str, problem: &str) {
@@ -171,75 +184,37 @@ impl PluginAggregators {
             );
         }
     }
+}
 
-    fn start_load(&self, zk: &Zk, registry: &Arc<PluginRegistry>, plugin: &str, sha256: &str) {
-        {
-            let mut loads = self.loads.lock().unwrap_or_else(PoisonError::into_inner);
-            match loads.get(plugin) {
-                Some(Load::Running { sha256: s } | Load::Failed { sha256: s }) if s == sha256 => {
-                    return;
-                }
-                _ => {}
-            }
-            loads.insert(
-                plugin.to_owned(),
-                Load::Running {
-                    sha256: sha256.to_owned(),
-                },
-            );
+impl Drop for PluginAggregators {
+    /// The follower ends with the controller that started it.
+    fn drop(&mut self) {
+        if let Some(task) = self.follower.get() {
+            task.abort();
         }
-        let store = PluginStore::new(zk.clone(), &self.cluster);
-        let registry = Arc::clone(registry);
-        let loads = Arc::clone(&self.loads);
-        let wake = Arc::clone(&self.wake);
-        let plugin = plugin.to_owned();
-        let sha256 = sha256.to_owned();
-        let cluster = self.cluster.clone();
-        tokio::spawn(async move {
-            let outcome = load(&store, &registry, &plugin, &sha256).await;
-            let mut loads = loads.lock().unwrap_or_else(PoisonError::into_inner);
-            match outcome {
-                Ok(version) => {
-                    info!(%cluster, %plugin, %version, "aggregator plugin loaded");
-                    loads.remove(&plugin);
-                }
-                Err(reason) => {
-                    warn!(
-                        %cluster, %plugin, %sha256, %reason,
-                        "aggregator plugin not loaded; the type keeps its current view"
-                    );
-                    loads.insert(plugin, Load::Failed { sha256 });
-                }
-            }
-            drop(loads);
-            wake();
-        });
     }
 }
 
-/// Fetches, verifies and installs one artefact; its version, or why not.
-async fn load(
-    store: &PluginStore,
-    registry: &Arc<PluginRegistry>,
-    plugin: &str,
-    sha256: &str,
-) -> Result<String, String> {
-    let bytes = store
-        .fetch_artefact(sha256)
-        .await
-        .map_err(|e| e.to_string())?;
-    let registry = Arc::clone(registry);
-    let name = plugin.to_owned();
-    let options = PluginOptions {
-        swap_policy: SwapPolicy::AnyChange,
-        ..PluginOptions::default()
+/// Starts the follower (retrying while ZooKeeper cannot be reached), wakes
+/// the pipeline after its first pass and after every swap; runs until
+/// aborted, which drops and so stops the follower.
+async fn follow(config: FollowerConfig, registry: Arc<PluginRegistry>, wake: Wake) {
+    let mut backoff = Backoff::default();
+    let follower = loop {
+        match PluginFollower::start(config.clone(), Arc::clone(&registry)).await {
+            Ok(follower) => break follower,
+            Err(err) => {
+                warn!(cluster = %config.cluster, error = %err,
+                    "aggregator plugin follower could not start; retrying");
+                backoff.wait().await;
+            }
+        }
     };
-    let report =
-        tokio::task::spawn_blocking(move || registry.install_bytes(&name, &bytes, options))
-            .await
-            .map_err(|e| format!("install task failed: {e}"))?
-            .map_err(|e| e.error.one_line())?;
-    Ok(report.current.version.clone())
+    let mut updates = follower.updates();
+    wake();
+    while updates.changed().await.is_ok() {
+        wake();
+    }
 }
 
 /// How long one partition's aggregation may run. The pipeline waits for

@@ -9,6 +9,9 @@
 //! * [`records`] — typed wrappers ([`IdealState`], [`CurrentState`], [`Message`], …)
 //!   over a `ZNRecord` that keep every field they do not know.
 //! * [`builtin`] — Helix's built-in state model definitions, exactly as Helix writes them.
+//! * [`plugin`] — what a plugin component says about itself (a state model's
+//!   definition, an aggregator's info) as plain values, and the
+//!   [`plugin::ComponentInspector`] trait a plugin host implements.
 //! * [`paths`] — [`PropertyPaths`]: where each record lives, and the path sets of
 //!   cluster and instance creation.
 //! * [`session`] — [`SessionId`], written as Helix writes it (lowercase hex).
@@ -22,6 +25,7 @@ pub mod error;
 pub mod host;
 pub mod java;
 pub mod paths;
+pub mod plugin;
 pub mod records;
 pub mod session;
 pub mod time;

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginRegistry};
+use strand_plugin_host::{HostConfig, HostInspector, PluginHost, PluginRegistry};
 use strand_plugin_store::{DeployOptions, PluginStore, StorePaths, sha256_hex, status};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{TreeCache, ZkConfig};
 
 const CLUSTER: &str = "BENCH";
@@ -40,7 +40,8 @@ async fn main() -> anyhow::Result<()> {
     for i in INSTANCES {
         admin.add_instance(CLUSTER, i).await?;
     }
-    let store = PluginStore::new(admin.zk().clone(), CLUSTER);
+    let store = PluginStore::new(admin.zk().clone(), CLUSTER)
+        .with_inspector(HostInspector::lazy(HostConfig::default()));
     let v1 = std::fs::read(plugin_path(names::MASTER_SLAVE)?)?;
     let v2 = std::fs::read(plugin_path(names::MASTER_SLAVE_NEXT)?)?;
     store.deploy(&v1, &DeployOptions::default()).await?;

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{CurrentState, Message, PropertyPaths, SessionId, StateTransitionSpec};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{Accessor, CreateKind, TreeCache, ZkConfig};
 
 const TRANSITIONS: usize = 200;

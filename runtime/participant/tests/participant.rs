@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode};
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::time::now_ms;
 use strand_model::{
     CurrentState, LiveInstance, Message, MessageType, PropertyPaths, SessionId,
@@ -13,8 +15,6 @@ use strand_model::{
 };
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{Accessor, CreateKind, ZkConfig};
 
 const CLUSTER: &str = "TEST";

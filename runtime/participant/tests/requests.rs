@@ -10,12 +10,12 @@
 use std::time::{Duration, Instant};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::{names, plugin_path};
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::time::now_ms;
 use strand_model::{CurrentState, Message, PropertyPaths, SessionId, StateTransitionSpec};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{names, plugin_path};
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, RequestCounts, ZkConfig};
 
 const CLUSTER: &str = "REQ";

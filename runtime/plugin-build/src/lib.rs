@@ -20,7 +20,7 @@
 //! `plugins/target/toolchains/.lock`), so `cargo test` and `cargo xtask test`
 //! may share the directory.
 //!
-//! Used by `cargo xtask test` and by `strand_testkit::plugins`.
+//! Used by `cargo xtask test` and by `strand_devcluster::plugins`.
 //! [`wit_layout`] checks the WIT tree: `deps/` folder names, and the plugin
 //! SDK's copy of the WIT against `wit/`.
 

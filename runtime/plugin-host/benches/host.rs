@@ -15,7 +15,7 @@
 //!   (componentize-js) side by side: a transition through the host on a
 //!   pooled instance, a fresh instantiation from the pre-instantiated
 //!   component, and `PluginHost::compile` on a cache hit (the persistent
-//!   `strand_testkit::plugins::compiled_cache_dir()`, so the 10–30 s compile
+//!   `strand_devcluster::plugins::compiled_cache_dir()`, so the 10–30 s compile
 //!   of the big components happens once per machine).
 //!
 //! Run: `cargo bench -p strand-plugin-host --bench host` (add
@@ -24,10 +24,10 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_plugin_host::{
     CallOptions, HostConfig, PluginHost, PluginOptions, PluginRegistry, TransitionContext, raw,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 fn ctx() -> TransitionContext {
     TransitionContext {

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_plugin_host::{
     CallOptions, DEFAULT_DEADLINE, HostConfig, PluginHost, PluginOptions, PluginRegistry,
     TransitionContext,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deadlines: Vec<Duration> = std::env::args()

@@ -9,10 +9,10 @@
 
 use std::time::Instant;
 
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_plugin_host::{
     CallOptions, HostConfig, Limits, PluginHost, PluginOptions, PluginRegistry, TransitionContext,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 fn ctx() -> TransitionContext {
     TransitionContext {

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::definition::Changes;
+use strand_model::plugin::Changes;
+
 use crate::world::World;
 
 /// How the plugin itself rejected a call (its `err` result).

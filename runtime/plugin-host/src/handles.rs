@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
+use strand_model::plugin::{AggregatorInfo, StateModelSpec};
+
 use crate::bindings::aggregator::strand::aggregator::types::AggregateError;
 use crate::bindings::state_model::strand::statemodel::types::TransitionError;
-use crate::definition::{AggregatorInfo, StateModelDefinition};
 use crate::error::{CallError, Rejection};
 use crate::kind::{AggregatorKind, StateModelKind};
 use crate::options::CallOptions;
@@ -65,7 +66,7 @@ impl StateModelHandle {
     }
 
     /// The definition of the version currently serving.
-    pub fn definition(&self) -> StateModelDefinition {
+    pub fn definition(&self) -> StateModelSpec {
         self.slot.current().descriptor.clone()
     }
 

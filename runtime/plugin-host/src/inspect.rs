@@ -4,13 +4,15 @@
 //! every transition of a state model.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
+use strand_model::plugin::{
+    AggregatorInfo, ComponentInspector, InspectError, PluginDescription, StateModelSpec,
+};
 
 use crate::customized::InMemoryCustomizedState;
-use crate::definition::{AggregatorInfo, StateModelDefinition};
-use crate::engine::PluginHost;
+use crate::engine::{HostConfig, PluginHost};
 use crate::error::{CallError, LoadError, Rejection};
 use crate::handles::transition_result;
 use crate::kind::{AggregatorKind, StateModelKind, canary_context};
@@ -35,7 +37,7 @@ pub struct PluginReport {
     pub exports: Vec<String>,
     /// A state model's definition.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub definition: Option<StateModelDefinition>,
+    pub definition: Option<StateModelSpec>,
     /// An aggregator's info.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregator: Option<AggregatorInfo>,
@@ -200,6 +202,86 @@ fn describe(
         }
     }
     Ok(report)
+}
+
+impl PluginReport {
+    /// The component's self-description, as the plugin store records it.
+    pub fn description(&self) -> Option<PluginDescription> {
+        match (&self.definition, &self.aggregator) {
+            (Some(d), _) => Some(PluginDescription::StateModel(d.clone())),
+            (None, Some(a)) => Some(PluginDescription::Aggregator(a.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The plugin store's [`ComponentInspector`]: what a deployment checks
+/// ([`inspect_bytes`] with the canary), on a given host or on one created
+/// for the first component ([`HostInspector::lazy`]: a process that may
+/// validate uploads, the REST server, pays for a wasmtime engine only when
+/// one arrives).
+pub struct HostInspector {
+    config: HostConfig,
+    host: OnceLock<Result<Arc<PluginHost>, String>>,
+}
+
+impl std::fmt::Debug for HostInspector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostInspector")
+            .field("created", &self.host.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostInspector {
+    /// Inspects on `host`.
+    pub fn new(host: Arc<PluginHost>) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Ok(Arc::clone(&host)));
+        Self {
+            config: host.config().clone(),
+            host: cell,
+        }
+    }
+
+    /// Inspects on a host with `config`, created when the first component
+    /// is inspected.
+    pub fn lazy(config: HostConfig) -> Self {
+        Self {
+            config,
+            host: OnceLock::new(),
+        }
+    }
+
+    /// The host, created now if it was not yet; why it could not be.
+    ///
+    /// # Errors
+    /// The host's initialisation error, in one line.
+    pub fn host(&self) -> Result<Arc<PluginHost>, String> {
+        self.host
+            .get_or_init(|| {
+                PluginHost::new(self.config.clone()).map_err(|e| format!("no plugin host: {e}"))
+            })
+            .clone()
+    }
+}
+
+impl ComponentInspector for HostInspector {
+    fn inspect_component(
+        &self,
+        label: &str,
+        bytes: &[u8],
+    ) -> Result<PluginDescription, InspectError> {
+        let host = self.host().map_err(InspectError::Host)?;
+        inspect_bytes(&host, label, bytes, true)
+            .map_err(|e| InspectError::Invalid(e.one_line()))?
+            .description()
+            .ok_or_else(|| {
+                InspectError::Invalid(
+                    "the component describes neither a state model nor an aggregator".to_owned(),
+                )
+            })
+    }
 }
 
 /// Runs every transition of `v` once, in definition order.

@@ -3,15 +3,14 @@
 
 use std::fmt::Debug;
 
+use strand_model::Count;
+use strand_model::plugin::{AggregatorInfo, Changes, StateDef, StateModelSpec, Transition};
 use wasmtime::Store;
 use wasmtime::component::Component;
 
 use crate::bindings::aggregator::strand::aggregator::types as agg_types;
 use crate::bindings::state_model::strand::statemodel::types as sm_types;
 use crate::bindings::{aggregator as agg, state_model as sm};
-use crate::definition::{
-    AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, Transition,
-};
 use crate::engine::PluginHost;
 use crate::state::HostState;
 use crate::world::World;
@@ -60,7 +59,7 @@ impl Kind for StateModelKind {
     const WORLD: World = World::StateModel;
     type Pre = sm::StateModelPre<HostState>;
     type Bindings = sm::StateModel;
-    type Descriptor = StateModelDefinition;
+    type Descriptor = StateModelSpec;
 
     fn pre(host: &PluginHost, component: &Component) -> wasmtime::Result<Self::Pre> {
         sm::StateModelPre::new(host.linker(World::StateModel).instantiate_pre(component)?)
@@ -78,7 +77,7 @@ impl Kind for StateModelKind {
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Self::Descriptor> {
         let d = b.strand_statemodel_model().call_definition(store)?;
-        Ok(StateModelDefinition {
+        Ok(StateModelSpec {
             name: d.name,
             version: d.version,
             states: d
@@ -87,10 +86,10 @@ impl Kind for StateModelKind {
                 .map(|s| StateDef {
                     name: s.name,
                     count: match s.count {
-                        sm_types::CountBound::Number(n) => CountBound::Number(n),
-                        sm_types::CountBound::Replicas => CountBound::Replicas,
-                        sm_types::CountBound::LiveInstances => CountBound::LiveInstances,
-                        sm_types::CountBound::Unbounded => CountBound::Unbounded,
+                        sm_types::CountBound::Number(n) => Count::Fixed(n),
+                        sm_types::CountBound::Replicas => Count::Replicas,
+                        sm_types::CountBound::LiveInstances => Count::Nodes,
+                        sm_types::CountBound::Unbounded => Count::Unbounded,
                     },
                 })
                 .collect(),

@@ -34,7 +34,6 @@ mod cache;
 pub mod command;
 pub mod customized;
 mod deadline;
-pub mod definition;
 mod engine;
 pub mod error;
 mod grants;
@@ -48,15 +47,13 @@ mod output;
 mod registry;
 mod slot;
 mod state;
+mod swap;
 mod version;
 mod watch;
 mod world;
 
 pub use command::{CommandLimits, CommandOutput, CommandRunner, CommandStatus};
 pub use customized::{CustomizedStateStore, InMemoryCustomizedState, StateStoreError};
-pub use definition::{
-    AggregatorInfo, Changes, CountBound, StateDef, StateModelDefinition, SwapPolicy, Transition,
-};
 pub use engine::{CompileEvent, CompileObserver, HostConfig, PluginHost, default_cache_dir};
 pub use error::{CallError, HostInitError, LoadError, Rejection, guest_error_line};
 pub use grants::Grants;
@@ -65,12 +62,15 @@ pub use handles::{
     TransitionContext, TransitionOutcome,
 };
 pub use inspect::{
-    PluginReport, SandboxOutcome, SandboxRun, check_bytes, check_file, inspect_bytes, inspect_file,
+    HostInspector, PluginReport, SandboxOutcome, SandboxRun, check_bytes, check_file,
+    inspect_bytes, inspect_file,
 };
 pub use limits::{DEFAULT_DEADLINE, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, Limits};
 pub use options::{CallOptions, PluginOptions};
 pub use registry::{PluginRegistry, SwapError, SwapOutcome, SwapReport};
 pub use state::HostState;
+pub use strand_model::plugin::{AggregatorInfo, Changes, StateDef, StateModelSpec, Transition};
+pub use swap::SwapPolicy;
 pub use version::VersionInfo;
 pub use watch::{DirWatcher, WatchError};
 pub use world::World;

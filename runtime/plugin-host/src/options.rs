@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::customized::CustomizedStateStore;
-use crate::definition::SwapPolicy;
 use crate::grants::Grants;
 use crate::limits::Limits;
+use crate::swap::SwapPolicy;
 
 /// How one plugin runs: its limits, WASI grants, the customized-state store
 /// its calls use by default, and which definition changes a swap accepts.

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wasmtime::component::Component;
 
-use crate::definition::Changes;
+use strand_model::plugin::Changes;
+
 use crate::engine::PluginHost;
 use crate::error::LoadError;
 use crate::handles::{AggregatorHandle, StateModelHandle};

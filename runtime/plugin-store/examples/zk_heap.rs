@@ -15,9 +15,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_plugin_store::StorePaths;
 use strand_plugin_store::artefact::{self, DEFAULT_CHUNK_SIZE, Packed};
-use strand_zk::server::LocalZk;
 
 /// The stored size of one artefact.
 const ARTEFACT: usize = 6 << 20;

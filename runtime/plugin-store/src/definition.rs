@@ -1,40 +1,10 @@
-//! A state-model plugin's definition as Helix's `StateModelDefinition`
-//! record, and the comparison that decides whether a deployment may
-//! replace the definition resources are using.
+//! The comparison that decides whether a deployment may replace the
+//! Helix `StateModelDefinition` record resources are using (the record
+//! itself is built by [`strand_model::plugin::StateModelSpec::to_helix`]).
 
 use std::collections::BTreeSet;
 
-use strand_model::{Count, StateModelDefinitionBuilder};
-use strand_plugin_host::{CountBound, StateModelDefinition};
-
-/// Helix's record for the definition `def`, under the id `name` (the
-/// plugin's name, which may differ from the name the component reports).
-pub fn helix_definition(
-    name: &str,
-    def: &StateModelDefinition,
-) -> strand_model::StateModelDefinition {
-    let mut builder = StateModelDefinitionBuilder::new(name).initial_state(&def.initial_state);
-    for (priority, state) in def.states.iter().enumerate() {
-        let priority = i32::try_from(priority).unwrap_or(i32::MAX);
-        builder = builder
-            .state(&state.name, priority)
-            .bound(&state.name, count(state.count));
-    }
-    for (priority, t) in def.transitions.iter().enumerate() {
-        let priority = i32::try_from(priority).unwrap_or(i32::MAX);
-        builder = builder.transition(&t.from, &t.to, priority);
-    }
-    builder.build()
-}
-
-fn count(bound: CountBound) -> Count {
-    match bound {
-        CountBound::Number(n) => Count::Fixed(n),
-        CountBound::Replicas => Count::Replicas,
-        CountBound::LiveInstances => Count::Nodes,
-        CountBound::Unbounded => Count::Unbounded,
-    }
-}
+use strand_model::Count;
 
 /// How a candidate definition differs from the one in the cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,11 +84,11 @@ pub fn diff(
 #[cfg(test)]
 mod tests {
     use strand_model::builtin;
-    use strand_plugin_host::{StateDef, Transition};
+    use strand_model::plugin::{StateDef, StateModelSpec, Transition};
 
     use super::*;
 
-    fn master_slave() -> StateModelDefinition {
+    fn master_slave() -> StateModelSpec {
         let state = |name: &str, count| StateDef {
             name: name.into(),
             count,
@@ -127,15 +97,15 @@ mod tests {
             from: from.into(),
             to: to.into(),
         };
-        StateModelDefinition {
+        StateModelSpec {
             name: "MasterSlave".into(),
             version: "0.1.0".into(),
             states: vec![
-                state("MASTER", CountBound::Number(1)),
-                state("SLAVE", CountBound::Replicas),
-                state("OFFLINE", CountBound::Unbounded),
-                state("DROPPED", CountBound::Unbounded),
-                state("ERROR", CountBound::Unbounded),
+                state("MASTER", Count::Fixed(1)),
+                state("SLAVE", Count::Replicas),
+                state("OFFLINE", Count::Unbounded),
+                state("DROPPED", Count::Unbounded),
+                state("ERROR", Count::Unbounded),
             ],
             transitions: vec![
                 t("MASTER", "SLAVE"),
@@ -150,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_master_slave_plugin_definition_equals_helix_builtin() {
-        let ours = helix_definition("MasterSlave", &master_slave());
+        let ours = master_slave().to_helix("MasterSlave");
         let diff = diff(&builtin::master_slave(), &ours);
         assert!(diff.is_empty(), "{diff:?}");
         assert_eq!(ours.id(), "MasterSlave");
@@ -158,13 +128,13 @@ mod tests {
 
     #[test]
     fn removing_a_state_is_a_state_change_and_a_count_is_not() {
-        let old = helix_definition("M", &master_slave());
+        let old = master_slave().to_helix("M");
         let mut changed = master_slave();
         changed.states.retain(|s| s.name != "MASTER");
         changed
             .transitions
             .retain(|t| t.from != "MASTER" && t.to != "MASTER");
-        let d = diff(&old, &helix_definition("M", &changed));
+        let d = diff(&old, &changed.to_helix("M"));
         assert!(
             d.state_changes.contains(&"state MASTER removed".to_owned()),
             "{d:?}"
@@ -175,8 +145,8 @@ mod tests {
         );
 
         let mut counted = master_slave();
-        counted.states[0].count = CountBound::Number(2);
-        let d = diff(&old, &helix_definition("M", &counted));
+        counted.states[0].count = Count::Fixed(2);
+        let d = diff(&old, &counted.to_helix("M"));
         assert!(d.state_changes.is_empty(), "{d:?}");
         assert_eq!(d.other_changes, ["state MASTER count 1 -> 2"]);
     }

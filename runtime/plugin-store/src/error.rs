@@ -52,7 +52,8 @@ pub enum StoreError {
     /// chunk, a SHA-256 mismatch, an unreadable record.
     #[error("corrupt: {0}")]
     Corrupt(String),
-    /// The plugin host needed to validate components could not start (500).
+    /// No plugin host to validate components with: the store was given
+    /// none, or it could not start (500).
     #[error("plugin host: {0}")]
     Host(String),
     /// ZooKeeper failed (503).

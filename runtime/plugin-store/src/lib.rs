@@ -3,7 +3,10 @@
 //! of from local files.
 //!
 //! Start with [`PluginStore::new`]; [`PluginStore::deploy`] validates a
-//! component the way `strand plugin check` does, stores it and makes it the
+//! component the way `strand plugin check` does — through the
+//! [`ComponentInspector`](strand_model::plugin::ComponentInspector) it was
+//! given ([`PluginStore::with_inspector`], a plugin host: this crate links no
+//! engine) —, stores it and makes it the
 //! active version of its plugin; [`PluginStore::list`],
 //! [`PluginStore::history`], [`PluginStore::rollback`],
 //! [`PluginStore::remove`] and [`PluginStore::fetch_artefact`] do the rest.

@@ -3,8 +3,8 @@
 //! and [`Deployment`], the view of one version the API returns.
 
 use serde::{Deserialize, Serialize};
+use strand_model::plugin::{PluginDescription, StateModelSpec};
 use strand_model::{FieldMap, ZNRecord};
-use strand_plugin_host::{StateModelDefinition, World};
 
 /// Record keys.
 mod keys {
@@ -50,11 +50,11 @@ impl PluginKind {
     }
 }
 
-impl From<World> for PluginKind {
-    fn from(world: World) -> Self {
-        match world {
-            World::StateModel => Self::StateModel,
-            World::Aggregator => Self::Aggregator,
+impl From<&PluginDescription> for PluginKind {
+    fn from(description: &PluginDescription) -> Self {
+        match description {
+            PluginDescription::StateModel(_) => Self::StateModel,
+            PluginDescription::Aggregator(_) => Self::Aggregator,
         }
     }
 }
@@ -89,7 +89,7 @@ pub struct VersionEntry {
     /// Deployed with `force` (participants accept any definition change).
     pub forced: bool,
     /// A state model's definition, as the component reports it.
-    pub definition: Option<StateModelDefinition>,
+    pub definition: Option<StateModelSpec>,
 }
 
 impl VersionEntry {
@@ -324,7 +324,7 @@ pub struct Deployment {
     pub active: bool,
     /// A state model's definition.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub definition: Option<StateModelDefinition>,
+    pub definition: Option<StateModelSpec>,
 }
 
 #[cfg(test)]

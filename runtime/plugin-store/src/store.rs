@@ -11,16 +11,16 @@
 //!   a damaged copy found while deploying the same bytes is rewritten.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Serialize;
+use strand_model::plugin::{ComponentInspector, InspectError, PluginDescription};
 use strand_model::{IdealState, ZNRecord};
-use strand_plugin_host::{HostConfig, PluginHost, PluginReport, inspect_bytes};
 use strand_zk::{Accessor, CreateKind, Multi, Zk, ZkError};
 use tracing::{info, warn};
 
 use crate::artefact::{self, DEFAULT_CHUNK_SIZE, Packed};
-use crate::definition::{diff, helix_definition};
+use crate::definition::diff;
 use crate::error::StoreError;
 use crate::layout::{StorePaths, check_name};
 use crate::policy::StoragePolicy;
@@ -86,7 +86,7 @@ pub struct PluginStore {
     cluster: String,
     paths: StorePaths,
     chunk_size: usize,
-    host: OnceLock<Result<Arc<PluginHost>, String>>,
+    inspector: Option<Arc<dyn ComponentInspector>>,
 }
 
 impl std::fmt::Debug for PluginStore {
@@ -98,23 +98,28 @@ impl std::fmt::Debug for PluginStore {
 }
 
 impl PluginStore {
-    /// The store of `cluster` on session `zk`. Components are validated on a
-    /// plugin host created on first use (see [`PluginStore::with_host`]).
+    /// The store of `cluster` on session `zk`. It reads, rolls back and
+    /// removes; to deploy it needs an inspector
+    /// ([`PluginStore::with_inspector`]).
     pub fn new(zk: Zk, cluster: &str) -> Self {
         Self {
             zk,
             cluster: cluster.to_owned(),
             paths: StorePaths::new(cluster),
             chunk_size: DEFAULT_CHUNK_SIZE,
-            host: OnceLock::new(),
+            inspector: None,
         }
     }
 
-    /// Validates components on `host` instead of a host of its own.
-    pub fn with_host(self, host: Arc<PluginHost>) -> Self {
-        let cell = OnceLock::new();
-        let _ = cell.set(Ok(host));
-        Self { host: cell, ..self }
+    /// Validates deployed components with `inspector` — a plugin host
+    /// (`strand-plugin-host` implements [`ComponentInspector`] for
+    /// `HostInspector`, on a given host or one made on first use). The store itself links no
+    /// engine.
+    pub fn with_inspector(self, inspector: impl ComponentInspector + 'static) -> Self {
+        Self {
+            inspector: Some(Arc::new(inspector)),
+            ..self
+        }
     }
 
     /// Stores artefacts in chunks of `bytes` (default 512 KiB).
@@ -140,13 +145,6 @@ impl PluginStore {
         &self.zk
     }
 
-    fn host(&self) -> Result<Arc<PluginHost>, StoreError> {
-        self.host
-            .get_or_init(|| PluginHost::new(HostConfig::default()).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(StoreError::Host)
-    }
-
     /// Validates the component (as `strand plugin check` does: compile,
     /// world and interface versions, definition, canary call), stores the
     /// artefact, makes it the active version of its plugin and, for state
@@ -159,7 +157,9 @@ impl PluginStore {
     /// [`StoreError::Conflict`] for a name held by the other kind, a version
     /// string deployed with other bytes, or a definition that changes the
     /// states of a model resources use (both unless `force`);
-    /// [`StoreError::NotFound`] when the cluster does not exist.
+    /// [`StoreError::NotFound`] when the cluster does not exist;
+    /// [`StoreError::Host`] when the store has no inspector or it cannot
+    /// work.
     pub async fn deploy(
         &self,
         bytes: &[u8],
@@ -175,22 +175,19 @@ impl PluginStore {
             check_name("plugin name", name).map_err(StoreError::Invalid)?;
         }
         self.require_cluster().await?;
-        let report = self.validate(bytes, opts.name.as_deref()).await?;
-        let kind = PluginKind::from(report.world);
-        let (reported_name, version, definition) = match (report.definition, report.aggregator) {
-            (Some(d), _) => (d.name.clone(), d.version.clone(), Some(d)),
-            (None, Some(a)) => (a.name, a.version, None),
-            (None, None) => {
-                return Err(StoreError::Invalid(
-                    "the component describes neither a state model nor an aggregator".into(),
-                ));
-            }
+        let description = self.validate(bytes, opts.name.as_deref()).await?;
+        let kind = PluginKind::from(&description);
+        let reported_name = description.name().to_owned();
+        let version = description.version().to_owned();
+        let definition = match description {
+            PluginDescription::StateModel(d) => Some(d),
+            PluginDescription::Aggregator(_) => None,
         };
         let name = opts.name.clone().unwrap_or(reported_name);
         check_name("plugin name", &name).map_err(StoreError::Invalid)?;
         check_name("version", &version).map_err(StoreError::Invalid)?;
         let sha256 = sha256_hex(bytes);
-        let helix = definition.as_ref().map(|d| helix_definition(&name, d));
+        let helix = definition.as_ref().map(|d| d.to_helix(&name));
         let packed = pack(bytes).await?;
         let entry = VersionEntry {
             version: version.clone(),
@@ -479,10 +476,7 @@ impl PluginStore {
         };
         // Participants must be able to load it: check the stored bytes.
         artefact::read(&self.zk, &self.paths, &target.sha256).await?;
-        let helix = target
-            .definition
-            .as_ref()
-            .map(|d| helix_definition(name, d));
+        let helix = target.definition.as_ref().map(|d| d.to_helix(name));
         let version = target.version.clone();
         let record = self
             .commit(
@@ -570,14 +564,27 @@ impl PluginStore {
         }
     }
 
-    async fn validate(&self, bytes: &[u8], name: Option<&str>) -> Result<PluginReport, StoreError> {
-        let host = self.host()?;
+    /// The component's description from the inspector, off the async
+    /// workers (a compile takes seconds).
+    async fn validate(
+        &self,
+        bytes: &[u8],
+        name: Option<&str>,
+    ) -> Result<PluginDescription, StoreError> {
+        let inspector = self.inspector.clone().ok_or_else(|| {
+            StoreError::Host(
+                "this plugin store has no plugin host to validate components with".into(),
+            )
+        })?;
         let bytes = bytes.to_vec();
         let label = name.unwrap_or("deploy").to_owned();
-        tokio::task::spawn_blocking(move || inspect_bytes(&host, &label, &bytes, true))
+        tokio::task::spawn_blocking(move || inspector.inspect_component(&label, &bytes))
             .await
             .map_err(|e| StoreError::Host(format!("validation task failed: {e}")))?
-            .map_err(|e| StoreError::Invalid(e.one_line()))
+            .map_err(|e| match e {
+                InspectError::Invalid(why) => StoreError::Invalid(why),
+                InspectError::Host(why) => StoreError::Host(why),
+            })
     }
 
     async fn read_record(&self, name: &str) -> Result<Option<(PluginRecord, i32)>, StoreError> {

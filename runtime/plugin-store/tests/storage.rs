@@ -6,11 +6,11 @@
 mod common;
 
 use common::{CLUSTER, Fixture, bytes, noise};
+use strand_devcluster::plugins::names;
 use strand_model::ZNRecord;
 use strand_model::time::now_ms;
 use strand_plugin_store::artefact::{self, Packed};
 use strand_plugin_store::{StoragePolicy, StoreError, sha256_hex};
-use strand_testkit::plugins::names;
 use strand_zk::{Accessor, CreateKind};
 
 #[tokio::test(flavor = "multi_thread")]

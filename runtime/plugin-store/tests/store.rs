@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{CLUSTER, Fixture, bytes, host, inflated};
+use common::{CLUSTER, Fixture, bytes, inflated, inspector};
 use strand_admin::RebalanceMode;
+use strand_devcluster::plugins::names;
 use strand_model::{PropertyPaths, builtin};
 use strand_plugin_store::definition::diff;
 use strand_plugin_store::{DeployOptions, PluginKind, PluginStore, StoreError, sha256_hex, status};
-use strand_testkit::plugins::names;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_stores_chunks_registers_the_version_and_keeps_an_equal_definition() {
@@ -483,9 +483,24 @@ async fn list_shows_active_versions_and_what_instances_report() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_store_without_an_inspector_refuses_to_deploy_and_writes_nothing() {
+    let f = Fixture::new().await;
+    let before = f.snapshot().await;
+    let store = PluginStore::new(f.admin.zk().clone(), CLUSTER);
+    match store
+        .deploy(&bytes(names::MASTER_SLAVE), &DeployOptions::default())
+        .await
+    {
+        Err(StoreError::Host(why)) => assert!(why.contains("no plugin host"), "{why}"),
+        other => panic!("expected a Host error, got {other:?}"),
+    }
+    assert_eq!(f.snapshot().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn deploying_to_an_unknown_cluster_is_not_found() {
     let f = Fixture::new().await;
-    let store = PluginStore::new(f.admin.zk().clone(), "NOPE").with_host(host());
+    let store = PluginStore::new(f.admin.zk().clone(), "NOPE").with_inspector(inspector());
     match store
         .deploy(&bytes(names::MASTER_SLAVE), &DeployOptions::default())
         .await

@@ -15,7 +15,9 @@
 //!   crate describes the same set, which a test checks.
 //! * `/clusters/{cluster}/plugins` (Strand's own, not Helix's) lists,
 //!   deploys (upload; body limit = the deployment cap) and rolls back
-//!   plugins through `strand-plugin-store`.
+//!   plugins through `strand-plugin-store`; uploads are validated by the
+//!   [`RestConfig::plugin_inspector`] the caller supplies (the `strand`
+//!   command: a plugin host), so this crate links no wasmtime.
 //! * Failures answer `{"error": "…"}` with a 4xx naming the problem (see
 //!   [`ApiError`]); admin operations are atomic, so a refused request
 //!   changes nothing.
@@ -32,11 +34,13 @@ mod table;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use strand_admin::Admin;
+use strand_model::plugin::ComponentInspector;
 use tokio::net::TcpListener;
 
 pub use auth::BearerToken;
@@ -76,6 +80,10 @@ pub struct RestConfig {
     /// The deployment cap: largest plugin component accepted, and the body
     /// limit of plugin uploads.
     pub max_plugin_bytes: usize,
+    /// What validates uploaded plugin components (a plugin host, which the
+    /// `strand` command supplies: this crate links no engine). Without one,
+    /// uploads are refused (500) and everything else is served.
+    pub plugin_inspector: Option<Arc<dyn ComponentInspector>>,
 }
 
 impl Default for RestConfig {
@@ -87,6 +95,7 @@ impl Default for RestConfig {
             allowed_origins: AllowedOrigins::None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_plugin_bytes: strand_plugin_store::DEFAULT_MAX_SIZE,
+            plugin_inspector: None,
         }
     }
 }
@@ -112,12 +121,12 @@ pub fn router(admin: Admin, config: &RestConfig) -> Router {
         config.allowed_origins.clone(),
     );
     api = api.layer(axum::middleware::from_fn_with_state(
-        std::sync::Arc::new(guard),
+        Arc::new(guard),
         guard::check,
     ));
     api.with_state(AppState {
         admin,
-        plugins: routes::PluginStores::default(),
+        plugins: routes::PluginStores::new(config.plugin_inspector.clone()),
         max_plugin_bytes: config.max_plugin_bytes,
     })
 }

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{Api, Reply};
+use strand_devcluster::plugins::{names, plugin_path};
 use strand_rest::{AllowedHost, AllowedOrigins, BearerToken, RestConfig};
-use strand_testkit::plugins::{names, plugin_path};
 
 const EVIL: &str = "http://evil.example";
 

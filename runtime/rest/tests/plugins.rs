@@ -7,8 +7,8 @@ mod common;
 use common::Api;
 use reqwest::Method;
 use serde_json::Value;
+use strand_devcluster::plugins::{names, plugin_path};
 use strand_rest::RestConfig;
-use strand_testkit::plugins::{names, plugin_path};
 
 fn component(name: &str) -> Vec<u8> {
     std::fs::read(plugin_path(name).expect("plugin built")).expect("read component")

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{LiveInstance, PropertyPaths, SessionId, ZNRecord};
 use strand_spectator::{ProviderConfig, RoutingTableProvider};
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, ZkConfig};
 
 const CLUSTER: &str = "LATENCY";

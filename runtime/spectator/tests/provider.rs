@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{LiveInstance, PropertyPaths, SessionId, ZNRecord};
 use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider, SpectatorError};
-use strand_zk::server::LocalZk;
 use strand_zk::{CreateKind, Zk, ZkConfig};
 
 const CLUSTER: &str = "ROUTES";

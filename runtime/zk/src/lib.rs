@@ -8,7 +8,8 @@
 //! ([`DigestCredentials`], [`CreateAcl`]).
 //!
 //! This crate does not depend on wasmtime: spectators and admin tools stay
-//! light.
+//! light. The private ZooKeeper servers the quickstart and the tests run
+//! live in `strand-devcluster`.
 
 mod accessor;
 mod auth;
@@ -18,7 +19,6 @@ mod client;
 mod error;
 mod feed;
 mod group_commit;
-pub mod server;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use strand_zk::server::LocalZk;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_zk::{AclEntry, CreateAcl, CreateKind, DigestCredentials, Zk, ZkConfig};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use strand_devcluster::zookeeper::{LocalEnsemble, LocalZk};
 use strand_model::ZNRecord;
-use strand_zk::server::{LocalEnsemble, LocalZk};
 use strand_zk::{
     Accessor, CacheEvent, CacheOptions, CreateKind, SessionEvent, TreeCache, Update, Zk, ZkConfig,
     ZkError,
@@ -32,7 +32,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn unreachable_zookeeper_fails_within_the_deadline() {
-    let port = strand_zk::server::free_port().expect("free port");
+    let port = strand_devcluster::zookeeper::free_port().expect("free port");
     let config =
         ZkConfig::new(format!("127.0.0.1:{port}")).with_connect_deadline(Duration::from_secs(2));
     let started = Instant::now();

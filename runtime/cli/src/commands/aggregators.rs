@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use strand_admin::Admin;
-use strand_plugin_host::{HostConfig, PluginHost, World, inspect_bytes};
+use strand_plugin_host::{HostConfig, HostInspector, PluginHost, World, inspect_bytes};
 use strand_plugin_store::{DeployOptions, PluginKind, PluginStore};
 
 /// Deploys `file` (unless `plugin` names an already deployed aggregator)
@@ -42,7 +42,7 @@ pub async fn set(
                 );
             }
             let deployment = store
-                .with_host(host)
+                .with_inspector(HostInspector::new(host))
                 .deploy(
                     &bytes,
                     &DeployOptions {

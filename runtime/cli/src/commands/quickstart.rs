@@ -16,15 +16,16 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::Controller;
+use strand_devcluster::Server;
+use strand_devcluster::routes::wait_routes;
 use strand_model::{CurrentState, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
+use strand_plugin_host::{PluginOptions, PluginRegistry, default_cache_dir};
 use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider, ViewSource};
 use strand_zk::ZkConfig;
-use strand_zk::server::LocalZk;
 
 use super::GlobalArgs;
-use super::routes::{Selection, render_table};
+use crate::routing_table::{Selection, render_table};
 
 /// Options of `strand quickstart`.
 #[derive(Debug, Args)]
@@ -67,22 +68,19 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     let started = Instant::now();
     let v1 = plugin(&args.plugin_dir, "master_slave")?;
     let v2 = plugin(&args.plugin_dir, "master_slave_next")?;
-    // Kept alive until the end of this function: dropping it stops the server.
-    let (_private_zk, connect) = match &global.zk {
-        Some(connect) => {
-            progress(&format!("using ZooKeeper at {connect}"));
-            (None, connect.clone())
-        }
-        None => {
-            progress("starting a private ZooKeeper on 127.0.0.1");
-            let server = tokio::task::spawn_blocking(LocalZk::start)
-                .await?
-                .context("starting the private ZooKeeper")?;
-            let connect = server.connect_string();
-            progress(&format!("ZooKeeper is serving on {connect}"));
-            (Some(server), connect)
-        }
-    };
+    // Kept alive until the end of this function: dropping it stops a
+    // private server.
+    match &global.zk {
+        Some(connect) => progress(&format!("using ZooKeeper at {connect}")),
+        None => progress("starting a private ZooKeeper on 127.0.0.1"),
+    }
+    let server = Server::given_or_private(global.zk.as_deref())
+        .await
+        .context("starting the private ZooKeeper")?;
+    let connect = server.connect_string();
+    if server.is_private() {
+        progress(&format!("ZooKeeper is serving on {connect}"));
+    }
     let zk = global.zk_config_for(&connect)?;
     let demo = Demo::set_up(&zk, &args).await?;
     let timeout = Duration::from_secs(args.step_timeout);
@@ -178,17 +176,8 @@ fn plugin(dir: &Path, name: &str) -> Result<PathBuf> {
 /// A plugin registry with `master_slave` installed as the MasterSlave
 /// model, compiled artefacts cached in the system temp dir (shared with
 /// `strand bench`).
-pub(super) fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
-    let host = PluginHost::new(HostConfig {
-        cache_dir: Some(std::env::temp_dir().join("strand-plugin-cache")),
-        ..HostConfig::default()
-    })
-    .context("starting the plugin host")?;
-    let registry = PluginRegistry::new(host);
-    registry
-        .install_file("MasterSlave", master_slave, PluginOptions::default())
-        .context("loading the MasterSlave plugin")?;
-    Ok(registry)
+fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
+    strand_devcluster::registry::registry(default_cache_dir(), &[("MasterSlave", master_slave)])
 }
 
 /// The demo cluster and how to look at it.
@@ -299,11 +288,7 @@ impl Demo {
         timeout: Duration,
         done: impl Fn(&RoutingSnapshot) -> bool,
     ) -> Result<Duration> {
-        let start = Instant::now();
-        if routes.wait_for(timeout, done).await.is_none() {
-            bail!("the cluster did not reach the expected state within {timeout:?}");
-        }
-        Ok(start.elapsed())
+        wait_routes(routes, "the expected state of the cluster", timeout, done).await
     }
 
     /// Every partition routes to its preferred MASTER (the head of its

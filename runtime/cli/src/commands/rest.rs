@@ -7,10 +7,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use strand_admin::Admin;
+use strand_plugin_host::{HostConfig, HostInspector};
 use strand_rest::{AllowedHost, AllowedOrigins, BearerToken, RestConfig};
 
 use super::GlobalArgs;
@@ -82,6 +84,9 @@ pub async fn run(global: &GlobalArgs, args: RestArgs) -> Result<ExitCode> {
         allowed_origins,
         max_body_bytes: args.max_body_bytes,
         max_plugin_bytes: args.max_plugin_bytes,
+        // Uploads are validated as `strand plugin deploy` validates them;
+        // the host (a wasmtime engine) is made for the first upload.
+        plugin_inspector: Some(Arc::new(HostInspector::lazy(HostConfig::default()))),
     };
     eprintln!(
         "serving http://{address}{} (ZooKeeper {}, auth {}; ctrl-c or SIGTERM to stop)",

@@ -6,9 +6,10 @@
 
 use strand_admin::RebalanceMode;
 use strand_controller::{Controller, ControllerConfig};
+use strand_devcluster::plugins::{names, plugin_path};
 use strand_model::{CustomizedState, CustomizedStateConfig, CustomizedView};
+use strand_plugin_host::{HostConfig, HostInspector};
 use strand_plugin_store::{DeployOptions, PluginStore};
-use strand_testkit::plugins::{names, plugin_path};
 use strand_zk::Accessor;
 
 use crate::common::*;
@@ -105,7 +106,8 @@ async fn bound_aggregator_plugins_compute_views_and_faults_fall_back() -> TestRe
     .await;
 
     // Deployed: the plugin computes every partition's view.
-    let store = PluginStore::new(zk.clone(), CLUSTER);
+    let store = PluginStore::new(zk.clone(), CLUSTER)
+        .with_inspector(HostInspector::lazy(HostConfig::default()));
     let bytes = std::fs::read(plugin_path(names::FAULTY_AGGREGATOR)?)?;
     store.deploy(&bytes, &DeployOptions::default()).await?;
     for p in ["db_0", "db_1", "db_2"] {

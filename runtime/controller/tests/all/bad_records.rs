@@ -19,7 +19,7 @@ use crate::common::*;
 /// The resource `db` (6 × 3 MasterSlave) placed on three simulated
 /// participants.
 async fn converged_db(
-    server: &strand_zk::server::LocalZk,
+    server: &strand_devcluster::zookeeper::LocalZk,
 ) -> (strand_admin::Admin, Vec<SimParticipant>) {
     let admin = strand_admin::Admin::new(connect(server).await);
     admin

@@ -135,7 +135,10 @@ fn uuid_like(id: &str) -> bool {
     parts == [8, 4, 4, 4, 12] && id.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
 }
 
-async fn participants(server: &strand_zk::server::LocalZk, n: usize) -> Vec<SimParticipant> {
+async fn participants(
+    server: &strand_devcluster::zookeeper::LocalZk,
+    n: usize,
+) -> Vec<SimParticipant> {
     let mut out = Vec::new();
     for i in 0..n {
         out.push(SimParticipant::start(server, &format!("host_{}", 12000 + i)).await);

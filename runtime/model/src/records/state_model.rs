@@ -30,8 +30,11 @@ pub const DROPPED: &str = "DROPPED";
 /// Helix's `ERROR` state: a transition failed.
 pub const ERROR: &str = "ERROR";
 
-/// A state's replica-count bound (`<STATE>.meta` `count`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A state's replica-count bound (`<STATE>.meta` `count`). The one count type of
+/// the workspace: Helix records, plugin definitions ([`crate::plugin`]) and the
+/// plugin host use it; it serializes as Helix spells it (`"1"`, `"R"`, `"N"`, `"-1"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Count {
     /// A fixed number of replicas (`"1"`, `"2"`, …).
     Fixed(u32),
@@ -64,6 +67,19 @@ impl Count {
             Count::Nodes => "N".into(),
             Count::Unbounded => "-1".into(),
         }
+    }
+}
+
+impl From<Count> for String {
+    fn from(count: Count) -> String {
+        count.to_field()
+    }
+}
+
+impl TryFrom<String> for Count {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Count::parse(&value).ok_or_else(|| format!("bad count bound {value:?}"))
     }
 }
 

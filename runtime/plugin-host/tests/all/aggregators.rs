@@ -1,7 +1,7 @@
 //! The aggregator plugins: Helix's default view and the partition summary.
 
+use strand_devcluster::plugins::names;
 use strand_plugin_host::{CallOptions, InstanceState, PartitionStates, PluginOptions};
-use strand_testkit::plugins::names;
 
 use crate::common::registry_with;
 

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use strand_devcluster::plugins::names;
 use strand_plugin_host::error::LoadError;
 use strand_plugin_host::{CommandLimits, CommandRunner, CommandStatus};
-use strand_testkit::plugins::names;
 
 use crate::common::{host, plugin};
 

@@ -25,7 +25,7 @@ pub fn host() -> Arc<PluginHost> {
 }
 
 pub fn plugin(name: &str) -> PathBuf {
-    strand_testkit::plugins::plugin_path(name).expect("built plugin")
+    strand_devcluster::plugins::plugin_path(name).expect("built plugin")
 }
 
 /// A registry with `plugin` installed under `name`.

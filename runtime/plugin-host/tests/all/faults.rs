@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use strand_devcluster::plugins::names;
 use strand_plugin_host::{
     CallError, CallOptions, Limits, PluginOptions, Rejection, StateModelHandle,
 };
-use strand_testkit::plugins::names;
 
 use crate::common::{ctx, registry_with};
 

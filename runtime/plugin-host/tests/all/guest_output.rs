@@ -10,11 +10,11 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_plugin_host::{
     CallError, CallOptions, Grants, HostConfig, PluginHost, PluginOptions, PluginRegistry,
     SandboxOutcome, check_bytes,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 use crate::common::ctx;
 

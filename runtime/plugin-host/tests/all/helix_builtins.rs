@@ -2,9 +2,9 @@
 //! records `ClusterSetup.addCluster` writes, byte-exact): the plugin world
 //! must be able to reproduce them exactly.
 
+use strand_devcluster::plugins::names;
 use strand_model::builtin;
 use strand_plugin_host::PluginOptions;
-use strand_testkit::plugins::names;
 
 use crate::common::registry_with;
 
@@ -24,7 +24,7 @@ fn assert_same(plugin: &str, helix: &strand_model::records::StateModelDefinition
     );
     for s in &ours.states {
         assert_eq!(
-            Some(s.count.helix()),
+            Some(s.count.to_field()),
             helix.count(&s.name).map(|c| c.to_field()),
             "{plugin}: count of {}",
             s.name

@@ -1,7 +1,7 @@
 //! `inspect_file`, the library side of `strand plugin inspect` / `check`.
 
+use strand_devcluster::plugins::names;
 use strand_plugin_host::{LoadError, World, inspect_file};
-use strand_testkit::plugins::names;
 
 use crate::common::{host, plugin};
 

@@ -4,25 +4,25 @@
 
 use std::sync::Arc;
 
+use strand_devcluster::plugins::names;
+use strand_model::Count;
 use strand_plugin_host::{
-    CallError, CallOptions, CountBound, InMemoryCustomizedState, PluginOptions, Rejection,
-    StateModelDefinition,
+    CallError, CallOptions, InMemoryCustomizedState, PluginOptions, Rejection, StateModelSpec,
 };
-use strand_testkit::plugins::names;
 
 use crate::common::{ctx, registry_with};
 
-fn definition(plugin: &str) -> StateModelDefinition {
+fn definition(plugin: &str) -> StateModelSpec {
     registry_with("m", plugin, PluginOptions::default())
         .state_model("m")
         .expect("state model")
         .definition()
 }
 
-fn counts(d: &StateModelDefinition) -> Vec<(String, String)> {
+fn counts(d: &StateModelSpec) -> Vec<(String, String)> {
     d.states
         .iter()
-        .map(|s| (s.name.clone(), s.count.helix()))
+        .map(|s| (s.name.clone(), s.count.to_field()))
         .collect()
 }
 
@@ -99,7 +99,7 @@ fn leader_standby_definition_is_helix_builtin() {
             "OFFLINE-DROPPED"
         ]
     );
-    assert_eq!(d.states[0].count, CountBound::Number(1));
+    assert_eq!(d.states[0].count, Count::Fixed(1));
 }
 
 #[test]

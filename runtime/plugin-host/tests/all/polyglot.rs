@@ -9,7 +9,7 @@
 //!
 //! Compiling a 12–18 MB component takes 10 s idle and over a minute on a
 //! loaded machine, so these tests share the
-//! persistent cache `strand_testkit::plugins::compiled_cache_dir()` and warm
+//! persistent cache `strand_devcluster::plugins::compiled_cache_dir()` and warm
 //! it once per process before any install.
 
 use std::collections::BTreeMap;
@@ -17,13 +17,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::builtin;
 use strand_plugin_host::{
     CallError, CallOptions, CustomizedStateStore, HostConfig, InMemoryCustomizedState, Limits,
-    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelDefinition,
-    StateModelHandle, StateStoreError,
+    LoadError, PluginHost, PluginOptions, PluginRegistry, Rejection, StateModelHandle,
+    StateModelSpec, StateStoreError,
 };
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 
 use crate::common::ctx;
 
@@ -99,7 +99,7 @@ fn rust_master_slave() -> StateModelHandle {
 }
 
 /// A definition with the plugin's own version blanked out.
-fn without_version(mut d: StateModelDefinition) -> StateModelDefinition {
+fn without_version(mut d: StateModelSpec) -> StateModelSpec {
     d.version.clear();
     d
 }
@@ -126,7 +126,7 @@ fn definitions_equal_the_rust_plugin_and_helix_builtin() {
         assert_eq!(transitions, helix.transitions(), "{name}");
         for s in &ours.states {
             assert_eq!(
-                Some(s.count.helix()),
+                Some(s.count.to_field()),
                 helix.count(&s.name).map(|c| c.to_field()),
                 "{name}: count of {}",
                 s.name

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use strand_devcluster::plugins::names;
 use strand_plugin_host::{
     CallOptions, HostConfig, InMemoryCustomizedState, LoadError, PluginHost, PluginOptions,
     PluginRegistry, SwapOutcome, SwapPolicy,
 };
-use strand_testkit::plugins::names;
 
 use crate::common::{cache_dir, ctx, host, plugin, registry_with};
 

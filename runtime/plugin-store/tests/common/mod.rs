@@ -7,11 +7,11 @@
 use std::sync::{Arc, OnceLock};
 
 use strand_admin::Admin;
+use strand_devcluster::plugins::plugin_path;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::PropertyPaths;
-use strand_plugin_host::{HostConfig, PluginHost};
+use strand_plugin_host::{HostConfig, HostInspector, PluginHost};
 use strand_plugin_store::{DeployOptions, PluginStore, StoreError, StorePaths};
-use strand_testkit::plugins::plugin_path;
-use strand_zk::server::LocalZk;
 
 pub const CLUSTER: &str = "STORE";
 
@@ -28,6 +28,11 @@ pub fn host() -> Arc<PluginHost> {
         .clone()
 }
 
+/// What validates deployments in these tests: the shared host.
+pub fn inspector() -> HostInspector {
+    HostInspector::new(host())
+}
+
 impl Fixture {
     pub async fn new() -> Self {
         Self::with_chunk_size(16 * 1024).await
@@ -40,7 +45,7 @@ impl Fixture {
             .expect("admin");
         admin.add_cluster(CLUSTER).await.expect("cluster");
         let store = PluginStore::new(admin.zk().clone(), CLUSTER)
-            .with_host(host())
+            .with_inspector(inspector())
             .with_chunk_size(chunk);
         Self {
             server,

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
+use strand_model::plugin::ComponentInspector;
 use strand_plugin_store::{DeployOptions, PluginStore};
 
 use super::{AppState, unsupported_command};
@@ -18,25 +19,36 @@ use crate::extract::{Body, Params, PathArgs};
 /// Who the store records as the deployer of uploads.
 const DEPLOYED_BY: &str = "strand-rest";
 
-/// One [`PluginStore`] per cluster, made on first use and kept, so each
-/// keeps its plugin host (used to validate uploads) warm.
+/// One [`PluginStore`] per cluster, made on first use and kept, all
+/// validating uploads with one inspector (kept warm).
 #[derive(Debug, Clone, Default)]
 pub struct PluginStores {
     stores: Arc<Mutex<HashMap<String, Arc<PluginStore>>>>,
+    inspector: Option<Arc<dyn ComponentInspector>>,
 }
 
 impl PluginStores {
+    /// Stores validating uploads with `inspector` (none: uploads are refused).
+    pub fn new(inspector: Option<Arc<dyn ComponentInspector>>) -> Self {
+        Self {
+            stores: Arc::default(),
+            inspector,
+        }
+    }
+
     fn get(&self, state: &AppState, cluster: &str) -> Arc<PluginStore> {
         let mut stores = match self.stores.lock() {
             Ok(stores) => stores,
             // A panic elsewhere while holding the lock left the map intact.
             Err(poisoned) => poisoned.into_inner(),
         };
-        Arc::clone(
-            stores
-                .entry(cluster.to_owned())
-                .or_insert_with(|| Arc::new(PluginStore::new(state.admin.zk().clone(), cluster))),
-        )
+        Arc::clone(stores.entry(cluster.to_owned()).or_insert_with(|| {
+            let store = PluginStore::new(state.admin.zk().clone(), cluster);
+            Arc::new(match &self.inspector {
+                Some(inspector) => store.with_inspector(Arc::clone(inspector)),
+                None => store,
+            })
+        }))
     }
 }
 

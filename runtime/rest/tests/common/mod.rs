@@ -4,12 +4,14 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
+use strand_plugin_host::{HostConfig, HostInspector};
 use strand_rest::RestConfig;
-use strand_testkit::zookeeper::LocalZk;
 use strand_zk::Zk;
 
 /// A running API and its ZooKeeper.
@@ -71,7 +73,11 @@ impl Api {
     }
 
     /// ZooKeeper plus the API with `config`.
-    pub async fn start_with(config: RestConfig) -> Self {
+    /// Uploads are validated by a plugin host, as `strand rest` does.
+    pub async fn start_with(mut config: RestConfig) -> Self {
+        config
+            .plugin_inspector
+            .get_or_insert_with(|| Arc::new(HostInspector::lazy(HostConfig::default())));
         let server = LocalZk::start().expect("start ZooKeeper");
         let admin = Admin::connect(&server.connect_string())
             .await

@@ -2,7 +2,8 @@
 //! its instances, in-process participants sharing one plugin registry, a
 //! routing table (`strand-spectator`) whose change notifications every
 //! wait is on, and the ZooKeeper request counts of the participants'
-//! sessions.
+//! sessions. The ZooKeeper, the registry and the waits are
+//! `strand-devcluster`'s, as the quickstart's and the tests' are.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use strand_admin::{Admin, RebalanceMode};
+use strand_devcluster::Server;
+use strand_devcluster::routes::{MASTER, master_slave_converged, wait_routes};
 use strand_model::{IdealState, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::PluginRegistry;
+use strand_plugin_host::{PluginRegistry, default_cache_dir};
 use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
-use strand_zk::server::LocalZk;
 use strand_zk::{RequestCounts, Update, ZkConfig};
 use tokio::sync::Mutex;
 
@@ -24,12 +26,9 @@ use super::BenchArgs;
 /// below ZooKeeper's 1 MiB znode limit.
 pub(super) const BIG_RESOURCE_PARTITIONS: u32 = 1000;
 
-/// The top state of MasterSlave.
-const MASTER: &str = "MASTER";
-
 pub(super) struct BenchCluster {
     pub cluster: String,
-    server: Option<LocalZk>,
+    server: Server,
     connect: String,
     admin: Admin,
     registry: Arc<PluginRegistry>,
@@ -48,18 +47,13 @@ impl BenchCluster {
                 master_slave.display()
             );
         }
-        let server = match zk {
-            Some(_) => None,
-            None => {
-                super::progress("starting a private ZooKeeper");
-                Some(LocalZk::start().context("starting a private ZooKeeper")?)
-            }
-        };
-        let connect = match (zk, &server) {
-            (Some(given), _) => given.to_owned(),
-            (None, Some(server)) => server.connect_string(),
-            (None, None) => bail!("no ZooKeeper"),
-        };
+        if zk.is_none() {
+            super::progress("starting a private ZooKeeper");
+        }
+        let server = Server::given_or_private(zk)
+            .await
+            .context("starting a private ZooKeeper")?;
+        let connect = server.connect_string();
         let admin = Admin::connect(&connect).await?;
         if admin.is_cluster_setup(&args.cluster).await? {
             bail!(
@@ -68,7 +62,10 @@ impl BenchCluster {
             );
         }
         admin.add_cluster(&args.cluster).await?;
-        let registry = super::super::quickstart::registry(&master_slave)?;
+        let registry = strand_devcluster::registry::registry(
+            default_cache_dir(),
+            &[("MasterSlave", master_slave.as_path())],
+        )?;
         let routes = RoutingTableProvider::start(ProviderConfig::new(
             ZkConfig::new(connect.clone()),
             &args.cluster,
@@ -108,7 +105,7 @@ impl BenchCluster {
     }
 
     pub fn private_zookeeper(&self) -> bool {
-        self.server.is_some()
+        self.server.is_private()
     }
 
     async fn participant(&self, name: &str) -> Result<Participant> {
@@ -177,10 +174,9 @@ impl BenchCluster {
         timeout: Duration,
         done: impl Fn(&RoutingSnapshot) -> bool,
     ) -> Result<()> {
-        match self.routes.wait_for(timeout, done).await {
-            Some(_) => Ok(()),
-            None => bail!("{what} not seen in the routing table within {timeout:?}"),
-        }
+        wait_routes(&self.routes, what, timeout, done)
+            .await
+            .map(drop)
     }
 
     /// Every partition of every resource has one MASTER and two SLAVEs.
@@ -334,13 +330,7 @@ impl BenchCluster {
 /// Every one of `partitions` partitions of `resource` has one MASTER and
 /// two SLAVEs in the routing table.
 fn converged(snap: &RoutingSnapshot, resource: &str, partitions: u32) -> bool {
-    let table = snap.external_view();
-    let names = table.partitions(resource);
-    names.len() == partitions as usize
-        && names.iter().all(|p| {
-            snap.instances(resource, p, MASTER).len() == 1
-                && snap.instances(resource, p, "SLAVE").len() == 2
-        })
+    master_slave_converged(snap, resource, partitions, 3)
 }
 
 /// The `q` quantile of sorted samples (0 when there are none).

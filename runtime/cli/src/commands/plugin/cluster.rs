@@ -11,6 +11,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
+use strand_plugin_host::HostInspector;
 use strand_plugin_store::{
     DEFAULT_MAX_SIZE, DeployOptions, Deployment, GcReport, PluginStore, PluginSummary,
     StoragePolicy, StoreError,
@@ -155,7 +156,7 @@ pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
     match cmd {
         StoreCommand::Deploy(args) => {
             let host = args.cache.host(Progress::for_command(args.target.json))?;
-            let store = cluster(&args.target).with_host(host);
+            let store = cluster(&args.target).with_inspector(HostInspector::new(host));
             let bytes = read_capped(&args.file, args.max_size)?;
             let mut opts = DeployOptions {
                 name: args.name.clone(),

@@ -160,7 +160,7 @@ fn render(file: &Path, r: &PluginReport) -> String {
         let states: Vec<String> = d
             .states
             .iter()
-            .map(|s| format!("{} [{}]", s.name, s.count.helix()))
+            .map(|s| format!("{} [{}]", s.name, s.count.to_field()))
             .collect();
         out += &format!(
             "model:       {} (plugin version {})\ninitial:     {}\nstates:      {}\ntransitions: {}\n",

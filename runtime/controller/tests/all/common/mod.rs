@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use strand_admin::Admin;
+use strand_devcluster::zookeeper::LocalZk;
 use strand_model::records::DROPPED;
 use strand_model::{
     CurrentState, ExternalView, LiveInstance, Message, MessageType, PropertyPaths, SessionId,
     ZNRecord,
 };
-use strand_zk::server::LocalZk;
 use strand_zk::{Accessor, CreateKind, NodeEvent, Update, Zk, ZkConfig};
 use tokio::sync::Mutex;
 

@@ -1,59 +1,14 @@
 //! What a plugin says about itself, as plain Rust values: a state model's
-//! definition (everything a Helix `StateModelDefinition` needs) and an
-//! aggregator's info; validation, and the comparison a hot swap reports.
+//! definition ([`StateModelSpec`]: everything a Helix `StateModelDefinition`
+//! record needs, and [`StateModelSpec::to_helix`] builds that record) and an
+//! aggregator's info; the checks that need no engine, and the comparison a
+//! hot swap reports.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The upper bound on replicas of a partition in one state (Helix
-/// `<STATE>.meta` `count`,
-/// `helix-core/src/main/java/org/apache/helix/model/StateModelDefinition.java`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum CountBound {
-    /// A literal number (`"1"` for a single master).
-    Number(u32),
-    /// `"R"`: the resource's replica count.
-    Replicas,
-    /// `"N"`: the number of live instances.
-    LiveInstances,
-    /// `"-1"`: unbounded.
-    Unbounded,
-}
-
-impl CountBound {
-    /// The string Helix writes: `"1"`, `"R"`, `"N"` or `"-1"`.
-    pub fn helix(&self) -> String {
-        match self {
-            Self::Number(n) => n.to_string(),
-            Self::Replicas => "R".into(),
-            Self::LiveInstances => "N".into(),
-            Self::Unbounded => "-1".into(),
-        }
-    }
-}
-
-impl From<CountBound> for String {
-    fn from(c: CountBound) -> String {
-        c.helix()
-    }
-}
-
-impl TryFrom<String> for CountBound {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        match s.as_str() {
-            "R" => Ok(Self::Replicas),
-            "N" => Ok(Self::LiveInstances),
-            "-1" => Ok(Self::Unbounded),
-            n => n
-                .parse()
-                .map(Self::Number)
-                .map_err(|_| format!("bad count bound {s:?}")),
-        }
-    }
-}
+use crate::records::{Count, StateModelDefinition, StateModelDefinitionBuilder};
 
 /// One state and its count bound.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +16,7 @@ pub struct StateDef {
     /// The state's name, e.g. `MASTER`.
     pub name: String,
     /// Its count bound.
-    pub count: CountBound,
+    pub count: Count,
 }
 
 /// One transition `from -> to`.
@@ -80,9 +35,11 @@ impl fmt::Display for Transition {
     }
 }
 
-/// A state model's definition as its plugin reports it.
+/// A state model's definition as its plugin reports it (and as the plugin
+/// store records it, as JSON): states with their bounds in priority order,
+/// transitions in priority order, the initial state, and the plugin's version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateModelDefinition {
+pub struct StateModelSpec {
     /// The StateModelDefinition id, e.g. `MasterSlave`.
     pub name: String,
     /// The plugin's own version; not part of the definition's identity.
@@ -99,7 +56,24 @@ pub struct StateModelDefinition {
 /// `StateModelDefinition` constructor gives the lowest priority).
 const IMPLICIT_STATES: [&str; 2] = ["ERROR", "DROPPED"];
 
-impl StateModelDefinition {
+impl StateModelSpec {
+    /// Helix's record for this definition, under the id `name` (a deployed
+    /// plugin's name, which may differ from the name the component reports).
+    pub fn to_helix(&self, name: &str) -> StateModelDefinition {
+        let mut builder = StateModelDefinitionBuilder::new(name).initial_state(&self.initial_state);
+        for (priority, state) in self.states.iter().enumerate() {
+            let priority = i32::try_from(priority).unwrap_or(i32::MAX);
+            builder = builder
+                .state(&state.name, priority)
+                .bound(&state.name, state.count);
+        }
+        for (priority, t) in self.transitions.iter().enumerate() {
+            let priority = i32::try_from(priority).unwrap_or(i32::MAX);
+            builder = builder.transition(&t.from, &t.to, priority);
+        }
+        builder.build()
+    }
+
     /// Helix `STATE_PRIORITY_LIST`.
     pub fn state_priority_list(&self) -> Vec<String> {
         self.states.iter().map(|s| s.name.clone()).collect()
@@ -152,7 +126,7 @@ impl StateModelDefinition {
     }
 
     /// What changed from `old` to `self`, ignoring the version.
-    pub fn changes_from(&self, old: &StateModelDefinition) -> Changes {
+    pub fn changes_from(&self, old: &StateModelSpec) -> Changes {
         let mut c = Changes::default();
         if self.name != old.name {
             c.breaking(format!("name {} -> {}", old.name, self.name));
@@ -171,8 +145,8 @@ impl StateModelDefinition {
                 Some(count) if count != s.count => c.compatible(format!(
                     "state {} count {} -> {}",
                     s.name,
-                    s.count.helix(),
-                    count.helix()
+                    s.count.to_field(),
+                    count.to_field()
                 )),
                 Some(_) => {}
             }
@@ -185,7 +159,7 @@ impl StateModelDefinition {
             c.compatible(format!(
                 "state {} added (count {})",
                 s.name,
-                s.count.helix()
+                s.count.to_field()
             ));
         }
         for t in old
@@ -285,42 +259,19 @@ impl fmt::Display for Changes {
     }
 }
 
-/// Which definition changes a hot swap accepts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SwapPolicy {
-    /// Only candidates with the same definition (the version may differ).
-    #[default]
-    SameDefinition,
-    /// Also candidates whose changes are all compatible.
-    CompatibleChanges,
-    /// Any candidate that loads and passes its canary.
-    AnyChange,
-}
-
-impl SwapPolicy {
-    /// Whether a candidate with `changes` may replace the running version.
-    pub fn allows(&self, changes: &Changes) -> bool {
-        match self {
-            Self::SameDefinition => changes.is_empty(),
-            Self::CompatibleChanges => changes.breaking.is_empty(),
-            Self::AnyChange => true,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model(states: &[&str], transitions: &[(&str, &str)]) -> StateModelDefinition {
-        StateModelDefinition {
+    fn model(states: &[&str], transitions: &[(&str, &str)]) -> StateModelSpec {
+        StateModelSpec {
             name: "M".into(),
             version: "1".into(),
             states: states
                 .iter()
                 .map(|s| StateDef {
                     name: (*s).into(),
-                    count: CountBound::Unbounded,
+                    count: Count::Unbounded,
                 })
                 .collect(),
             transitions: transitions
@@ -337,13 +288,16 @@ mod tests {
     #[test]
     fn count_bounds_round_trip_through_helix_strings() {
         for c in [
-            CountBound::Number(1),
-            CountBound::Replicas,
-            CountBound::LiveInstances,
-            CountBound::Unbounded,
+            Count::Fixed(1),
+            Count::Replicas,
+            Count::Nodes,
+            Count::Unbounded,
         ] {
-            assert_eq!(CountBound::try_from(c.helix()), Ok(c));
+            assert_eq!(Count::try_from(c.to_field()), Ok(c));
+            let json = serde_json::to_string(&c).expect("serializes");
+            assert_eq!(serde_json::from_str::<Count>(&json).ok(), Some(c));
         }
+        assert!(Count::try_from("lots".to_owned()).is_err());
     }
 
     #[test]
@@ -363,7 +317,7 @@ mod tests {
             vec!["transition ONLINE-OFFLINE removed".to_string()]
         );
         assert!(c.compatible.iter().any(|x| x.contains("BOOT added")));
-        assert!(!SwapPolicy::CompatibleChanges.allows(&c));
+        assert!(!c.breaking.is_empty());
         assert!(old.changes_from(&old).is_empty());
     }
 

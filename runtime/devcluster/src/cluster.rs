@@ -10,10 +10,13 @@ use strand_admin::Admin;
 use strand_controller::{Controller, ControllerHandle};
 use strand_model::{ExternalView, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::{HostConfig, PluginHost, PluginOptions, PluginRegistry};
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
+use strand_plugin_host::PluginRegistry;
 use strand_zk::ZkConfig;
-use strand_zk::server::{LocalEnsemble, LocalZk};
+
+use crate::plugins::{compiled_cache_dir, names, plugin_path};
+use crate::registry::registry;
+pub use crate::server::Server;
+use crate::zookeeper::{LocalEnsemble, LocalZk};
 
 /// The cluster's name.
 pub const CLUSTER: &str = "E2E";
@@ -22,24 +25,6 @@ pub const DEADLINE: Duration = Duration::from_secs(90);
 
 /// An external view as partition → instance → state.
 pub type View = BTreeMap<String, BTreeMap<String, String>>;
-
-/// The ZooKeeper under a test cluster.
-pub enum Server {
-    /// One standalone server.
-    Single(LocalZk),
-    /// A three-node ensemble.
-    Ensemble(LocalEnsemble),
-}
-
-impl Server {
-    /// The connect string (every server of an ensemble).
-    pub fn connect_string(&self) -> String {
-        match self {
-            Self::Single(zk) => zk.connect_string(),
-            Self::Ensemble(ensemble) => ensemble.connect_string(),
-        }
-    }
-}
 
 /// A cluster with its instances registered and its state models installed.
 pub struct Cluster {
@@ -61,7 +46,7 @@ impl Cluster {
     }
 
     /// As [`Cluster::new`], with the MasterSlave model served by
-    /// `master_slave` (a plugin name from `strand_testkit::plugins::names`,
+    /// `master_slave` (a plugin name from `strand_devcluster::plugins::names`,
     /// e.g. the Python or JavaScript one).
     pub async fn with_master_slave(instances: usize, master_slave: &str) -> Self {
         let server = Server::Single(LocalZk::start().expect("zookeeper"));
@@ -85,24 +70,18 @@ impl Cluster {
                 .await
                 .expect("instance");
         }
-        // The persistent cache: a Python or JavaScript component compiles
-        // once per machine, not once per test.
-        let host = PluginHost::new(HostConfig {
-            cache_dir: Some(compiled_cache_dir()),
-            ..HostConfig::default()
-        })
-        .expect("host");
-        let registry = PluginRegistry::new(host);
-        for (model, plugin) in [
+        let models = [
             ("MasterSlave", master_slave),
             ("OnlineOffline", names::ONLINE_OFFLINE),
             ("LeaderStandby", names::LEADER_STANDBY),
-        ] {
-            let path = plugin_path(plugin).expect("plugin built");
-            registry
-                .install_file(model, &path, PluginOptions::default())
-                .unwrap_or_else(|e| panic!("install {plugin} as {model}: {e}"));
-        }
+        ]
+        .map(|(model, plugin)| (model, plugin_path(plugin).expect("plugin built")));
+        let models: Vec<(&str, &std::path::Path)> =
+            models.iter().map(|(m, p)| (*m, p.as_path())).collect();
+        // The persistent cache: a Python or JavaScript component compiles
+        // once per machine, not once per test.
+        let registry = registry(compiled_cache_dir(), &models)
+            .unwrap_or_else(|e| panic!("installing the state models: {e:#}"));
         Self {
             server,
             admin,

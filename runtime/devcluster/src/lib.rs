@@ -1,0 +1,29 @@
+//! Strand on one machine, for demos, benchmarks and tests: what
+//! `strand quickstart`, `strand bench` and the integration tests share.
+//! Product crates (controller, participant, spectator, REST, admin, the
+//! ZooKeeper client, model, rebalance, plugin crates) never link it except
+//! as a dev-dependency; the `strand` command does, for `quickstart` and
+//! `bench`.
+//!
+//! * [`zookeeper`] — private ZooKeeper servers on loopback (Debian's
+//!   `zookeeper` run with `java`), standalone or an ensemble, killed with
+//!   their handle.
+//! * [`server`] — [`Server`]: the ZooKeeper under a development cluster,
+//!   private or given.
+//! * [`plugins`] — the plugin components built from `plugins/`.
+//! * [`registry`] — a plugin registry with state models installed.
+//! * [`routes`] — waits on the routing table's change notifications
+//!   (`strand-spectator`), never a polling loop, and the MasterSlave
+//!   convergence they wait for.
+//! * [`cluster`] — the in-process cluster under test: a private
+//!   ZooKeeper, an admin client, one plugin registry shared by in-process
+//!   participants, controllers.
+
+pub mod cluster;
+pub mod plugins;
+pub mod registry;
+pub mod routes;
+pub mod server;
+pub mod zookeeper;
+
+pub use server::Server;
