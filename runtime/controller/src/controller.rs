@@ -595,10 +595,8 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
             }
             continue;
         }
-        let wake_at = match (retry_at, views_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let delay_due = delay_ends(&model);
+        let wake_at = [retry_at, views_due, delay_due].into_iter().flatten().min();
         let timer = async {
             match wake_at {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -636,9 +634,27 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                 dirty.everything();
                 dirty.because(Some(trigger::PERIODICAL_REBALANCE));
             }
-            () = timer => {}
+            () = timer => {
+                // A delayed rebalance's delay ended: its instance's replicas
+                // may move now (Helix's RebalanceScheduler).
+                if delay_due.is_some_and(|at| at <= Instant::now()) {
+                    dirty.everything();
+                    dirty.because(Some(trigger::PERIODICAL_REBALANCE));
+                }
+            }
         }
     }
+}
+
+/// When the earliest delayed-rebalance delay ends (an offline instance's
+/// replicas may then move), as a timer instant.
+fn delay_ends(model: &ClusterModel) -> Option<Instant> {
+    if model.snapshot.offline_since.is_empty() {
+        return None;
+    }
+    let at = strand_rebalance::delay::next_expiry(&model.snapshot)?;
+    let wait = u64::try_from(at.saturating_sub(strand_model::time::now_ms())).unwrap_or(0);
+    Some(Instant::now() + Duration::from_millis(wait))
 }
 
 /// Applies a batch of cache changes to the model; `Some` when the session

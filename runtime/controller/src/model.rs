@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use strand_model::{
-    CurrentState, CustomizedState, CustomizedStateConfig, IdealState, InstanceConfig, Message,
-    PropertyPaths, SessionId, StateModelDefinition, ZNRecord,
+    ClusterConfig, CurrentState, CustomizedState, CustomizedStateConfig, IdealState,
+    InstanceConfig, Message, PropertyPaths, SessionId, StateModelDefinition, ZNRecord,
 };
 use strand_rebalance::{LiveParticipant, PendingTransition, Snapshot};
 use strand_zk::TreeCache;
@@ -118,11 +118,15 @@ impl ClusterModel {
         for name in cache.children(&paths.instance_configs()) {
             self.instance_config(cache, &name, &mut ignore);
         }
+        self.cluster_config(cache);
         self.snapshot.maintenance = cache.contains(&paths.maintenance());
         self.paused = cache.contains(&paths.pause());
         self.customized_config(cache, &mut ignore);
         for name in cache.children(&paths.live_instances()) {
             self.live_instance(cache, &name, &mut ignore);
+        }
+        for name in cache.children(&paths.instance_configs()) {
+            self.note_offline(cache, &name, false);
         }
         for name in cache.children(&paths.external_views()) {
             self.external_view(cache, &name, &mut ignore);
@@ -165,7 +169,10 @@ impl ClusterModel {
                 resource,
             } => self.customized_view(cache, state_type, resource, dirty),
             Node::CustomizedStateConfig => self.customized_config(cache, dirty),
-            Node::ClusterConfig => dirty.everything(),
+            Node::ClusterConfig => {
+                self.cluster_config(cache);
+                dirty.everything();
+            }
             Node::Maintenance => {
                 self.snapshot.maintenance = cache.contains(path);
                 dirty.everything();
@@ -275,12 +282,68 @@ impl ClusterModel {
     fn resource_config(&mut self, cache: &TreeCache, resource: &str, dirty: &mut Dirty) {
         let path = self.paths.resource_config(resource);
         match Self::read(cache, &path) {
-            Ok(_) => {
+            Ok(record) => {
                 self.bad.remove(&path);
+                match record {
+                    Some((record, _)) => {
+                        self.snapshot
+                            .resource_configs
+                            .insert(resource.to_owned(), record);
+                    }
+                    None => {
+                        self.snapshot.resource_configs.remove(resource);
+                    }
+                }
             }
             Err(reason) => self.mark_bad(&path, Some(resource), None, reason),
         }
         dirty.resource(resource, true);
+    }
+
+    /// The cluster config (delayed rebalance settings); a config that does
+    /// not parse keeps the last good one.
+    fn cluster_config(&mut self, cache: &TreeCache) {
+        let path = self.paths.cluster_config();
+        match Self::read(cache, &path) {
+            Ok(Some((record, _))) => {
+                self.snapshot.cluster_config =
+                    Some(Arc::new(ClusterConfig::from((*record).clone())));
+            }
+            Ok(None) => self.snapshot.cluster_config = None,
+            Err(reason) => error!(
+                znode = path,
+                reason, "cluster config does not parse; keeping the last good one"
+            ),
+        }
+    }
+
+    /// When an instance that is not live left: the time this leader saw it
+    /// go, else its history's `LAST_OFFLINE_TIME` (what Helix's controller
+    /// records there), else unknown — and then delayed rebalance does not
+    /// keep it, as in Helix.
+    fn note_offline(&mut self, cache: &TreeCache, instance: &str, seen_leaving: bool) {
+        if self.snapshot.is_live(instance) {
+            self.snapshot.offline_since.remove(instance);
+            return;
+        }
+        let since = if seen_leaving {
+            Some(strand_model::time::now_ms())
+        } else {
+            cache
+                .record(&self.paths.participant_history(instance))
+                .and_then(|r| r.simple_parsed::<i64>("LAST_OFFLINE_TIME"))
+                .filter(|t| *t > 0)
+        };
+        match since {
+            Some(since) => {
+                self.snapshot
+                    .offline_since
+                    .insert(instance.to_owned(), since);
+            }
+            None => {
+                self.snapshot.offline_since.remove(instance);
+            }
+        }
     }
 
     fn state_model(&mut self, cache: &TreeCache, name: &str, dirty: &mut Dirty) {
@@ -353,6 +416,8 @@ impl ClusterModel {
                 self.snapshot.live.remove(instance);
             }
         }
+        let left = old.is_some() && !self.snapshot.is_live(instance);
+        self.note_offline(cache, instance, left);
         self.reload_instance(cache, instance);
         dirty.everything();
     }

@@ -201,7 +201,10 @@ impl Pipeline {
         } else {
             Aggregators::default()
         };
-        let decided = self.decider.decide(model, &dirty, &bound, now_ms());
+        let now = now_ms();
+        // Delayed rebalance compares offline times with the run's time.
+        model.snapshot.now_ms = now;
+        let decided = self.decider.decide(model, &dirty, &bound, now);
         let compute = started.elapsed();
         let event = decided.event;
 

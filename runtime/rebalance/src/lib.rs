@@ -7,8 +7,10 @@
 //! * [`messages`]: the next transitions to send, respecting pending
 //!   messages and state count bounds.
 //! * [`views`]: external views and default customized views.
+//! * [`delay`]: delayed rebalance (offline instances kept placed).
 
 pub mod best_possible;
+pub mod delay;
 pub mod messages;
 pub mod pending;
 pub mod placement;
