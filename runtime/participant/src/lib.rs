@@ -18,6 +18,8 @@
 //!   messages need, watched lazily, last good copy kept.
 //! * `errors` — failed transitions recorded under `ERRORS`, as Helix does.
 //! * `drain` — a stopping participant's own drain (`EVACUATE`) first.
+//! * `relay` — relay (peer-to-peer) messages attached to a transition,
+//!   forwarded once it is recorded, as Helix's participant does.
 //! * [`customized`] — Helix's `CustomizedStateProvider`, shared with plugins.
 //! * [`cluster_plugins`] — state-model plugins deployed to the cluster
 //!   (`strand plugin deploy`), fetched, verified and hot-swapped in.
@@ -33,6 +35,7 @@ mod errors;
 mod join;
 mod lookups;
 mod participant;
+mod relay;
 mod scheduler;
 mod transition;
 
