@@ -1,10 +1,15 @@
-//! A Java-style relay message (as Helix 2.0.1's controller attaches it in
-//! P2P mode, `Message.attachRelayMessage`) is forwarded by a Strand
-//! participant: with no controller running, a MASTER→SLAVE message to one
-//! participant carrying the SLAVE→MASTER message of another makes the
-//! other MASTER — the promotion can only have come from the demoted
-//! participant, the moment its demotion was recorded. Real ZooKeeper,
-//! real participants, the Rust MasterSlave plugin.
+//! Relay (P2P) messages, both directions of interop. Real ZooKeeper, real
+//! participants, the Rust MasterSlave plugin.
+//!
+//! * A Java-style relay message (as Helix 2.0.1's controller attaches it,
+//!   `Message.attachRelayMessage`) is forwarded by a Strand participant:
+//!   with no controller running, a MASTER→SLAVE message to one participant
+//!   carrying the SLAVE→MASTER message of another makes the other MASTER —
+//!   the promotion can only have come from the demoted participant.
+//! * Strand's controller sends them where `P2P_MESSAGE_ENABLED` is set: a
+//!   drain hands every MASTER over through the drained participant (each
+//!   new MASTER's `TRIGGERED_BY` names it, as Helix records a relayed
+//!   transition), and never two MASTERs.
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +59,20 @@ async fn send(cluster: &Cluster, message: &Message) {
         )
         .await
         .expect("message written");
+}
+
+async fn current_state(cluster: &Cluster, participant: &Participant) -> CurrentState {
+    let path = cluster
+        .paths
+        .current_state(participant.instance(), participant.session(), "db");
+    cluster
+        .admin
+        .accessor()
+        .get(&path)
+        .await
+        .expect("read")
+        .map(|v| CurrentState::from(v.value))
+        .expect("current state")
 }
 
 async fn wait_state(cluster: &Cluster, participant: &Participant, want: &str) {
@@ -119,9 +138,113 @@ async fn a_java_style_relay_message_is_forwarded_when_the_demotion_is_recorded()
     wait_state(&cluster, &old, "SLAVE").await;
     wait_state(&cluster, &new, "MASTER").await;
     assert_eq!(new.instance(), instance(1));
+    let promoted = current_state(&cluster, &new).await;
+    assert_eq!(
+        promoted
+            .record()
+            .map(PARTITION)
+            .and_then(|m| m.get("TRIGGERED_BY"))
+            .map(String::as_str),
+        Some(old.instance()),
+        "a relayed transition is triggered by the relaying participant"
+    );
 
     watch.catch_up().await;
     assert_eq!(watch.max(), 1, "two MASTERs at once");
     old.shutdown().await;
     new.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strands_controller_relays_the_promotion_through_the_drained_participant() {
+    const PARTITIONS: u32 = 12;
+    let cluster = Cluster::new(3).await;
+    cluster
+        .admin
+        .add_resource(
+            CLUSTER,
+            "db",
+            PARTITIONS,
+            "MasterSlave",
+            RebalanceMode::SemiAuto,
+        )
+        .await
+        .expect("resource");
+    cluster
+        .admin
+        .rebalance(CLUSTER, "db", 3)
+        .await
+        .expect("rebalance");
+    let mut enable = strand_model::ZNRecord::new(CLUSTER);
+    enable.set_simple("P2P_MESSAGE_ENABLED", "true");
+    cluster
+        .admin
+        .edit_cluster_config(CLUSTER, strand_admin::RecordEdit::Update, &enable)
+        .await
+        .expect("cluster config");
+    let watch = MasterWatch::connect(&cluster.server.connect_string()).await;
+    let mut participants = Vec::new();
+    for i in 0..3 {
+        participants.push(cluster.participant(i).await);
+    }
+    let controller = cluster.controller("ctl0").await;
+    let converged = |view: &strand_tests::cluster::View| {
+        view.len() == PARTITIONS as usize
+            && view.values().all(|m| {
+                strand_tests::cluster::count(m, "MASTER") == 1
+                    && strand_tests::cluster::count(m, "SLAVE") == 2
+            })
+    };
+    cluster.wait_view("db", "convergence", converged).await;
+    let drained = instance(0);
+    let mastered: Vec<String> = cluster
+        .view("db")
+        .await
+        .iter()
+        .filter(|(_, m)| m.get(&drained).map(String::as_str) == Some("MASTER"))
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert!(!mastered.is_empty());
+
+    cluster
+        .admin
+        .drain_instance(CLUSTER, &drained, None)
+        .await
+        .expect("drain");
+    cluster
+        .wait_view("db", "every MASTER handed over", |view| {
+            converged(view)
+                && mastered
+                    .iter()
+                    .all(|p| view[p].get(&drained).map(String::as_str) == Some("SLAVE"))
+        })
+        .await;
+    // Each new MASTER was promoted by the drained participant's relay.
+    let view = cluster.view("db").await;
+    for partition in &mastered {
+        let (new_master, _) = view[partition]
+            .iter()
+            .find(|(_, s)| *s == "MASTER")
+            .expect("a MASTER");
+        let holder = participants
+            .iter()
+            .find(|p| p.instance() == new_master)
+            .expect("a participant");
+        let cs = current_state(&cluster, holder).await;
+        assert_eq!(
+            cs.record()
+                .map(partition)
+                .and_then(|m| m.get("TRIGGERED_BY"))
+                .map(String::as_str),
+            Some(drained.as_str()),
+            "{partition}: promoted without the relay"
+        );
+    }
+
+    watch.catch_up().await;
+    assert_eq!(watch.max(), 1, "two MASTERs at once");
+    controller.shutdown().await.expect("controller stops");
+    for p in participants {
+        p.shutdown().await;
+    }
 }

@@ -328,6 +328,7 @@ impl Pipeline {
         for message in &outcome.created {
             if let Some(target) = message.tgt_name() {
                 model.snapshot.pending.insert(target, message);
+                model.sent_relays(target, message);
             }
         }
         let since = Instant::now();
@@ -336,6 +337,7 @@ impl Pipeline {
                 continue;
             };
             model.snapshot.pending.insert(target, &message);
+            model.sent_relays(target, &message);
             self.in_doubt.insert(
                 self.paths.message(target, message.msg_id()),
                 InDoubt {

@@ -60,6 +60,19 @@ pub(crate) fn due(
         .collect()
 }
 
+/// Who triggered a transition, for the current state's `TRIGGERED_BY`:
+/// the relaying participant for a relayed message (`RELAY_FROM`), the
+/// sender otherwise — as Helix's `HelixStateTransitionHandler` records it.
+pub(crate) fn triggered_by(message: &Message) -> &str {
+    let relayed = message.msg_subtype() == Some(RELAYED_MESSAGE);
+    let from = if relayed {
+        message.record().simple("RELAY_FROM")
+    } else {
+        None
+    };
+    from.or(message.src_name()).unwrap_or_default()
+}
+
 /// Whether a relayed message has expired (`RELAY_TIME + EXPIRY_PERIOD`,
 /// a negative period never expires).
 fn expired(relayed: &Message, now: i64) -> bool {

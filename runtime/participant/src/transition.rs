@@ -252,7 +252,7 @@ impl Served {
             start_ms,
             end_ms,
             info,
-            triggered_by: run.message.src_name().unwrap_or_default().to_owned(),
+            triggered_by: crate::relay::triggered_by(&run.message).to_owned(),
         };
         let delete = Some(self.paths.message(&self.config.instance, &run.id));
         match self

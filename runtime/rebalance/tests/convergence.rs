@@ -658,3 +658,63 @@ fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_
         assert_eq!(states(&s, &p).len(), 3, "{p}");
     }
 }
+
+#[test]
+fn with_p2p_enabled_the_promotion_rides_on_the_demotion() {
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 3, 3);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let plan_for_drain = |s: &Snapshot| {
+        let best = best_possible::compute(s, RESOURCE, &PreferenceLists::new()).expect("best");
+        let mut n = 0;
+        let mut new_id = || {
+            n += 1;
+            format!("p2p-{n}")
+        };
+        messages::plan(
+            s,
+            RESOURCE,
+            &best.assignment,
+            &sender(),
+            1_000,
+            "Test",
+            &mut new_id,
+        )
+    };
+    set_operation(
+        &mut s,
+        "host_0",
+        strand_model::InstanceOperationKind::Evacuate,
+    );
+    // Off by default: only the demotion goes out.
+    let plan = plan_for_drain(&s);
+    assert_eq!(plan.send.len(), 1);
+    assert!(plan.send[0].relay_participants().is_empty());
+
+    let mut cluster = strand_model::ClusterConfig::new("C");
+    cluster
+        .record_mut()
+        .set_simple("P2P_MESSAGE_ENABLED", "true");
+    s.cluster_config = Some(cluster.into());
+    let plan = plan_for_drain(&s);
+    assert_eq!(plan.send.len(), 1, "still one message: {:?}", plan.send);
+    let demotion = &plan.send[0];
+    assert_eq!(demotion.tgt_name(), Some("host_0"));
+    assert_eq!(
+        (demotion.from_state(), demotion.to_state()),
+        (Some("MASTER"), Some("SLAVE"))
+    );
+    let target = demotion.relay_participants()[0].clone();
+    let relayed = demotion.relay_message(&target).expect("relayed");
+    assert_eq!(
+        (relayed.from_state(), relayed.to_state(), relayed.tgt_name()),
+        (Some("SLAVE"), Some("MASTER"), Some(target.as_str()))
+    );
+    assert_eq!(relayed.msg_subtype(), Some("RELAYED_MESSAGE"));
+    assert_eq!(relayed.record().simple("RELAY_FROM"), Some("host_0"));
+    // The resource config's setting wins over the cluster's.
+    let mut off = strand_model::ZNRecord::new(RESOURCE);
+    off.set_simple("P2P_MESSAGE_ENABLED", "false");
+    s.resource_configs.insert(RESOURCE.to_owned(), off.into());
+    assert!(plan_for_drain(&s).send[0].relay_participants().is_empty());
+}

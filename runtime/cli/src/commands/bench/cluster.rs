@@ -311,6 +311,21 @@ impl BenchCluster {
         Ok((name, started.elapsed().as_secs_f64()))
     }
 
+    /// Sets (or with `None` removes) a simple field of the cluster config.
+    pub async fn set_cluster_config(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let mut edit = strand_model::ZNRecord::new(&self.cluster);
+        edit.set_simple(key, value.unwrap_or_default());
+        let how = if value.is_some() {
+            strand_admin::RecordEdit::Update
+        } else {
+            strand_admin::RecordEdit::Delete
+        };
+        self.admin
+            .edit_cluster_config(&self.cluster, how, &edit)
+            .await?;
+        Ok(())
+    }
+
     /// Restarts participant `index` through the graceful path `strand
     /// participant` takes on SIGTERM: with `drain`, it first hands its top
     /// states over (at most that long), then stops, then a new session of

@@ -84,9 +84,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 300)]
     pub step_timeout: u64,
     /// Instead of the steps above: restart every participant of a
-    /// converged `--partitions` × 3 cluster in turn, with the drain a
-    /// SIGTERM does first and without it, and measure how long partitions
-    /// go without a MASTER.
+    /// converged `--partitions` × 3 cluster in turn — with the drain a
+    /// SIGTERM does first and relay messages, with the drain only, and
+    /// without either — and measure how long partitions go without a
+    /// MASTER.
     #[arg(long)]
     pub rolling_restart: bool,
     /// With `--rolling-restart`: the drain's timeout (as `strand
@@ -380,19 +381,31 @@ async fn rolling_restart(
         .await?;
     let watcher = rolling::MasterGaps::start(bench.connect_string(), &bench.cluster, "db").await?;
     let sent = || controller.status().messages_sent;
-    for (key, drain) in [
-        ("rolling_restart_with_drain", Some(args.drain_timeout)),
-        ("rolling_restart_without_drain", None),
+    for (key, drain, relay) in [
+        (
+            "rolling_restart_with_drain_and_relay",
+            Some(args.drain_timeout),
+            true,
+        ),
+        (
+            "rolling_restart_with_drain",
+            Some(args.drain_timeout),
+            false,
+        ),
+        ("rolling_restart_without_drain", None, false),
     ] {
         progress(&format!(
             "rolling restart of {} participants, {}",
             args.participants,
-            if drain.is_some() {
-                "draining each first"
-            } else {
-                "no drain"
+            match (drain, relay) {
+                (Some(_), true) => "draining each first, relay (P2P) messages on",
+                (Some(_), false) => "draining each first",
+                (None, _) => "no drain",
             }
         ));
+        bench
+            .set_cluster_config("P2P_MESSAGE_ENABLED", relay.then_some("true"))
+            .await?;
         let round = rolling::round(
             bench,
             sent,
@@ -403,6 +416,8 @@ async fn rolling_restart(
             step,
         )
         .await?;
+        let mut round = round;
+        round["relay_messages"] = json!(relay);
         figures.record(key, round);
     }
     controller.shutdown().await?;

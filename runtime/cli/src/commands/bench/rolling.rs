@@ -1,8 +1,9 @@
 //! `strand bench --rolling-restart`: every participant of a converged
 //! `--partitions` × 3 MasterSlave cluster restarted in turn (stop, start a
 //! new session, wait until every MASTER is back on its preferred
-//! instance), once with the drain a SIGTERM does first and once without,
-//! measuring how long partitions go without a MASTER.
+//! instance) — with the drain a SIGTERM does first and relay (P2P)
+//! messages, with the drain only, and without either — measuring how long
+//! partitions go without a MASTER.
 //!
 //! The participants run in this process and are stopped through the same
 //! graceful path `strand participant` takes on SIGTERM
