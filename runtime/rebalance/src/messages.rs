@@ -79,6 +79,8 @@ pub fn plan(
     };
     let initial = model.initial_state().unwrap_or_default();
     let top = model.top_state().unwrap_or_default();
+    let p2p =
+        crate::relay::p2p_enabled(snapshot, resource) && model.count(top) == Some(Count::Fixed(1));
     let factory = snapshot
         .ideal_states
         .get(resource)
@@ -189,9 +191,7 @@ pub fn plan(
         // P2P (Helix's MessageSelectionStage): a promotion to the single
         // top state held back by its bound rides on this round's demotion
         // from the top state, and the demoted participant relays it.
-        if crate::relay::p2p_enabled(snapshot, resource)
-            && model.count(top) == Some(Count::Fixed(1))
-        {
+        if p2p {
             let mut demotions = plan.send[first_sent..]
                 .iter_mut()
                 .filter(|m| m.from_state() == Some(top));
