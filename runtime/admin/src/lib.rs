@@ -10,6 +10,7 @@ mod aggregators;
 mod cluster;
 mod configs;
 mod customized;
+mod drain;
 mod dump;
 mod error;
 mod info;
@@ -26,6 +27,7 @@ mod views;
 
 pub use cluster::ClusterAcl;
 pub use configs::RecordEdit;
+pub use drain::{DrainGoal, DrainStatus, DrainWatch, HeldReplica, describe_left};
 pub use dump::DumpedNode;
 pub use error::{AdminError, Result};
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};

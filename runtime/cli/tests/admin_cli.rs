@@ -479,3 +479,47 @@ fn aggregators_are_deployed_bound_listed_and_unbound() {
         "OTHER\tpartition-summary\n"
     );
 }
+
+#[test]
+fn drain_and_undrain_instance_set_helix_instance_operations() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--zk", zk.as_str(), "admin"];
+        all.extend_from_slice(args);
+        let out = strand(&all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    run(&["add-cluster", "C"]);
+    run(&["add-instance", "C", "localhost:12913"]);
+    let said = run(&["drain-instance", "C", "localhost_12913", "--reason", "disk swap"]);
+    assert!(said.contains("Draining localhost_12913"), "{said}");
+    let operations = |dump: String| -> Vec<serde_json::Value> {
+        let dump: serde_json::Value = serde_json::from_str(&dump).expect("json");
+        dump["znodes"][0]["record"]["listFields"]["HELIX_INSTANCE_OPERATIONS"]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .map(|op| serde_json::from_str(op.as_str().expect("string")).expect("json"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let dump = || run(&["dump", "/C/CONFIGS/PARTICIPANT/localhost_12913", "--json"]);
+    let ops = operations(dump());
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(ops[0]["OPERATION"], "EVACUATE");
+    assert_eq!(ops[0]["REASON"], "disk swap");
+    // Not live: nothing is left on it, so --wait returns at once.
+    let said = run(&["drain-instance", "C", "localhost_12913", "--wait", "--timeout", "10s"]);
+    assert!(said.contains("Drained localhost_12913"), "{said}");
+    run(&["undrain-instance", "C", "localhost_12913"]);
+    let ops = operations(dump());
+    assert_eq!(ops[0]["OPERATION"], "ENABLE", "{ops:?}");
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_one_line_error(
+        &strand(&["--zk", &zk, "admin", "drain-instance", "C", "nobody_1"]),
+        "instance nobody_1 is not in cluster C",
+    );
+}

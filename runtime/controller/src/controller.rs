@@ -596,10 +596,12 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
             }
             continue;
         }
-        let wake_at = match (retry_at, views_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let delay_due = delay_ends(&model);
+        let relay_due = model.next_relay_deadline().map(instant_at);
+        let wake_at = [retry_at, views_due, delay_due, relay_due]
+            .into_iter()
+            .flatten()
+            .min();
         let timer = async {
             match wake_at {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -637,9 +639,37 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                 dirty.everything();
                 dirty.because(Some(trigger::PERIODICAL_REBALANCE));
             }
-            () = timer => {}
+            () = timer => {
+                // A delayed rebalance's delay ended: its instance's replicas
+                // may move now (Helix's RebalanceScheduler).
+                if delay_due.is_some_and(|at| at <= Instant::now()) {
+                    dirty.everything();
+                    dirty.because(Some(trigger::PERIODICAL_REBALANCE));
+                }
+                // A relayed message did not arrive in time: the controller
+                // sends the promotion itself (the next run).
+                if relay_due.is_some_and(|at| at <= Instant::now()) {
+                    model.expire_relays(strand_model::time::now_ms(), &mut dirty);
+                    dirty.because(Some(trigger::PERIODICAL_REBALANCE));
+                }
+            }
         }
     }
+}
+
+/// When the earliest delayed-rebalance delay ends (an offline instance's
+/// replicas may then move), as a timer instant.
+fn delay_ends(model: &ClusterModel) -> Option<Instant> {
+    if model.snapshot.offline_since.is_empty() {
+        return None;
+    }
+    strand_rebalance::delay::next_expiry(&model.snapshot).map(instant_at)
+}
+
+/// The timer instant of a wall-clock time (ms since the epoch).
+fn instant_at(at_ms: i64) -> Instant {
+    let wait = u64::try_from(at_ms.saturating_sub(strand_model::time::now_ms())).unwrap_or(0);
+    Instant::now() + Duration::from_millis(wait)
 }
 
 /// Applies a batch of cache changes to the model; `Some` when the session

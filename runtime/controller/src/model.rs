@@ -23,9 +23,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use strand_model::records::message::RELAY_MESSAGE_DEFAULT_EXPIRY_MS;
 use strand_model::{
-    CurrentState, CustomizedState, CustomizedStateConfig, IdealState, InstanceConfig, Message,
-    PropertyPaths, SessionId, StateModelDefinition, ZNRecord,
+    ClusterConfig, CurrentState, CustomizedState, CustomizedStateConfig, IdealState,
+    InstanceConfig, Message, PropertyPaths, SessionId, StateModelDefinition, ZNRecord,
 };
 use strand_rebalance::{LiveParticipant, PendingTransition, Snapshot};
 use strand_zk::TreeCache;
@@ -82,6 +83,20 @@ pub(crate) struct ClusterModel {
     pub stale: BTreeSet<String>,
     /// Records that exist but cannot be used, by path.
     bad: BTreeMap<String, BadRecord>,
+    /// Relayed messages counted as pending for their targets, by the
+    /// (instance, message id) of the message carrying them.
+    relays: BTreeMap<(String, String), Vec<Relay>>,
+}
+
+/// A relayed message counted as pending for its target until it arrives
+/// in the target's MESSAGES or expires.
+#[derive(Debug, Clone)]
+struct Relay {
+    target: String,
+    pending: PendingTransition,
+    /// Set once the carrying message is gone (its transition done): the
+    /// relayed one must arrive before then (ms since the epoch).
+    deadline: Option<i64>,
 }
 
 impl ClusterModel {
@@ -98,6 +113,7 @@ impl ClusterModel {
             customized_views: BTreeMap::new(),
             stale: BTreeSet::new(),
             bad: BTreeMap::new(),
+            relays: BTreeMap::new(),
         }
     }
 
@@ -118,11 +134,15 @@ impl ClusterModel {
         for name in cache.children(&paths.instance_configs()) {
             self.instance_config(cache, &name, &mut ignore);
         }
+        self.cluster_config(cache);
         self.snapshot.maintenance = cache.contains(&paths.maintenance());
         self.paused = cache.contains(&paths.pause());
         self.customized_config(cache, &mut ignore);
         for name in cache.children(&paths.live_instances()) {
             self.live_instance(cache, &name, &mut ignore);
+        }
+        for name in cache.children(&paths.instance_configs()) {
+            self.note_offline(cache, &name, false);
         }
         for name in cache.children(&paths.external_views()) {
             self.external_view(cache, &name, &mut ignore);
@@ -165,7 +185,10 @@ impl ClusterModel {
                 resource,
             } => self.customized_view(cache, state_type, resource, dirty),
             Node::CustomizedStateConfig => self.customized_config(cache, dirty),
-            Node::ClusterConfig => dirty.everything(),
+            Node::ClusterConfig => {
+                self.cluster_config(cache);
+                dirty.everything();
+            }
             Node::Maintenance => {
                 self.snapshot.maintenance = cache.contains(path);
                 dirty.everything();
@@ -275,12 +298,68 @@ impl ClusterModel {
     fn resource_config(&mut self, cache: &TreeCache, resource: &str, dirty: &mut Dirty) {
         let path = self.paths.resource_config(resource);
         match Self::read(cache, &path) {
-            Ok(_) => {
+            Ok(record) => {
                 self.bad.remove(&path);
+                match record {
+                    Some((record, _)) => {
+                        self.snapshot
+                            .resource_configs
+                            .insert(resource.to_owned(), record);
+                    }
+                    None => {
+                        self.snapshot.resource_configs.remove(resource);
+                    }
+                }
             }
             Err(reason) => self.mark_bad(&path, Some(resource), None, reason),
         }
         dirty.resource(resource, true);
+    }
+
+    /// The cluster config (delayed rebalance settings); a config that does
+    /// not parse keeps the last good one.
+    fn cluster_config(&mut self, cache: &TreeCache) {
+        let path = self.paths.cluster_config();
+        match Self::read(cache, &path) {
+            Ok(Some((record, _))) => {
+                self.snapshot.cluster_config =
+                    Some(Arc::new(ClusterConfig::from((*record).clone())));
+            }
+            Ok(None) => self.snapshot.cluster_config = None,
+            Err(reason) => error!(
+                znode = path,
+                reason, "cluster config does not parse; keeping the last good one"
+            ),
+        }
+    }
+
+    /// When an instance that is not live left: the time this leader saw it
+    /// go, else its history's `LAST_OFFLINE_TIME` (what Helix's controller
+    /// records there), else unknown — and then delayed rebalance does not
+    /// keep it, as in Helix.
+    fn note_offline(&mut self, cache: &TreeCache, instance: &str, seen_leaving: bool) {
+        if self.snapshot.is_live(instance) {
+            self.snapshot.offline_since.remove(instance);
+            return;
+        }
+        let since = if seen_leaving {
+            Some(strand_model::time::now_ms())
+        } else {
+            cache
+                .record(&self.paths.participant_history(instance))
+                .and_then(|r| r.simple_parsed::<i64>("LAST_OFFLINE_TIME"))
+                .filter(|t| *t > 0)
+        };
+        match since {
+            Some(since) => {
+                self.snapshot
+                    .offline_since
+                    .insert(instance.to_owned(), since);
+            }
+            None => {
+                self.snapshot.offline_since.remove(instance);
+            }
+        }
     }
 
     fn state_model(&mut self, cache: &TreeCache, name: &str, dirty: &mut Dirty) {
@@ -352,6 +431,8 @@ impl ClusterModel {
                 self.snapshot.live.remove(instance);
             }
         }
+        let left = old.is_some() && !self.snapshot.is_live(instance);
+        self.note_offline(cache, instance, left);
         self.reload_instance(cache, instance);
         dirty.everything();
     }
@@ -361,6 +442,16 @@ impl ClusterModel {
     fn reload_instance(&mut self, cache: &TreeCache, instance: &str) {
         self.snapshot.remove_instance_states(instance);
         self.snapshot.pending.remove_instance(instance);
+        // Messages it carried went with its session: what they relay must
+        // arrive within the expiry, or the promotions are sent again.
+        let deadline = strand_model::time::now_ms() + RELAY_MESSAGE_DEFAULT_EXPIRY_MS;
+        for ((carrier, _), relays) in &mut self.relays {
+            if carrier == instance {
+                for relay in relays.iter_mut() {
+                    relay.deadline.get_or_insert(deadline);
+                }
+            }
+        }
         let messages = self.paths.messages(instance);
         self.stale.retain(|path| {
             !path.starts_with(&messages) || !path[messages.len()..].starts_with('/')
@@ -508,7 +599,22 @@ impl ClusterModel {
         if let Some(previous) = &previous {
             mark_transition(dirty, previous);
         }
+        // A relayed message that arrived (or came and went) replaces the
+        // placeholder counted for it.
+        self.relays.retain(|_, relays| {
+            relays.retain(|r| !(r.target == instance && r.pending.msg_id() == id));
+            !relays.is_empty()
+        });
         let Some(message) = message else {
+            // Done: what it carried must arrive within its expiry.
+            if let Some(relays) = self.relays.get_mut(&(instance.to_owned(), id.to_owned())) {
+                let now = strand_model::time::now_ms();
+                for relay in relays.iter_mut() {
+                    relay
+                        .deadline
+                        .get_or_insert(now + RELAY_MESSAGE_DEFAULT_EXPIRY_MS);
+                }
+            }
             return;
         };
         let Some(pending) = PendingTransition::from_message(&message) else {
@@ -517,10 +623,112 @@ impl ClusterModel {
         if message.is_for_session(live) {
             mark_transition(dirty, &pending);
             self.snapshot.pending.insert_pending(instance, pending);
+            if !message.relay_participants().is_empty() {
+                self.count_relayed(instance, id, &message, dirty);
+            }
         } else {
             self.stale.insert(path);
             dirty.stale = true;
         }
+    }
+
+    /// A message this leader just created: the relayed messages it carries
+    /// count as pending at once (its participant may finish before the
+    /// cache shows the message at all).
+    pub(crate) fn sent_relays(&mut self, target: &str, message: &Message) {
+        if message.relay_participants().is_empty() {
+            return;
+        }
+        let mut ignore = Dirty::default();
+        self.count_relayed(target, message.msg_id(), message, &mut ignore);
+    }
+
+    /// Counts the relayed messages `message` carries as pending for their
+    /// targets (live, same session, nothing pending for the replica yet).
+    fn count_relayed(&mut self, carrier: &str, id: &str, message: &Message, dirty: &mut Dirty) {
+        let mut counted = Vec::new();
+        for (target, session, pending) in strand_rebalance::relay::relayed(message) {
+            let Some(live) = self.live_session(&target) else {
+                continue;
+            };
+            let same_session = session
+                .as_deref()
+                .and_then(|s| SessionId::parse(s).ok())
+                .is_some_and(|s| s == live);
+            let partition = pending
+                .partition_names()
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            let busy = self
+                .snapshot
+                .pending
+                .get(&target, pending.resource_name(), &partition)
+                .is_some();
+            if !same_session || busy {
+                continue;
+            }
+            mark_transition(dirty, &pending);
+            self.snapshot
+                .pending
+                .insert_pending(&target, pending.clone());
+            counted.push(Relay {
+                target,
+                pending,
+                deadline: None,
+            });
+        }
+        if !counted.is_empty() {
+            self.relays
+                .entry((carrier.to_owned(), id.to_owned()))
+                .or_default()
+                .extend(counted);
+        }
+    }
+
+    /// Stops counting relayed messages that did not arrive in time (the
+    /// carrying participant failed or went away): the controller sends the
+    /// promotion itself then. Returns whether any expired.
+    pub(crate) fn expire_relays(&mut self, now: i64, dirty: &mut Dirty) -> bool {
+        let mut expired = Vec::new();
+        for ((carrier, id), relays) in &mut self.relays {
+            // The carrier went with its session: same rule as a done one.
+            let carried = self.snapshot.pending.by_id(carrier, id).is_some();
+            for relay in relays.iter_mut() {
+                if !carried {
+                    relay
+                        .deadline
+                        .get_or_insert(now + RELAY_MESSAGE_DEFAULT_EXPIRY_MS);
+                }
+            }
+            relays.retain(|relay| {
+                let gone = relay.deadline.is_some_and(|d| d <= now);
+                if gone {
+                    expired.push(relay.clone());
+                }
+                !gone
+            });
+        }
+        self.relays.retain(|_, relays| !relays.is_empty());
+        for relay in &expired {
+            if let Some(pending) = self
+                .snapshot
+                .pending
+                .remove(&relay.target, relay.pending.msg_id())
+            {
+                mark_transition(dirty, &pending);
+            }
+        }
+        !expired.is_empty()
+    }
+
+    /// When the next counted relayed message expires (ms since the epoch).
+    pub(crate) fn next_relay_deadline(&self) -> Option<i64> {
+        self.relays
+            .values()
+            .flatten()
+            .filter_map(|r| r.deadline)
+            .min()
     }
 
     fn external_view(&mut self, cache: &TreeCache, resource: &str, dirty: &mut Dirty) {

@@ -201,7 +201,10 @@ impl Pipeline {
         } else {
             Aggregators::default()
         };
-        let decided = self.decider.decide(model, &dirty, &bound, now_ms());
+        let now = now_ms();
+        // Delayed rebalance compares offline times with the run's time.
+        model.snapshot.now_ms = now;
+        let decided = self.decider.decide(model, &dirty, &bound, now);
         let compute = started.elapsed();
         let event = decided.event;
 
@@ -325,6 +328,7 @@ impl Pipeline {
         for message in &outcome.created {
             if let Some(target) = message.tgt_name() {
                 model.snapshot.pending.insert(target, message);
+                model.sent_relays(target, message);
             }
         }
         let since = Instant::now();
@@ -333,6 +337,7 @@ impl Pipeline {
                 continue;
             };
             model.snapshot.pending.insert(target, &message);
+            model.sent_relays(target, &message);
             self.in_doubt.insert(
                 self.paths.message(target, message.msg_id()),
                 InDoubt {

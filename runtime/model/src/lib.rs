@@ -35,8 +35,9 @@ pub use error::ModelError;
 pub use paths::PropertyPaths;
 pub use records::{
     ClusterConfig, ControllerHistory, Count, CurrentState, CustomizedState, CustomizedStateConfig,
-    CustomizedView, ExternalView, IdealState, InstanceConfig, LiveInstance, MaintenanceSignal,
-    Message, MessageState, MessageType, ParticipantHistory, PauseSignal, RebalanceMode, Replicas,
+    CustomizedView, ExternalView, IdealState, InstanceConfig, InstanceOperation,
+    InstanceOperationKind, InstanceOperationSource, LiveInstance, MaintenanceSignal, Message,
+    MessageState, MessageType, ParticipantHistory, PauseSignal, RebalanceMode, Replicas,
     StateModelDefinition, StateModelDefinitionBuilder, StateTransitionSpec, TypedRecord,
 };
 pub use session::SessionId;

@@ -17,6 +17,9 @@
 //! * `lookups` — the state model definitions and resource configs the
 //!   messages need, watched lazily, last good copy kept.
 //! * `errors` — failed transitions recorded under `ERRORS`, as Helix does.
+//! * `drain` — a stopping participant's own drain (`EVACUATE`) first.
+//! * `relay` — relay (peer-to-peer) messages attached to a transition,
+//!   forwarded once it is recorded, as Helix's participant does.
 //! * [`customized`] — Helix's `CustomizedStateProvider`, shared with plugins.
 //! * [`cluster_plugins`] — state-model plugins deployed to the cluster
 //!   (`strand plugin deploy`), fetched, verified and hot-swapped in.
@@ -26,6 +29,7 @@ pub mod cluster_plugins;
 mod config;
 mod current_state;
 pub mod customized;
+mod drain;
 mod engine;
 mod error;
 mod errors;
@@ -33,12 +37,14 @@ mod inbox;
 mod join;
 mod lookups;
 mod participant;
+mod relay;
 mod scheduler;
 mod transition;
 
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
 pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep};
 pub use customized::{CustomizedStateProvider, DeadlineBound};
+pub use drain::{DrainOutcome, SHUTDOWN_DRAIN_REASON};
 pub use error::{ParticipantError, Result};
 pub use errors::MAX_ERRORS_PER_PARTITION;
 pub use participant::Participant;

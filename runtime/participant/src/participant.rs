@@ -6,7 +6,8 @@
 //!   carrying current states over, and continues.
 //! * [`Participant::shutdown`] stops taking messages, lets transitions in
 //!   flight finish within the configured deadline, and deletes the
-//!   LiveInstance so a controller fails over at once.
+//!   LiveInstance so a controller fails over at once; before it,
+//!   [`Participant::drain`] (module `drain`) can hand the top states over.
 
 use std::sync::{Arc, Mutex};
 
@@ -85,6 +86,11 @@ impl Participant {
         &self.config.instance
     }
 
+    /// The cluster.
+    pub fn cluster(&self) -> &str {
+        &self.config.cluster
+    }
+
     /// The session currently served.
     pub fn session(&self) -> SessionId {
         self.lock().session
@@ -130,6 +136,9 @@ async fn connect_and_serve(
     registry: &Arc<PluginRegistry>,
 ) -> Result<(Zk, Arc<Served>)> {
     let zk = Zk::connect(config.zk.clone()).await?;
+    // A shutdown drain left behind (a crash while stopping) would keep
+    // the top states away from this new session.
+    crate::drain::clear_own_drain(&zk, config).await;
     let session = join(&zk, config).await?;
     let provider = served_provider(&zk, config);
     let served = Served::new(
@@ -201,4 +210,8 @@ async fn leave(config: &ParticipantConfig, zk: &Zk, served: &Served) {
             warn!(instance = %config.instance, error = %err, "could not remove the LiveInstance")
         }
     }
+    // Gone: the controller can no longer hand top states back, so the
+    // shutdown drain (if any) ends; offline, the instance is an ordinary
+    // one (delayed rebalance keeps its replicas placed).
+    crate::drain::clear_own_drain(zk, config).await;
 }

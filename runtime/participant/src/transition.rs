@@ -243,14 +243,16 @@ impl Served {
             }
         };
         self.hook(TransitionStep::BeforeRecord, &run.id);
+        let succeeded = state == run.to;
+        let end_ms = now_ms();
         let entry = Recorded {
             partition: partition.to_owned(),
             state,
             previous: run.from.clone(),
             start_ms,
-            end_ms: now_ms(),
+            end_ms,
             info,
-            triggered_by: run.message.src_name().unwrap_or_default().to_owned(),
+            triggered_by: crate::relay::triggered_by(&run.message).to_owned(),
         };
         let delete = Some(self.paths.message(&self.config.instance, &run.id));
         match self
@@ -258,7 +260,23 @@ impl Served {
             .commit(resource, &run.model, &run.factory, entry, delete)
             .await
         {
-            Ok(()) => self.hook(TransitionStep::Done, &run.id),
+            Ok(()) => {
+                self.hook(TransitionStep::Done, &run.id);
+                // Relay: the promotion attached to this demotion goes out
+                // now, with no controller round trip (module `relay`).
+                let relayed = if succeeded {
+                    crate::relay::due(&run.message, self.session, end_ms)
+                } else {
+                    Vec::new()
+                };
+                if !relayed.is_empty() {
+                    tokio::spawn(crate::relay::forward(
+                        self.zk.clone(),
+                        self.paths.clone(),
+                        relayed,
+                    ));
+                }
+            }
             Err(err) => {
                 debug!(message = %run.id, error = %err, "session over before the transition was recorded");
             }

@@ -9,6 +9,7 @@ use strand_model::records::{DROPPED, ERROR};
 use strand_model::{IdealState, RebalanceMode, StateModelDefinition};
 use tracing::warn;
 
+use crate::delay;
 use crate::placement::{self, PlacementInput};
 use crate::snapshot::Snapshot;
 
@@ -223,20 +224,51 @@ fn full_auto_lists(
             })
             .collect();
     }
+    let max_per_instance = ideal
+        .max_partitions_per_instance()
+        .and_then(|m| usize::try_from(m).ok())
+        .filter(|&m| m > 0);
+    // Delayed rebalance: offline instances within the delay stay active.
+    let tag = ideal.instance_group_tag();
+    let kept = delay::delay_ms(snapshot, ideal)
+        .map(|delay| {
+            delay::kept_offline(snapshot, delay, |instance| match tag {
+                Some(tag) => snapshot
+                    .configs
+                    .get(instance)
+                    .is_some_and(|c| c.contains_tag(tag)),
+                None => true,
+            })
+        })
+        .unwrap_or_default();
+    let mut active = instances.clone();
+    active.extend(kept.keys().cloned());
     let replicas = ideal
         .replicas()
-        .map(|r| r.resolve(instances.len()))
+        .map(|r| r.resolve(active.len()))
         .unwrap_or(0);
-    placement::place(&PlacementInput {
+    let ideal_lists = placement::place(&PlacementInput {
         partitions: &partitions,
         instances: &instances,
         replicas,
         previous,
-        max_per_instance: ideal
-            .max_partitions_per_instance()
-            .and_then(|m| usize::try_from(m).ok())
-            .filter(|&m| m > 0),
-    })
+        max_per_instance,
+    });
+    if kept.is_empty() {
+        return ideal_lists;
+    }
+    let delayed_lists = placement::place(&PlacementInput {
+        partitions: &partitions,
+        instances: &active,
+        replicas,
+        previous,
+        max_per_instance,
+    });
+    let min_active = delay::min_active_replicas(snapshot, resource, ideal, replicas);
+    if min_active >= replicas {
+        return ideal_lists;
+    }
+    delay::final_lists(&ideal_lists, &delayed_lists, &instances, min_active)
 }
 
 /// Live holders of a partition, highest-priority state first, initial
@@ -288,10 +320,17 @@ fn partition_states(
         return map;
     }
 
-    // Replicas on instances that are no longer listed are dropped.
-    for instance in holders.keys() {
+    // Replicas on instances that are no longer listed are dropped — those
+    // on an evacuating instance only once the listed replicas are ready
+    // (below), so a drain never leaves a partition short of replicas.
+    let mut evacuated: Vec<(&str, &str)> = Vec::new();
+    for (instance, state) in &holders {
         if !list.iter().any(|listed| listed == instance) {
-            map.insert((*instance).to_owned(), DROPPED.to_owned());
+            if snapshot.is_evacuating(instance) && snapshot.is_live(instance) && *state != ERROR {
+                evacuated.push((instance, state));
+            } else {
+                map.insert((*instance).to_owned(), DROPPED.to_owned());
+            }
         }
     }
 
@@ -308,7 +347,9 @@ fn partition_states(
         }
     }
 
-    // ERROR replicas keep ERROR and take no slot.
+    // ERROR replicas keep ERROR and take no slot. Evacuating instances
+    // come last, so every state — the top state first — goes to another
+    // replica when there is one.
     let mut candidates: Vec<&String> = Vec::new();
     for instance in list.iter().filter(|i| usable(i)) {
         if holders.get(instance.as_str()).is_some_and(|s| *s == ERROR) {
@@ -317,6 +358,7 @@ fn partition_states(
             candidates.push(instance);
         }
     }
+    candidates.sort_by_key(|i| snapshot.is_evacuating(i));
 
     let counts = model.state_count_map(candidates.len(), list.len());
     let top = model.top_state().unwrap_or_default().to_owned();
@@ -362,7 +404,52 @@ fn partition_states(
             map.insert(instance.clone(), initial.clone());
         }
     }
+    keep_evacuated(&mut map, &holders, &evacuated, model, &initial);
     map
+}
+
+/// What unlisted replicas on evacuating instances become (Helix's
+/// `DelayedAutoRebalancer` keeps current holders "to avoid zero replica
+/// during movement"): dropped once every listed replica is in its state;
+/// until then kept — the top state too while the replica meant to take
+/// it is not one hop away, so the handoff leaves no gap longer than one
+/// demotion and one promotion.
+fn keep_evacuated(
+    map: &mut PartitionMap,
+    holders: &BTreeMap<&str, &str>,
+    evacuated: &[(&str, &str)],
+    model: &StateModelDefinition,
+    initial: &str,
+) {
+    if evacuated.is_empty() {
+        return;
+    }
+    let top = model.top_state().unwrap_or_default();
+    let second_tops = model.second_top_states();
+    // Ready: some replica stays, and every one that stays is in its state.
+    let ready = map.values().any(|want| want != DROPPED)
+        && map.iter().all(|(instance, want)| {
+            want == DROPPED || holders.get(instance.as_str()) == Some(&want.as_str())
+        });
+    let next_top_ready = map.iter().any(|(instance, want)| {
+        want == top
+            && holders
+                .get(instance.as_str())
+                .is_some_and(|s| *s == top || second_tops.contains(s))
+    });
+    let wants_top = map.values().any(|want| want == top);
+    for (instance, state) in evacuated {
+        let target = if ready || *state == initial {
+            DROPPED
+        } else if *state == top && (!next_top_ready || !wants_top) {
+            top
+        } else if *state == top {
+            second_tops.first().copied().unwrap_or(initial)
+        } else {
+            state
+        };
+        map.insert((*instance).to_owned(), target.to_owned());
+    }
 }
 
 /// `CustomRebalancer` for one partition: the ideal state's map, restricted

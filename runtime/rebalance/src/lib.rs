@@ -7,11 +7,15 @@
 //! * [`messages`]: the next transitions to send, respecting pending
 //!   messages and state count bounds.
 //! * [`views`]: external views and default customized views.
+//! * [`delay`]: delayed rebalance (offline instances kept placed).
+//! * [`relay`]: relay (P2P) messages: when they are sent, what they carry.
 
 pub mod best_possible;
+pub mod delay;
 pub mod messages;
 pub mod pending;
 pub mod placement;
+pub mod relay;
 pub mod snapshot;
 pub mod views;
 

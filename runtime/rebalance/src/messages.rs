@@ -10,6 +10,11 @@
 //! * A bounded state (e.g. MASTER, count 1) is never targeted by more
 //!   messages than its bound allows given current states and pending
 //!   messages, so a MasterSlave partition never has two MASTERs.
+//! * With P2P messages enabled (`P2P_MESSAGE_ENABLED`, see [`crate::relay`]),
+//!   a promotion to a single top state that its bound holds back is
+//!   attached to the same round's demotion from the top state, as Helix
+//!   does; it runs only after that demotion, on the demoted participant's
+//!   word.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,6 +78,9 @@ pub fn plan(
         return plan;
     };
     let initial = model.initial_state().unwrap_or_default();
+    let top = model.top_state().unwrap_or_default();
+    let p2p =
+        crate::relay::p2p_enabled(snapshot, resource) && model.count(top) == Some(Count::Fixed(1));
     let factory = snapshot
         .ideal_states
         .get(resource)
@@ -130,15 +138,17 @@ pub fn plan(
                     .unwrap_or(usize::MAX),
             });
         }
-        let selected = select(snapshot, model, resource, partition, &holders, candidates);
-        for candidate in selected {
+        let (selected, over_top_bound) =
+            select(snapshot, model, resource, partition, &holders, candidates);
+        let first_sent = plan.send.len();
+        let build = |candidate: &Candidate, new_id: &mut dyn FnMut() -> String| {
             let Ok(target_session) = SessionId::parse(&candidate.session) else {
                 warn!(
                     instance = candidate.instance,
                     session = candidate.session,
                     "live instance has an unparsable session id"
                 );
-                continue;
+                return None;
             };
             let active = if model.is_upward_transition(&candidate.from, &candidate.to) {
                 active_replicas(model, &holders)
@@ -146,33 +156,53 @@ pub fn plan(
                 -1
             };
             let ideal = snapshot.ideal_states.get(resource);
-            plan.send
-                .push(Message::state_transition(&StateTransitionSpec {
-                    msg_id: new_id(),
-                    create_timestamp: now_ms,
-                    src_name: sender.name.clone(),
-                    src_session_id: sender.session,
-                    tgt_name: candidate.instance,
-                    tgt_session_id: target_session,
-                    resource: resource.to_owned(),
-                    partition: candidate.partition,
-                    from_state: candidate.from,
-                    to_state: candidate.to,
-                    state_model_def: model_name.to_owned(),
-                    state_model_factory_name: factory.clone(),
-                    current_active_replica_number: active,
-                    cluster_event_name: event_name.to_owned(),
-                    retry_count: 3,
-                    rebalance_type: None,
-                    bucket_size: 0,
-                    resource_group_name: ideal
-                        .and_then(|i| i.resource_group_name())
-                        .map(str::to_owned),
-                    resource_tag: ideal
-                        .and_then(|i| i.instance_group_tag())
-                        .map(str::to_owned),
-                    timeout: None,
-                }));
+            Some(Message::state_transition(&StateTransitionSpec {
+                msg_id: new_id(),
+                create_timestamp: now_ms,
+                src_name: sender.name.clone(),
+                src_session_id: sender.session,
+                tgt_name: candidate.instance.clone(),
+                tgt_session_id: target_session,
+                resource: resource.to_owned(),
+                partition: candidate.partition.clone(),
+                from_state: candidate.from.clone(),
+                to_state: candidate.to.clone(),
+                state_model_def: model_name.to_owned(),
+                state_model_factory_name: factory.clone(),
+                current_active_replica_number: active,
+                cluster_event_name: event_name.to_owned(),
+                retry_count: 3,
+                rebalance_type: None,
+                bucket_size: 0,
+                resource_group_name: ideal
+                    .and_then(|i| i.resource_group_name())
+                    .map(str::to_owned),
+                resource_tag: ideal
+                    .and_then(|i| i.instance_group_tag())
+                    .map(str::to_owned),
+                timeout: None,
+            }))
+        };
+        for candidate in &selected {
+            if let Some(message) = build(candidate, new_id) {
+                plan.send.push(message);
+            }
+        }
+        // P2P (Helix's MessageSelectionStage): a promotion to the single
+        // top state held back by its bound rides on this round's demotion
+        // from the top state, and the demoted participant relays it.
+        if p2p {
+            let mut demotions = plan.send[first_sent..]
+                .iter_mut()
+                .filter(|m| m.from_state() == Some(top));
+            for promotion in over_top_bound.iter().filter(|c| c.to == top) {
+                let Some(demotion) = demotions.next() else {
+                    break;
+                };
+                if let Some(relayed) = build(promotion, new_id) {
+                    demotion.attach_relay_message(&promotion.instance, &relayed);
+                }
+            }
         }
     }
     plan
@@ -205,7 +235,8 @@ fn active_replicas(model: &StateModelDefinition, holders: &BTreeMap<&str, &str>)
 }
 
 /// `MessageSelectionStage`: keep the candidates that do not push a bounded
-/// state over its bound, most important transitions first.
+/// state over its bound, most important transitions first; also returns
+/// those held back by a bound (candidates for a relay).
 fn select(
     snapshot: &Snapshot,
     model: &StateModelDefinition,
@@ -213,7 +244,7 @@ fn select(
     partition: &str,
     holders: &BTreeMap<&str, &str>,
     mut candidates: Vec<Candidate>,
-) -> Vec<Candidate> {
+) -> (Vec<Candidate>, Vec<Candidate>) {
     let bound = |state: &str| match model.count(state) {
         Some(Count::Fixed(n)) => Some(n as usize),
         Some(Count::Nodes) => Some(snapshot.live.len()),
@@ -251,15 +282,17 @@ fn select(
     }
     candidates.sort_by(|a, b| (a.priority, &a.instance).cmp(&(b.priority, &b.instance)));
     let mut selected = Vec::new();
+    let mut over_bound = Vec::new();
     for candidate in candidates {
         let count = counts.entry(candidate.to.clone()).or_default();
         if let Some(limit) = bound(&candidate.to)
             && *count + 1 > limit
         {
+            over_bound.push(candidate);
             continue;
         }
         *count += 1;
         selected.push(candidate);
     }
-    selected
+    (selected, over_bound)
 }

@@ -9,7 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use strand_model::{CurrentState, IdealState, InstanceConfig, StateModelDefinition};
+use strand_model::{
+    ClusterConfig, CurrentState, IdealState, InstanceConfig, StateModelDefinition, ZNRecord,
+};
 
 use crate::pending::{PendingMessages, PendingTransition};
 
@@ -40,6 +42,17 @@ pub struct Snapshot {
     pub pending: PendingMessages,
     /// Maintenance mode: FULL_AUTO resources keep their placement.
     pub maintenance: bool,
+    /// The cluster config (delayed rebalance settings), if it parses.
+    pub cluster_config: Option<Arc<ClusterConfig>>,
+    /// Resource configs by resource (`MIN_ACTIVE_REPLICAS`).
+    pub resource_configs: BTreeMap<String, Arc<ZNRecord>>,
+    /// Instances with a config that are not live, with the time (ms since
+    /// the epoch) they were last seen leaving — Helix's instance offline
+    /// time map, which delayed rebalance counts from.
+    pub offline_since: BTreeMap<String, i64>,
+    /// When the decisions are made (ms since the epoch): what delayed
+    /// rebalance compares offline times with.
+    pub now_ms: i64,
 }
 
 impl Snapshot {
@@ -48,19 +61,34 @@ impl Snapshot {
         self.live.contains_key(instance)
     }
 
-    /// Whether the controller may put replicas on the instance (it has a
-    /// config and is enabled).
+    /// Whether the instance may serve replicas (it has a config whose
+    /// instance operation is `ENABLE`, or `EVACUATE`: an evacuating
+    /// instance keeps what it holds until its replicas have moved).
     pub fn is_enabled(&self, instance: &str) -> bool {
         self.configs
             .get(instance)
-            .is_some_and(|c| c.instance_enabled())
+            .is_some_and(|c| c.instance_enabled() || c.is_evacuating())
     }
 
-    /// Live, enabled instances, sorted.
+    /// Whether the instance is being drained (instance operation
+    /// `EVACUATE`): its top states are handed over, it takes no new
+    /// assignment, and FULL_AUTO replicas move off it.
+    pub fn is_evacuating(&self, instance: &str) -> bool {
+        self.configs
+            .get(instance)
+            .is_some_and(|c| c.is_evacuating())
+    }
+
+    /// Live instances that may take new assignments (enabled, not
+    /// evacuating), sorted.
     pub fn assignable(&self) -> BTreeSet<String> {
         self.live
             .keys()
-            .filter(|i| self.is_enabled(i))
+            .filter(|i| {
+                self.configs
+                    .get(i.as_str())
+                    .is_some_and(|c| c.instance_enabled())
+            })
             .cloned()
             .collect()
     }

@@ -429,3 +429,292 @@ fn the_top_state_waits_for_the_preferred_instance_unless_another_holds_it() {
     assert_eq!(map["host_0"], "MASTER", "{map:?}");
     assert_eq!(map["host_1"], "SLAVE", "{map:?}");
 }
+
+/// Sets `host`'s instance operation (EVACUATE drains, ENABLE undrains).
+fn set_operation(s: &mut Snapshot, host: &str, kind: strand_model::InstanceOperationKind) {
+    let mut config = InstanceConfig::new(host);
+    let operation = strand_model::InstanceOperation {
+        source: Some(strand_model::InstanceOperationSource::User),
+        timestamp: Some(1),
+        ..strand_model::InstanceOperation::new(kind)
+    };
+    config.set_instance_operation(&operation, 1);
+    s.configs.insert(host.to_owned(), config.into());
+}
+
+fn count_in(s: &Snapshot, host: &str, state: &str) -> usize {
+    s.partitions(RESOURCE)
+        .iter()
+        .filter(|p| s.current_state(host, RESOURCE, p) == Some(state))
+        .count()
+}
+
+fn full_auto(instances: usize, partitions: usize) -> Snapshot {
+    let mut s = snapshot(
+        instances,
+        RebalanceMode::FullAuto,
+        "MasterSlave",
+        partitions,
+        3,
+    );
+    let ideal = Arc::make_mut(s.ideal_states.get_mut(RESOURCE).expect("ideal"));
+    for p in 0..partitions {
+        ideal.set_preference_list(&format!("{RESOURCE}_{p}"), Vec::<String>::new());
+    }
+    s
+}
+
+#[test]
+fn semi_auto_drain_hands_every_master_over_keeps_slaves_and_undrain_hands_back() {
+    use strand_model::InstanceOperationKind::{Enable, Evacuate};
+    for partial in [false, true] {
+        let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 6, 3);
+        let mut previous = PreferenceLists::new();
+        converge(&mut s, &mut previous, partial);
+        assert_eq!(count_in(&s, "host_0", "MASTER"), 2);
+
+        set_operation(&mut s, "host_0", Evacuate);
+        converge(&mut s, &mut previous, partial);
+        assert_eq!(count_in(&s, "host_0", "MASTER"), 0);
+        assert_eq!(count_in(&s, "host_0", "SLAVE"), 6, "its replicas stay");
+        for p in s.partitions(RESOURCE) {
+            let st = states(&s, &p);
+            assert_eq!(st.values().filter(|v| *v == "MASTER").count(), 1, "{st:?}");
+        }
+
+        set_operation(&mut s, "host_0", Enable);
+        converge(&mut s, &mut previous, partial);
+        assert_eq!(
+            count_in(&s, "host_0", "MASTER"),
+            2,
+            "preferred masters back"
+        );
+    }
+}
+
+#[test]
+fn a_drain_with_no_other_replica_keeps_the_master() {
+    let mut s = snapshot(1, RebalanceMode::SemiAuto, "MasterSlave", 2, 1);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    set_operation(
+        &mut s,
+        "host_0",
+        strand_model::InstanceOperationKind::Evacuate,
+    );
+    assert_eq!(
+        converge(&mut s, &mut previous, false),
+        0,
+        "nothing to move to"
+    );
+    assert_eq!(count_in(&s, "host_0", "MASTER"), 2);
+}
+
+#[test]
+fn full_auto_drain_moves_replicas_off_and_never_leaves_a_partition_short() {
+    for partial in [false, true] {
+        let mut s = full_auto(4, 8);
+        let mut previous = PreferenceLists::new();
+        converge(&mut s, &mut previous, partial);
+        set_operation(
+            &mut s,
+            "host_0",
+            strand_model::InstanceOperationKind::Evacuate,
+        );
+        // Nothing is dropped from host_0 before its replacement is ready.
+        let best = best_possible::compute(&s, RESOURCE, &previous).expect("best");
+        for (p, map) in &best.assignment {
+            if s.current_state("host_0", RESOURCE, p).is_some() {
+                assert!(
+                    matches!(
+                        map.get("host_0").map(String::as_str),
+                        Some("MASTER" | "SLAVE")
+                    ),
+                    "{p}: host_0 must keep serving until the new replica is ready: {map:?}"
+                );
+            }
+        }
+        // Step by step: every partition keeps a MASTER or one replica
+        // one hop from it, and at least two serving replicas.
+        for _ in 0..200 {
+            let before: usize = s.pending.iter().count();
+            let sent = converge_steps(&mut s, &mut previous, 1);
+            for p in s.partitions(RESOURCE) {
+                let st = states(&s, &p);
+                let serving = st
+                    .values()
+                    .filter(|v| *v == "MASTER" || *v == "SLAVE")
+                    .count();
+                assert!(serving >= 2, "{p} short of replicas: {st:?}");
+            }
+            if sent == 0 && before == 0 {
+                break;
+            }
+        }
+        assert!(
+            s.partitions(RESOURCE)
+                .iter()
+                .all(|p| s.current_state("host_0", RESOURCE, p).is_none()),
+            "host_0 holds nothing"
+        );
+        for p in s.partitions(RESOURCE) {
+            let st = states(&s, &p);
+            assert_eq!(st.len(), 3, "{st:?}");
+            assert_eq!(st.values().filter(|v| *v == "MASTER").count(), 1, "{st:?}");
+        }
+    }
+}
+
+/// `rounds` pipeline rounds in which participants apply every message;
+/// returns the messages sent.
+fn converge_steps(s: &mut Snapshot, previous: &mut PreferenceLists, rounds: usize) -> usize {
+    let mut sent = 0;
+    for round in 0..rounds {
+        let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
+        *previous = best.preference_lists.clone();
+        let mut counter = 0;
+        let mut new_id = || {
+            counter += 1;
+            format!("step-{round}-{counter:06}")
+        };
+        let plan = messages::plan(
+            s,
+            RESOURCE,
+            &best.assignment,
+            &sender(),
+            1_000,
+            "Test",
+            &mut new_id,
+        );
+        sent += plan.send.len();
+        for m in &plan.send {
+            apply(s, m);
+            assert_at_most_one_master(s);
+        }
+    }
+    sent
+}
+
+#[test]
+fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_ends() {
+    let mut s = full_auto(4, 8);
+    let mut cluster = strand_model::ClusterConfig::new("C");
+    cluster
+        .record_mut()
+        .set_simple("DELAY_REBALANCE_TIME", "60000");
+    s.cluster_config = Some(cluster.into());
+    let mut resource = strand_model::ZNRecord::new(RESOURCE);
+    resource.set_simple("MIN_ACTIVE_REPLICAS", "2");
+    s.resource_configs
+        .insert(RESOURCE.to_owned(), resource.into());
+    s.now_ms = 1_000_000;
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let held = |s: &Snapshot, host: &str| {
+        s.partitions(RESOURCE)
+            .into_iter()
+            .filter(|p| s.current_state(host, RESOURCE, p).is_some())
+            .collect::<Vec<_>>()
+    };
+    let on_host_0 = held(&s, "host_0");
+    assert!(!on_host_0.is_empty());
+
+    // host_0 restarts: offline 1 s ago, delay 60 s.
+    let dead = s.live.remove("host_0").expect("live");
+    s.remove_instance_states("host_0");
+    s.pending.remove_instance("host_0");
+    s.offline_since.insert("host_0".into(), s.now_ms - 1_000);
+    assert_eq!(
+        strand_rebalance::delay::next_expiry(&s),
+        Some(s.now_ms - 1_000 + 60_000)
+    );
+    converge(&mut s, &mut previous, false);
+    for p in s.partitions(RESOURCE) {
+        let st = states(&s, &p);
+        assert_eq!(
+            st.values().filter(|v| *v == "MASTER").count(),
+            1,
+            "top state moves at once: {st:?}"
+        );
+        if on_host_0.contains(&p) {
+            assert_eq!(st.len(), 2, "{p}: no replica placed elsewhere: {st:?}");
+        }
+    }
+
+    // It comes back within the delay: its replicas come back to it.
+    s.live.insert("host_0".into(), dead.clone());
+    s.offline_since.remove("host_0");
+    converge(&mut s, &mut previous, false);
+    assert_eq!(held(&s, "host_0"), on_host_0);
+
+    // Offline again, past the delay: its replicas are placed elsewhere.
+    s.live.remove("host_0");
+    s.remove_instance_states("host_0");
+    s.pending.remove_instance("host_0");
+    s.offline_since.insert("host_0".into(), s.now_ms - 61_000);
+    assert_eq!(strand_rebalance::delay::next_expiry(&s), None);
+    converge(&mut s, &mut previous, false);
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(states(&s, &p).len(), 3, "{p}");
+    }
+}
+
+#[test]
+fn with_p2p_enabled_the_promotion_rides_on_the_demotion() {
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 3, 3);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let plan_for_drain = |s: &Snapshot| {
+        let best = best_possible::compute(s, RESOURCE, &PreferenceLists::new()).expect("best");
+        let mut n = 0;
+        let mut new_id = || {
+            n += 1;
+            format!("p2p-{n}")
+        };
+        messages::plan(
+            s,
+            RESOURCE,
+            &best.assignment,
+            &sender(),
+            1_000,
+            "Test",
+            &mut new_id,
+        )
+    };
+    set_operation(
+        &mut s,
+        "host_0",
+        strand_model::InstanceOperationKind::Evacuate,
+    );
+    // Off by default: only the demotion goes out.
+    let plan = plan_for_drain(&s);
+    assert_eq!(plan.send.len(), 1);
+    assert!(plan.send[0].relay_participants().is_empty());
+
+    let mut cluster = strand_model::ClusterConfig::new("C");
+    cluster
+        .record_mut()
+        .set_simple("P2P_MESSAGE_ENABLED", "true");
+    s.cluster_config = Some(cluster.into());
+    let plan = plan_for_drain(&s);
+    assert_eq!(plan.send.len(), 1, "still one message: {:?}", plan.send);
+    let demotion = &plan.send[0];
+    assert_eq!(demotion.tgt_name(), Some("host_0"));
+    assert_eq!(
+        (demotion.from_state(), demotion.to_state()),
+        (Some("MASTER"), Some("SLAVE"))
+    );
+    let target = demotion.relay_participants()[0].clone();
+    let relayed = demotion.relay_message(&target).expect("relayed");
+    assert_eq!(
+        (relayed.from_state(), relayed.to_state(), relayed.tgt_name()),
+        (Some("SLAVE"), Some("MASTER"), Some(target.as_str()))
+    );
+    assert_eq!(relayed.msg_subtype(), Some("RELAYED_MESSAGE"));
+    assert_eq!(relayed.record().simple("RELAY_FROM"), Some("host_0"));
+    // The resource config's setting wins over the cluster's.
+    let mut off = strand_model::ZNRecord::new(RESOURCE);
+    off.set_simple("P2P_MESSAGE_ENABLED", "false");
+    s.resource_configs.insert(RESOURCE.to_owned(), off.into());
+    assert!(plan_for_drain(&s).send[0].relay_participants().is_empty());
+}

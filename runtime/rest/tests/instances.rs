@@ -316,3 +316,62 @@ async fn live_instances_messages_errors_and_refusals() {
     .await
     .expect(404);
 }
+
+#[tokio::test]
+async fn set_instance_operation_drains_and_is_evacuate_finished_answers() {
+    let api = Api::start().await;
+    cluster_with_instances(&api).await;
+    let path = "/clusters/C/instances/localhost_12913";
+    api.post(
+        &format!("{path}?command=setInstanceOperation&instanceOperation=EVACUATE&reason=maintenance"),
+        "",
+    )
+    .await
+    .expect(200);
+    let config = api.get(&format!("{path}/configs")).await.expect(200).json;
+    let operations = config["listFields"]["HELIX_INSTANCE_OPERATIONS"]
+        .as_array()
+        .expect("operations")
+        .clone();
+    assert_eq!(operations.len(), 1);
+    let entry: serde_json::Value =
+        serde_json::from_str(operations[0].as_str().expect("a JSON string")).expect("JSON");
+    assert_eq!(entry["OPERATION"], "EVACUATE");
+    assert_eq!(entry["SOURCE"], "USER");
+    assert_eq!(entry["REASON"], "maintenance");
+    // Not live: nothing left on it.
+    let finished = api
+        .post(&format!("{path}?command=isEvacuateFinished"), "")
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(finished, serde_json::json!({ "successful": true }));
+
+    let before = api.snapshot().await;
+    api.post(
+        &format!("{path}?command=setInstanceOperation&instanceOperation=SWAP_IN"),
+        "",
+    )
+    .await
+    .expect_error(400, "not supported by Strand");
+    api.post(
+        &format!("{path}?command=setInstanceOperation&instanceOperation=EVACUATE&instanceOperationSource=ROBOT"),
+        "",
+    )
+    .await
+    .expect_error(400, "unknown instanceOperationSource");
+    assert_eq!(before, api.snapshot().await);
+
+    // ENABLE (the default operation) ends the USER drain.
+    api.post(&format!("{path}?command=setInstanceOperation"), "")
+        .await
+        .expect(200);
+    let config = api.get(&format!("{path}/configs")).await.expect(200).json;
+    let entry: serde_json::Value = serde_json::from_str(
+        config["listFields"]["HELIX_INSTANCE_OPERATIONS"][0]
+            .as_str()
+            .expect("a JSON string"),
+    )
+    .expect("JSON");
+    assert_eq!(entry["OPERATION"], "ENABLE");
+}

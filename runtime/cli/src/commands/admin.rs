@@ -76,6 +76,36 @@ pub enum AdminCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Drain an instance before maintenance: Helix's `EVACUATE` instance
+    /// operation — its top states are handed to other replicas and its
+    /// FULL_AUTO replicas move off; it takes no new assignment.
+    DrainInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// Why, recorded in the operation's `REASON`.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Wait until the drain has finished (no top state, no FULL_AUTO
+        /// replica, no pending message left); exit 1 with what is left if
+        /// it has not within `--timeout`.
+        #[arg(long)]
+        wait: bool,
+        /// With `--wait`: wait only until every top state has moved.
+        #[arg(long, requires = "wait")]
+        top_states_only: bool,
+        /// With `--wait`: how long to wait (e.g. `30s`, `5m`).
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, requires = "wait")]
+        timeout: std::time::Duration,
+    },
+    /// End a drain: the instance operation goes back to `ENABLE`.
+    UndrainInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+    },
     /// Add a resource with no partitions placed yet (see `rebalance`).
     AddResource {
         /// Cluster name.
@@ -305,6 +335,45 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                 .set_instance_enabled(&cluster, &instance, false, reason.as_deref())
                 .await?;
             println!("Disabled {instance}");
+        }
+        AdminCommand::DrainInstance {
+            cluster,
+            instance,
+            reason,
+            wait,
+            top_states_only,
+            timeout,
+        } => {
+            admin
+                .drain_instance(&cluster, &instance, reason.as_deref())
+                .await?;
+            println!("Draining {instance} (instance operation EVACUATE)");
+            if wait {
+                let goal = if top_states_only {
+                    strand_admin::DrainGoal::TopStates
+                } else {
+                    strand_admin::DrainGoal::Finished
+                };
+                let watch =
+                    strand_admin::DrainWatch::start(admin.zk(), &cluster, &instance).await?;
+                let status = watch.wait(goal, timeout).await;
+                let done = match goal {
+                    strand_admin::DrainGoal::TopStates => status.top_states_moved(),
+                    strand_admin::DrainGoal::Finished => status.finished(),
+                };
+                if !done {
+                    bail!(
+                        "drain of {instance} not finished after {}: {}",
+                        humantime::format_duration(timeout),
+                        strand_admin::describe_left(&status, goal)
+                    );
+                }
+                println!("Drained {instance}");
+            }
+        }
+        AdminCommand::UndrainInstance { cluster, instance } => {
+            admin.undrain_instance(&cluster, &instance).await?;
+            println!("Undrained {instance} (instance operation ENABLE)");
         }
         AdminCommand::AddResource {
             cluster,

@@ -1,6 +1,7 @@
 //! `strand participant`: run one or more participants (each its own
 //! ZooKeeper session) whose state models are plugins, until SIGTERM or
-//! ctrl-c; then stop gracefully. Plugins come from local files
+//! ctrl-c; then drain (hand top states over, `--drain-timeout`) and stop
+//! gracefully. Plugins come from local files
 //! (`--plugin`, `--plugin-dir`) and/or from the cluster
 //! (`--plugins-from-cluster`, the default when no local plugin is given).
 
@@ -12,7 +13,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use strand_participant::{ClusterPlugins, ClusterPluginsConfig, Participant, ParticipantConfig};
+use strand_participant::{
+    ClusterPlugins, ClusterPluginsConfig, DrainOutcome, Participant, ParticipantConfig,
+};
 use strand_plugin_host::{PluginOptions, PluginRegistry};
 use tracing::{info, warn};
 
@@ -56,6 +59,11 @@ pub struct ParticipantArgs {
     /// the system temp dir, shared with `strand plugin check` and `deploy`).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// On SIGTERM or ctrl-c, first drain: hand every top state over to
+    /// other replicas (instance operation EVACUATE) for at most this long
+    /// (e.g. `5s`; `0s` skips the drain); a second signal skips the rest.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
 }
 
 fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
@@ -164,6 +172,9 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
         participants.push(participant);
     }
     stop.wait().await;
+    if !args.drain_timeout.is_zero() {
+        drain(&participants, args.drain_timeout, &mut stop).await;
+    }
     eprintln!("stopping: finishing transitions in flight");
     for participant in participants {
         participant.shutdown().await;
@@ -172,6 +183,45 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
         plugins.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Drains every participant at once (each hands its top states over),
+/// for at most `timeout`; a second signal skips what is left.
+async fn drain(participants: &[Participant], timeout: Duration, stop: &mut StopSignal) {
+    eprintln!(
+        "draining: handing top states over (at most {}; signal again to skip)",
+        humantime::format_duration(timeout)
+    );
+    let skip = tokio::sync::Notify::new();
+    let drains = futures::future::join_all(
+        participants
+            .iter()
+            .map(|p| p.drain(timeout, skip.notified())),
+    );
+    let mut drains = std::pin::pin!(drains);
+    let outcomes = tokio::select! {
+        outcomes = &mut drains => outcomes,
+        () = stop.wait() => {
+            skip.notify_waiters();
+            drains.await
+        }
+    };
+    for (participant, outcome) in participants.iter().zip(outcomes) {
+        let instance = participant.instance();
+        match outcome {
+            DrainOutcome::Drained { took } => {
+                eprintln!("drained {instance} in {} ms", took.as_millis());
+            }
+            DrainOutcome::TimedOut { left } => eprintln!(
+                "drain of {instance} timed out after {}: {left}; stopping anyway",
+                humantime::format_duration(timeout)
+            ),
+            DrainOutcome::Skipped => eprintln!("drain of {instance} skipped; stopping now"),
+            DrainOutcome::Failed { reason } => {
+                eprintln!("drain of {instance} failed ({reason}); stopping anyway")
+            }
+        }
+    }
 }
 
 /// SIGTERM and SIGINT (ctrl-c), listened to from the moment it is made.

@@ -395,6 +395,74 @@ impl InstanceConfig {
             .push(operation.to_entry());
     }
 
+    /// Helix's `InstanceConfig.setInstanceOperation`: an `ADMIN` operation
+    /// replaces the whole list, any other replaces the entry of its source
+    /// (a missing `SOURCE` reads as `USER`, as Helix reads it); `ENABLE` is
+    /// inserted after the last `ENABLE` (so it never hides another source's
+    /// operation), anything else is appended and becomes the active one. An
+    /// `ENABLE` that leaves no `DISABLE` behind also sets the legacy
+    /// `HELIX_ENABLED` back to true, as Helix's legacy-field sync does.
+    pub fn set_instance_operation(&mut self, operation: &InstanceOperation, now_ms: i64) {
+        let source = |op: &InstanceOperation| op.source.unwrap_or(InstanceOperationSource::User);
+        let mut operations = self.instance_operations();
+        if source(operation) == InstanceOperationSource::Admin {
+            operations.clear();
+        } else {
+            operations.retain(|op| source(op) != source(operation));
+        }
+        if operation.operation == InstanceOperationKind::Enable {
+            let at = operations
+                .iter()
+                .rposition(|op| op.operation == InstanceOperationKind::Enable)
+                .map_or(0, |i| i + 1);
+            operations.insert(at, operation.clone());
+        } else {
+            operations.push(operation.clone());
+        }
+        self.0.set_list(
+            keys::HELIX_INSTANCE_OPERATIONS,
+            operations.iter().map(InstanceOperation::to_entry),
+        );
+        let disabled = operations
+            .iter()
+            .any(|op| op.operation == InstanceOperationKind::Disable);
+        if operation.operation == InstanceOperationKind::Enable
+            && !self.helix_enabled()
+            && !disabled
+        {
+            self.set_instance_enabled(true, now_ms);
+        }
+    }
+
+    /// Removes the operations `matches` selects; returns whether any was.
+    pub fn remove_instance_operations(
+        &mut self,
+        matches: impl Fn(&InstanceOperation) -> bool,
+    ) -> bool {
+        let operations = self.instance_operations();
+        let kept: Vec<String> = operations
+            .iter()
+            .filter(|op| !matches(op))
+            .map(InstanceOperation::to_entry)
+            .collect();
+        if kept.len() == operations.len() {
+            return false;
+        }
+        if kept.is_empty() {
+            self.0.remove_list(keys::HELIX_INSTANCE_OPERATIONS);
+        } else {
+            self.0.set_list(keys::HELIX_INSTANCE_OPERATIONS, kept);
+        }
+        true
+    }
+
+    /// Whether the effective operation is `EVACUATE` (Helix's drain): the
+    /// instance keeps serving what it holds while its replicas move off,
+    /// and takes no new assignment.
+    pub fn is_evacuating(&self) -> bool {
+        self.instance_operation() == InstanceOperationKind::Evacuate
+    }
+
     /// The effective operation kind: the last listed operation (ENABLE if none),
     /// reconciled with the legacy flag as Helix does — `HELIX_ENABLED=false` turns
     /// ENABLE/EVACUATE into DISABLE, and `HELIX_ENABLED=true` turns DISABLE into ENABLE.
@@ -553,6 +621,82 @@ mod tests {
             op.to_entry(),
             r#"{"OPERATION":"EVACUATE","SOURCE":"USER","TIMESTAMP":"7"}"#
         );
+    }
+
+    #[test]
+    fn set_instance_operation_follows_helix_list_rules() {
+        let op = |kind, source, reason: &str| InstanceOperation {
+            reason: Some(reason.to_owned()),
+            source: Some(source),
+            timestamp: Some(1),
+            ..InstanceOperation::new(kind)
+        };
+        let mut c = InstanceConfig::new("i");
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Evacuate,
+                InstanceOperationSource::User,
+                "maintenance",
+            ),
+            10,
+        );
+        assert!(c.is_evacuating());
+        assert!(!c.instance_enabled());
+        // Another source's EVACUATE is kept when USER enables again.
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Evacuate,
+                InstanceOperationSource::Automation,
+                "shutdown",
+            ),
+            11,
+        );
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Enable,
+                InstanceOperationSource::User,
+                "",
+            ),
+            12,
+        );
+        let kinds: Vec<_> = c
+            .instance_operations()
+            .iter()
+            .map(|o| o.operation)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                InstanceOperationKind::Enable,
+                InstanceOperationKind::Evacuate
+            ]
+        );
+        assert!(c.is_evacuating());
+        assert!(c.remove_instance_operations(|o| o.reason.as_deref() == Some("shutdown")));
+        assert!(c.instance_enabled());
+        assert!(!c.remove_instance_operations(|o| o.reason.as_deref() == Some("shutdown")));
+        // ADMIN replaces everything.
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Evacuate,
+                InstanceOperationSource::Admin,
+                "forced",
+            ),
+            13,
+        );
+        assert_eq!(c.instance_operations().len(), 1);
+        // A legacy-disabled instance is enabled again by ENABLE with no DISABLE left.
+        let mut d = InstanceConfig::new("d");
+        d.set_instance_enabled(false, 1);
+        d.set_instance_operation(
+            &op(
+                InstanceOperationKind::Enable,
+                InstanceOperationSource::User,
+                "",
+            ),
+            14,
+        );
+        assert!(d.helix_enabled() && d.instance_enabled());
     }
 
     #[test]

@@ -8,6 +8,10 @@ use crate::error::ModelError;
 use crate::session::SessionId;
 use crate::znrecord::{FieldMap, ZNRecord};
 
+/// Helix's `RELAY_MESSAGE_DEFAULT_EXPIRY`: how long a relayed message may
+/// wait to be forwarded, in ms.
+pub const RELAY_MESSAGE_DEFAULT_EXPIRY_MS: i64 = 5000;
+
 /// Message attribute keys (Helix `Message.Attributes`, exact spellings).
 pub mod keys {
     /// Message id (also the record id and znode name).
@@ -569,6 +573,29 @@ impl Message {
         let mut record = ZNRecord::new(id.as_str());
         record.simple_fields = fields.clone();
         Some(Message::from(record))
+    }
+
+    /// Helix's `attachRelayMessage`: `relayed` goes to `instance` through
+    /// this message's target once this transition is done — added to LF
+    /// `RELAY_PARTICIPANTS`, its simple fields (with `RELAY_MSG_ID`,
+    /// `MSG_SUBTYPE=RELAYED_MESSAGE`, `RELAY_FROM` = this target and
+    /// `EXPIRY_PERIOD` = [`RELAY_MESSAGE_DEFAULT_EXPIRY_MS`]) as MF
+    /// `instance`.
+    pub fn attach_relay_message(&mut self, instance: &str, relayed: &Message) {
+        let relay_from = self.tgt_name().unwrap_or_default().to_owned();
+        let list = self.0.list_mut(keys::RELAY_PARTICIPANTS);
+        if !list.iter().any(|i| i == instance) {
+            list.push(instance.to_owned());
+        }
+        let mut fields = relayed.0.simple_fields.clone();
+        fields.insert(keys::RELAY_MSG_ID.into(), relayed.msg_id().to_owned());
+        fields.insert(keys::MSG_SUBTYPE.into(), "RELAYED_MESSAGE".into());
+        fields.insert(keys::RELAY_FROM.into(), relay_from);
+        fields.insert(
+            keys::EXPIRY_PERIOD.into(),
+            RELAY_MESSAGE_DEFAULT_EXPIRY_MS.to_string(),
+        );
+        self.0.map_fields.insert(instance.to_owned(), fields);
     }
 
     /// `EXPIRY_PERIOD` of a relay message (default 5000 ms).

@@ -1,6 +1,7 @@
 //! Helix's `InstancesAccessor` / `PerInstanceAccessor`: list, add, inspect,
-//! enable/disable, reset and drop instances; their configs, current
-//! states, messages and error records.
+//! enable/disable, reset and drop instances, instance operations (drain:
+//! `setInstanceOperation`, `isEvacuateFinished`, in `drain`); their
+//! configs, current states, messages and error records.
 
 use axum::Json;
 use axum::extract::State;
@@ -74,15 +75,22 @@ struct PartitionsBody {
     partitions: Vec<String>,
 }
 
-/// POST `?command=enable|disable|resetPartitions`.
+/// POST `?command=enable|disable|resetPartitions|setInstanceOperation|isEvacuateFinished`.
 pub async fn command(
     State(s): State<AppState>,
     PathArgs((cluster, instance)): PathArgs<(String, String)>,
     params: Params,
     body: Body,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let command = params.required("command")?;
     match command {
+        "setInstanceOperation" => {
+            super::drain::set_instance_operation(&s, &cluster, &instance, &params).await?
+        }
+        "isEvacuateFinished" => {
+            let finished = s.admin.drain_status(&cluster, &instance).await?.finished();
+            return Ok(Json(json!({ "successful": finished })).into_response());
+        }
         "enable" => {
             s.admin
                 .set_instance_enabled(&cluster, &instance, true, None)
@@ -103,11 +111,17 @@ pub async fn command(
         other => {
             return Err(unsupported_command(
                 other,
-                &["enable", "disable", "resetPartitions"],
+                &[
+                    "enable",
+                    "disable",
+                    "resetPartitions",
+                    "setInstanceOperation",
+                    "isEvacuateFinished",
+                ],
             ));
         }
     }
-    Ok(StatusCode::OK)
+    Ok(StatusCode::OK.into_response())
 }
 
 /// DELETE → drops the instance (409 while it is live).

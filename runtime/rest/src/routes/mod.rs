@@ -3,6 +3,7 @@
 
 mod clusters;
 mod customized;
+mod drain;
 mod instances;
 mod plugins;
 mod resources;

@@ -307,6 +307,47 @@ impl BenchCluster {
         Ok((name, started.elapsed().as_secs_f64()))
     }
 
+    /// Sets (or with `None` removes) a simple field of the cluster config.
+    pub async fn set_cluster_config(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let mut edit = strand_model::ZNRecord::new(&self.cluster);
+        edit.set_simple(key, value.unwrap_or_default());
+        let how = if value.is_some() {
+            strand_admin::RecordEdit::Update
+        } else {
+            strand_admin::RecordEdit::Delete
+        };
+        self.admin
+            .edit_cluster_config(&self.cluster, how, &edit)
+            .await?;
+        Ok(())
+    }
+
+    /// Restarts participant `index` through the graceful path `strand
+    /// participant` takes on SIGTERM: with `drain`, it first hands its top
+    /// states over (at most that long), then stops, then a new session of
+    /// the same instance starts. Returns its name.
+    pub async fn restart_one(&self, index: usize, drain: Option<Duration>) -> Result<String> {
+        let (name, participant) = {
+            let mut all = self.participants.lock().await;
+            let (name, slot) = all.get_mut(index).context("no such participant")?;
+            (
+                name.clone(),
+                slot.take().context("participant already stopped")?,
+            )
+        };
+        if let Some(timeout) = drain {
+            participant.drain(timeout, std::future::pending()).await;
+        }
+        let requests = participant.zk().requests();
+        participant.shutdown().await;
+        {
+            let mut retired = self.retired.lock().await;
+            *retired = *retired + requests;
+        }
+        self.restart(&name).await?;
+        Ok(name)
+    }
+
     pub async fn restart(&self, name: &str) -> Result<()> {
         let participant = self.participant(name).await?;
         let mut all = self.participants.lock().await;

@@ -24,9 +24,13 @@
 //!    controller's pipeline run times;
 //! 8. the controller's resident memory at the end, measured in a
 //!    `strand controller` process that takes over the cluster.
+//!
+//! `--rolling-restart` measures something else instead: every participant
+//! restarted in turn, with and without the drain (`rolling`).
 
 mod cluster;
 mod process;
+mod rolling;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +83,17 @@ pub struct BenchArgs {
     /// How long any one step may take before the bench gives up.
     #[arg(long, default_value_t = 300)]
     pub step_timeout: u64,
+    /// Instead of the steps above: restart every participant of a
+    /// converged `--partitions` × 3 cluster in turn — with the drain a
+    /// SIGTERM does first and relay messages, with the drain only, and
+    /// without either — and measure how long partitions go without a
+    /// MASTER.
+    #[arg(long)]
+    pub rolling_restart: bool,
+    /// With `--rolling-restart`: the drain's timeout (as `strand
+    /// participant --drain-timeout`).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
 }
 
 fn progress(what: &str) {
@@ -105,14 +120,25 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
     let step = Duration::from_secs(args.step_timeout);
     let bench = BenchCluster::start(global.zk.as_deref(), &args).await?;
     let mut figures = Figures::new(&bench, &args);
-    let result = measure(
-        &bench,
-        &args,
-        step,
-        controller_runtime.handle(),
-        &mut figures,
-    )
-    .await;
+    let result = if args.rolling_restart {
+        rolling_restart(
+            &bench,
+            &args,
+            step,
+            controller_runtime.handle(),
+            &mut figures,
+        )
+        .await
+    } else {
+        measure(
+            &bench,
+            &args,
+            step,
+            controller_runtime.handle(),
+            &mut figures,
+        )
+        .await
+    };
     bench.stop().await;
     controller_runtime.shutdown_background();
     // What was measured is printed even when a later step fails.
@@ -332,6 +358,69 @@ async fn measure(
         let memory = controller_process_memory(bench, partitions_in_cluster, step).await?;
         figures.record("controller_memory", memory);
     }
+    Ok(())
+}
+
+/// `--rolling-restart` (see `rolling`): converge, then a round with the
+/// drain and one without.
+async fn rolling_restart(
+    bench: &BenchCluster,
+    args: &BenchArgs,
+    step: Duration,
+    runtime: &tokio::runtime::Handle,
+    figures: &mut Figures,
+) -> Result<()> {
+    progress(&format!(
+        "{} × 3 MasterSlave: converging before the rolling restarts",
+        args.partitions
+    ));
+    bench.add_resource("db", args.partitions).await?;
+    let controller = start_controller(bench, runtime).await?;
+    bench
+        .wait_converged(&[("db".to_owned(), args.partitions)], step)
+        .await?;
+    let watcher = rolling::MasterGaps::start(bench.connect_string(), &bench.cluster, "db").await?;
+    let sent = || controller.status().messages_sent;
+    for (key, drain, relay) in [
+        (
+            "rolling_restart_with_drain_and_relay",
+            Some(args.drain_timeout),
+            true,
+        ),
+        (
+            "rolling_restart_with_drain",
+            Some(args.drain_timeout),
+            false,
+        ),
+        ("rolling_restart_without_drain", None, false),
+    ] {
+        progress(&format!(
+            "rolling restart of {} participants, {}",
+            args.participants,
+            match (drain, relay) {
+                (Some(_), true) => "draining each first, relay (P2P) messages on",
+                (Some(_), false) => "draining each first",
+                (None, _) => "no drain",
+            }
+        ));
+        bench
+            .set_cluster_config("P2P_MESSAGE_ENABLED", relay.then_some("true"))
+            .await?;
+        let round = rolling::round(
+            bench,
+            sent,
+            &watcher,
+            args.participants,
+            args.partitions,
+            drain,
+            step,
+        )
+        .await?;
+        let mut round = round;
+        round["relay_messages"] = json!(relay);
+        figures.record(key, round);
+    }
+    controller.shutdown().await?;
     Ok(())
 }
 
