@@ -16,8 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strand_admin::RebalanceMode;
+use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::{CurrentState, PropertyPaths};
-use strand_testkit::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_tests::cluster::{CLUSTER, Cluster, count, instance};
 use strand_tests::master_watch::MasterWatch;
 

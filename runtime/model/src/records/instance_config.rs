@@ -419,7 +419,7 @@ impl InstanceConfig {
         } else {
             operations.push(operation.clone());
         }
-        self.0.set_list(
+        self.record_mut().set_list(
             keys::HELIX_INSTANCE_OPERATIONS,
             operations.iter().map(InstanceOperation::to_entry),
         );
@@ -449,9 +449,11 @@ impl InstanceConfig {
             return false;
         }
         if kept.is_empty() {
-            self.0.remove_list(keys::HELIX_INSTANCE_OPERATIONS);
+            self.record_mut()
+                .remove_list(keys::HELIX_INSTANCE_OPERATIONS);
         } else {
-            self.0.set_list(keys::HELIX_INSTANCE_OPERATIONS, kept);
+            self.record_mut()
+                .set_list(keys::HELIX_INSTANCE_OPERATIONS, kept);
         }
         true
     }

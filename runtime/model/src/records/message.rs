@@ -583,7 +583,7 @@ impl Message {
     /// `instance`.
     pub fn attach_relay_message(&mut self, instance: &str, relayed: &Message) {
         let relay_from = self.tgt_name().unwrap_or_default().to_owned();
-        let list = self.0.list_mut(keys::RELAY_PARTICIPANTS);
+        let list = self.record_mut().list_mut(keys::RELAY_PARTICIPANTS);
         if !list.iter().any(|i| i == instance) {
             list.push(instance.to_owned());
         }
@@ -595,7 +595,9 @@ impl Message {
             keys::EXPIRY_PERIOD.into(),
             RELAY_MESSAGE_DEFAULT_EXPIRY_MS.to_string(),
         );
-        self.0.map_fields.insert(instance.to_owned(), fields);
+        self.record_mut()
+            .map_fields
+            .insert(instance.to_owned(), fields);
     }
 
     /// `EXPIRY_PERIOD` of a relay message (default 5000 ms).
