@@ -493,7 +493,13 @@ fn drain_and_undrain_instance_set_helix_instance_operations() {
     };
     run(&["add-cluster", "C"]);
     run(&["add-instance", "C", "localhost:12913"]);
-    let said = run(&["drain-instance", "C", "localhost_12913", "--reason", "disk swap"]);
+    let said = run(&[
+        "drain-instance",
+        "C",
+        "localhost_12913",
+        "--reason",
+        "disk swap",
+    ]);
     assert!(said.contains("Draining localhost_12913"), "{said}");
     let operations = |dump: String| -> Vec<serde_json::Value> {
         let dump: serde_json::Value = serde_json::from_str(&dump).expect("json");
@@ -512,7 +518,14 @@ fn drain_and_undrain_instance_set_helix_instance_operations() {
     assert_eq!(ops[0]["OPERATION"], "EVACUATE");
     assert_eq!(ops[0]["REASON"], "disk swap");
     // Not live: nothing is left on it, so --wait returns at once.
-    let said = run(&["drain-instance", "C", "localhost_12913", "--wait", "--timeout", "10s"]);
+    let said = run(&[
+        "drain-instance",
+        "C",
+        "localhost_12913",
+        "--wait",
+        "--timeout",
+        "10s",
+    ]);
     assert!(said.contains("Drained localhost_12913"), "{said}");
     run(&["undrain-instance", "C", "localhost_12913"]);
     let ops = operations(dump());

@@ -323,7 +323,9 @@ async fn set_instance_operation_drains_and_is_evacuate_finished_answers() {
     cluster_with_instances(&api).await;
     let path = "/clusters/C/instances/localhost_12913";
     api.post(
-        &format!("{path}?command=setInstanceOperation&instanceOperation=EVACUATE&reason=maintenance"),
+        &format!(
+            "{path}?command=setInstanceOperation&instanceOperation=EVACUATE&reason=maintenance"
+        ),
         "",
     )
     .await
