@@ -655,7 +655,19 @@ mod tests {
                     assert_eq!(a, b, "{input}");
                     assert_eq!(a.to_json_bytes(), b.to_json_bytes(), "{input}");
                 }
-                (Err(ModelError::NotAZnRecord(_)), Err(ModelError::NotAZnRecord(_))) => {}
+                (Err(ModelError::NotAZnRecord(_)), Err(ModelError::NotAZnRecord(why))) => {
+                    // Callers match on what was expected (the REST API's errors).
+                    let expected = [
+                        "expected an object",
+                        "expected an array",
+                        "expected a string",
+                        "expected strings",
+                        "no \"id\"",
+                        "base64",
+                        "id is",
+                    ];
+                    assert!(expected.iter().any(|e| why.contains(e)), "{input}: {why}");
+                }
                 (a, b) => panic!("{input}: {a:?} / {b:?}"),
             }
         }

@@ -108,7 +108,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
     type Value = ZNRecord;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a ZNRecord object")
+        f.write_str("an object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ZNRecord, A::Error> {
@@ -193,7 +193,7 @@ impl<'de> Visitor<'de> for StringMap<'_> {
     type Value = Option<FieldMap>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} to be an object", self.name())
+        write!(f, "an object ({})", self.name())
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
@@ -234,7 +234,7 @@ impl<'de> Visitor<'de> for MapFields {
     type Value = indexmap::IndexMap<String, FieldMap>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{MAP_FIELDS} to be an object")
+        write!(f, "an object ({MAP_FIELDS})")
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Self::Value::new())
@@ -269,7 +269,7 @@ impl<'de> Visitor<'de> for ListFields {
     type Value = indexmap::IndexMap<String, Vec<String>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{LIST_FIELDS} to be an object")
+        write!(f, "an object ({LIST_FIELDS})")
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Self::Value::new())
@@ -301,7 +301,7 @@ impl<'de> Visitor<'de> for StringList<'_> {
     type Value = Option<Vec<String>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{LIST_FIELDS}.{} to be an array", self.key)
+        write!(f, "an array ({LIST_FIELDS}.{})", self.key)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
