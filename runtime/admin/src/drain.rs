@@ -19,7 +19,7 @@ use strand_model::{
     CurrentState, IdealState, InstanceConfig, InstanceOperation, InstanceOperationKind,
     InstanceOperationSource, PropertyPaths, RebalanceMode, StateModelDefinition,
 };
-use strand_zk::{TreeCache, Update, Zk};
+use strand_zk::{TreeCache, Zk};
 
 use crate::Admin;
 use crate::error::Result;
@@ -98,21 +98,10 @@ impl Admin {
             timestamp: Some(now),
             ..InstanceOperation::new(kind)
         };
-        self.accessor()
-            .update(
-                &PropertyPaths::new(cluster).instance_config(instance),
-                false,
-                |current| {
-                    let Some(record) = current else {
-                        return Update::Keep;
-                    };
-                    let mut config = InstanceConfig::from(record);
-                    config.set_instance_operation(&operation, now);
-                    Update::Write(config.into_record())
-                },
-            )
-            .await?;
-        Ok(())
+        self.update_instance_config(cluster, instance, |config| {
+            config.set_instance_operation(&operation, now);
+        })
+        .await
     }
 
     /// Drains an instance: `EVACUATE` from source `USER`.

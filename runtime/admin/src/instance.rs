@@ -108,6 +108,23 @@ impl Admin {
     ) -> Result<()> {
         self.require_instance(cluster, instance).await?;
         let now = now_ms();
+        self.update_instance_config(cluster, instance, |config| {
+            config.set_instance_enabled(enabled, now);
+            if let (false, Some(reason)) = (enabled, reason) {
+                config.set_disabled_reason(reason);
+            }
+        })
+        .await
+    }
+
+    /// Edits an instance's config in place (a versioned read-modify-write;
+    /// nothing is written when the config is gone).
+    pub(crate) async fn update_instance_config(
+        &self,
+        cluster: &str,
+        instance: &str,
+        edit: impl Fn(&mut InstanceConfig),
+    ) -> Result<()> {
         self.accessor()
             .update(
                 &PropertyPaths::new(cluster).instance_config(instance),
@@ -117,10 +134,7 @@ impl Admin {
                         return Update::Keep;
                     };
                     let mut config = InstanceConfig::from(record);
-                    config.set_instance_enabled(enabled, now);
-                    if let (false, Some(reason)) = (enabled, reason) {
-                        config.set_disabled_reason(reason);
-                    }
+                    edit(&mut config);
                     Update::Write(config.into_record())
                 },
             )
