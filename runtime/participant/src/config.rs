@@ -5,6 +5,13 @@ use std::time::Duration;
 
 use strand_zk::ZkConfig;
 
+/// How many transitions a participant runs at once unless told otherwise:
+/// Helix's default (`TaskExecutor.DEFAULT_PARALLEL_TASKS` in
+/// `helix-core/src/main/java/org/apache/helix/messaging/handling/`). More at
+/// once also means larger group commits: transitions of one resource
+/// finishing together share one current-state write.
+pub const DEFAULT_MAX_PARALLEL_TRANSITIONS: usize = 40;
+
 /// The `HELIX_VERSION` Strand participants write in their LiveInstance: the
 /// Helix release whose protocol they speak, then Strand's own version. A
 /// Java controller's compatibility check reads the leading numbers
@@ -75,7 +82,7 @@ impl std::fmt::Debug for StepHook {
 }
 
 impl ParticipantConfig {
-    /// A config with defaults: no auto-join, 16 parallel transitions
+    /// A config with defaults: no auto-join, 40 parallel transitions
     /// (stragglers after 5 s), a 30 s shutdown deadline, 2 retries.
     pub fn new(zk: ZkConfig, cluster: impl Into<String>, instance: impl Into<String>) -> Self {
         Self {
@@ -83,7 +90,7 @@ impl ParticipantConfig {
             cluster: cluster.into(),
             instance: instance.into(),
             auto_join: false,
-            max_parallel_transitions: 16,
+            max_parallel_transitions: DEFAULT_MAX_PARALLEL_TRANSITIONS,
             straggler_after: Duration::from_secs(5),
             shutdown_deadline: Duration::from_secs(30),
             retry_limit: 2,

@@ -42,7 +42,10 @@ mod scheduler;
 mod transition;
 
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
-pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep};
+pub use config::{
+    DEFAULT_MAX_PARALLEL_TRANSITIONS, HELIX_VERSION, ParticipantConfig, StepFn, StepHook,
+    TransitionStep,
+};
 pub use customized::{CustomizedStateProvider, DeadlineBound};
 pub use drain::{DrainOutcome, SHUTDOWN_DRAIN_REASON};
 pub use error::{ParticipantError, Result};

@@ -53,7 +53,7 @@ pub struct ParticipantArgs {
     /// Transitions of different partitions that may run at once, per
     /// participant (N); one resource holds at most N - max(1, N/4) of them,
     /// failovers may use max(1, N/4) more, calls running over 5 s step aside.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = strand_participant::DEFAULT_MAX_PARALLEL_TRANSITIONS)]
     pub max_parallel: usize,
     /// Where compiled plugins are cached (default: `strand-plugin-cache` in
     /// the system temp dir, shared with `strand plugin check` and `deploy`).

@@ -100,6 +100,42 @@ fn progress(what: &str) {
     eprintln!("==> {what}");
 }
 
+/// The controller's own runtime (its CPU is measured apart). Shut down in
+/// the background when dropped, on every path: dropping a runtime inside
+/// another runtime's async context panics, which hid the error of a bench
+/// whose set-up failed.
+struct ControllerRuntime {
+    handle: tokio::runtime::Handle,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl ControllerRuntime {
+    fn start() -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(CONTROLLER_THREADS)
+            .enable_all()
+            .build()
+            .context("starting the controller's runtime")?;
+        Ok(Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+}
+
+impl Drop for ControllerRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// Runs the benchmark.
 pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
     if args.participants < 3 {
@@ -111,12 +147,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
     if args.latency_samples == 0 {
         bail!("--latency-samples must be at least 1");
     }
-    let controller_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name(CONTROLLER_THREADS)
-        .enable_all()
-        .build()
-        .context("starting the controller's runtime")?;
+    let controller_runtime = ControllerRuntime::start()?;
     let step = Duration::from_secs(args.step_timeout);
     let bench = BenchCluster::start(global.zk.as_deref(), &args).await?;
     let mut figures = Figures::new(&bench, &args);
@@ -140,7 +171,7 @@ pub async fn run(global: &GlobalArgs, args: BenchArgs) -> Result<ExitCode> {
         .await
     };
     bench.stop().await;
-    controller_runtime.shutdown_background();
+    drop(controller_runtime);
     // What was measured is printed even when a later step fails.
     if let Err(err) = &result {
         figures.record("error", json!(format!("{err:#}")));
