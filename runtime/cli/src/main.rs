@@ -12,7 +12,10 @@
 //! and unlinking free chunks) in `strand bench`.
 
 mod commands;
+mod compile_progress;
+mod plugin_host;
 mod routing_table;
+mod stop_signal;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,30 +1,61 @@
-//! The cluster under test: a private ZooKeeper, an admin client, one plugin
-//! registry shared by in-process participants, and polling of external
-//! views with a generous deadline (never a wall-clock assertion).
+//! [`Cluster`]: a Strand cluster on one machine — its ZooKeeper (private or
+//! given), the cluster and its instances registered, one plugin registry
+//! shared by in-process participants, an admin client, and a routing table
+//! (`strand-spectator`) whose change notifications every wait is on.
+//! `strand bench` sets one up with [`Setup`]; the integration tests with
+//! [`Cluster::new`] and its variants (the cluster `E2E`, instances
+//! `localhost_12000…`, the Rust plugins).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use anyhow::{Context, Result, bail};
 use strand_admin::Admin;
 use strand_controller::{Controller, ControllerHandle};
 use strand_model::{ExternalView, PropertyPaths};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::PluginRegistry;
+use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
 use strand_zk::ZkConfig;
 
 use crate::plugins::{compiled_cache_dir, names, plugin_path};
 use crate::registry::registry;
+use crate::routes::wait_routes;
 pub use crate::server::Server;
 use crate::zookeeper::{LocalEnsemble, LocalZk};
 
-/// The cluster's name.
+/// The test cluster's name.
 pub const CLUSTER: &str = "E2E";
 /// How long a wait for a view may take on a loaded machine.
 pub const DEADLINE: Duration = Duration::from_secs(90);
+/// The session timeout of the test cluster's clients: short, so that
+/// session-expiry tests are quick.
+const TEST_SESSION_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long to wait before reading a view again after a failed read.
+const RETRY_READ: Duration = Duration::from_millis(100);
 
 /// An external view as partition → instance → state.
 pub type View = BTreeMap<String, BTreeMap<String, String>>;
+
+/// What a [`Cluster`] is made of.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The cluster's name; it must not exist yet (unless `recreate`).
+    pub name: String,
+    /// Drop the cluster first when it exists (on a given ZooKeeper).
+    pub recreate: bool,
+    /// Instances added to the cluster.
+    pub instances: Vec<String>,
+    /// `(state model, component file)`: installed in the shared registry.
+    pub models: Vec<(String, PathBuf)>,
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+    /// Customized-state types the routing table follows besides the
+    /// external view.
+    pub customized_views: Vec<String>,
+}
 
 /// A cluster with its instances registered and its state models installed.
 pub struct Cluster {
@@ -36,11 +67,66 @@ pub struct Cluster {
     pub registry: Arc<PluginRegistry>,
     /// The cluster's ZooKeeper paths.
     pub paths: PropertyPaths,
+    /// The cluster's name.
+    pub name: String,
+    /// The cluster's routing table, followed from its own session.
+    pub routes: RoutingTableProvider,
+    /// How the cluster's clients reach ZooKeeper.
+    zk: ZkConfig,
 }
 
 impl Cluster {
-    /// `instances` instances; MasterSlave, OnlineOffline and LeaderStandby
-    /// served by the Rust plugins.
+    /// Sets up `setup` on `server`, whose clients connect with `zk` (its
+    /// connect string, session timeout, credentials): adds the cluster and
+    /// its instances, installs the state models, starts the routing table.
+    ///
+    /// # Errors
+    /// The cluster exists already, ZooKeeper cannot be reached, or a
+    /// component does not load.
+    pub async fn start(server: Server, zk: ZkConfig, setup: Setup) -> Result<Self> {
+        let connect = server.connect_string();
+        let admin = Admin::connect_with(zk.clone())
+            .await
+            .with_context(|| format!("connecting to ZooKeeper at {connect}"))?;
+        if admin.is_cluster_setup(&setup.name).await? {
+            if !setup.recreate {
+                bail!(
+                    "cluster {} already exists on {connect}; drop it or choose another name",
+                    setup.name
+                );
+            }
+            admin.drop_cluster(&setup.name).await?;
+        }
+        admin.add_cluster(&setup.name).await?;
+        for instance in &setup.instances {
+            admin.add_instance(&setup.name, instance).await?;
+        }
+        let models: Vec<(&str, &std::path::Path)> = setup
+            .models
+            .iter()
+            .map(|(model, file)| (model.as_str(), file.as_path()))
+            .collect();
+        let registry = registry(setup.cache_dir.clone(), &models)?;
+        let mut sources = ProviderConfig::new(zk.clone(), &setup.name);
+        for state_type in &setup.customized_views {
+            sources = sources.with_customized(state_type)?;
+        }
+        let routes = RoutingTableProvider::start(sources)
+            .await
+            .context("starting the routing table")?;
+        Ok(Self {
+            server,
+            admin,
+            registry,
+            paths: PropertyPaths::new(&setup.name),
+            name: setup.name,
+            routes,
+            zk,
+        })
+    }
+
+    /// The test cluster: `instances` instances; MasterSlave, OnlineOffline
+    /// and LeaderStandby served by the Rust plugins.
     pub async fn new(instances: usize) -> Self {
         Self::with_master_slave(instances, names::MASTER_SLAVE).await
     }
@@ -50,75 +136,83 @@ impl Cluster {
     /// e.g. the Python or JavaScript one).
     pub async fn with_master_slave(instances: usize, master_slave: &str) -> Self {
         let server = Server::Single(LocalZk::start().expect("zookeeper"));
-        Self::on(server, instances, master_slave).await
+        Self::test_cluster(server, instances, master_slave).await
     }
 
     /// As [`Cluster::new`], on a three-node ZooKeeper ensemble.
     pub async fn on_ensemble(instances: usize) -> Self {
         let server = Server::Ensemble(LocalEnsemble::start(3).expect("zookeeper ensemble"));
-        Self::on(server, instances, names::MASTER_SLAVE).await
+        Self::test_cluster(server, instances, names::MASTER_SLAVE).await
     }
 
-    async fn on(server: Server, instances: usize, master_slave: &str) -> Self {
-        let admin = Admin::connect(&server.connect_string())
-            .await
-            .expect("admin");
-        admin.add_cluster(CLUSTER).await.expect("cluster");
-        for i in 0..instances {
-            admin
-                .add_instance(CLUSTER, &instance(i))
-                .await
-                .expect("instance");
-        }
+    async fn test_cluster(server: Server, instances: usize, master_slave: &str) -> Self {
         let models = [
             ("MasterSlave", master_slave),
             ("OnlineOffline", names::ONLINE_OFFLINE),
             ("LeaderStandby", names::LEADER_STANDBY),
         ]
-        .map(|(model, plugin)| (model, plugin_path(plugin).expect("plugin built")));
-        let models: Vec<(&str, &std::path::Path)> =
-            models.iter().map(|(m, p)| (*m, p.as_path())).collect();
-        // The persistent cache: a Python or JavaScript component compiles
-        // once per machine, not once per test.
-        let registry = registry(compiled_cache_dir(), &models)
-            .unwrap_or_else(|e| panic!("installing the state models: {e:#}"));
-        Self {
-            server,
-            admin,
-            registry,
-            paths: PropertyPaths::new(CLUSTER),
-        }
+        .map(|(model, plugin)| (model.to_owned(), plugin_path(plugin).expect("plugin built")))
+        .to_vec();
+        let setup = Setup {
+            name: CLUSTER.to_owned(),
+            recreate: false,
+            instances: (0..instances).map(instance).collect(),
+            models,
+            // The persistent cache: a Python or JavaScript component
+            // compiles once per machine, not once per test.
+            cache_dir: compiled_cache_dir(),
+            customized_views: Vec::new(),
+        };
+        let zk = ZkConfig::new(server.connect_string()).with_session_timeout(TEST_SESSION_TIMEOUT);
+        Self::start(server, zk, setup)
+            .await
+            .unwrap_or_else(|e| panic!("setting up the test cluster: {e:#}"))
     }
 
     /// Client settings for the cluster's processes.
     pub fn zk(&self) -> ZkConfig {
-        ZkConfig::new(self.server.connect_string()).with_session_timeout(Duration::from_secs(4))
+        self.zk.clone()
     }
 
-    /// Starts participant `i` on the shared registry.
+    /// Starts participant `i` (named [`instance`]) on the shared registry.
     pub async fn participant(&self, i: usize) -> Participant {
+        self.start_participant(&instance(i))
+            .await
+            .unwrap_or_else(|e| panic!("participant starts: {e:#}"))
+    }
+
+    /// Starts a participant of `instance` on the shared registry.
+    ///
+    /// # Errors
+    /// It could not join the cluster.
+    pub async fn start_participant(&self, instance: &str) -> Result<Participant> {
         Participant::start(
-            ParticipantConfig::new(self.zk(), CLUSTER, instance(i)),
+            ParticipantConfig::new(self.zk(), &self.name, instance),
             Arc::clone(&self.registry),
         )
         .await
-        .expect("participant starts")
+        .with_context(|| format!("starting participant {instance}"))
     }
 
     /// Starts a controller called `name`.
     pub async fn controller(&self, name: &str) -> ControllerHandle {
-        Controller::start(self.zk(), CLUSTER, name)
+        Controller::start(self.zk(), &self.name, name)
             .await
             .expect("controller starts")
     }
 
     /// The external view of `resource` (empty if there is none yet).
     pub async fn view(&self, resource: &str) -> View {
-        self.admin
+        self.read_view(resource).await.expect("read")
+    }
+
+    async fn read_view(&self, resource: &str) -> Result<View> {
+        let read = self
+            .admin
             .accessor()
             .get(&self.paths.external_view(resource))
-            .await
-            .expect("read")
+            .await?;
+        Ok(read
             .map(|v| {
                 let view = ExternalView::from(v.value);
                 view.partitions()
@@ -131,28 +225,60 @@ impl Cluster {
                     })
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
-    /// Polls the external view until `done` holds; panics with the last
-    /// view after [`DEADLINE`].
+    /// Waits until `done` holds of `resource`'s external view, reading it
+    /// again on each of the routing table's change notifications (the
+    /// table follows every view write); panics with the last view after
+    /// [`DEADLINE`].
     pub async fn wait_view(&self, resource: &str, what: &str, done: impl Fn(&View) -> bool) {
-        let start = Instant::now();
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let mut changes = self.routes.subscribe();
         loop {
-            if done(&self.view(resource).await) {
-                return;
+            changes.borrow_and_update();
+            let last = match self.read_view(resource).await {
+                Ok(view) if done(&view) => return,
+                Ok(view) => Some(view),
+                Err(_) => None,
+            };
+            let heard = match last {
+                Some(_) => tokio::time::timeout_at(deadline, changes.changed())
+                    .await
+                    .map(|news| news.is_ok()),
+                // A fault test may have stopped ZooKeeper: read again soon
+                // (the routing table may have nothing new to say when the
+                // server is back).
+                None => {
+                    let retry = tokio::time::Instant::now() + RETRY_READ;
+                    tokio::time::sleep_until(retry.min(deadline)).await;
+                    Ok(true)
+                }
+            };
+            match heard {
+                Ok(true) if tokio::time::Instant::now() < deadline => {}
+                Ok(false) => panic!("the routing table stopped while waiting for {what}: {last:?}"),
+                _ => panic!("timed out waiting for {what}: {last:?}"),
             }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "timed out waiting for {what}: {:?}",
-                self.view(resource).await
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Waits on the routing table's notifications until `done` holds of
+    /// a snapshot; how long that took.
+    ///
+    /// # Errors
+    /// `what` was not seen within `timeout`.
+    pub async fn wait_routes(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&RoutingSnapshot) -> bool,
+    ) -> Result<Duration> {
+        wait_routes(&self.routes, what, timeout, done).await
     }
 }
 
-/// The name of instance `i`.
+/// The name of test instance `i`.
 pub fn instance(i: usize) -> String {
     format!("localhost_{}", 12000 + i)
 }

@@ -15,11 +15,14 @@
 //! * [`routes`] — waits on the routing table's change notifications
 //!   (`strand-spectator`), never a polling loop, and the MasterSlave
 //!   convergence they wait for.
-//! * [`cluster`] — the in-process cluster under test: a private
-//!   ZooKeeper, an admin client, one plugin registry shared by in-process
-//!   participants, controllers.
+//! * [`cluster`] — a cluster on one machine: its ZooKeeper, an admin
+//!   client, one plugin registry shared by in-process participants, a
+//!   routing table every wait is on; the integration tests' cluster.
+//! * [`fleet`] — in-process participants kept by name, stopped and started
+//!   again, with the ZooKeeper requests of all their sessions.
 
 pub mod cluster;
+pub mod fleet;
 pub mod plugins;
 pub mod registry;
 pub mod routes;

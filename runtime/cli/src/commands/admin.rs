@@ -12,6 +12,8 @@ use strand_zk::AclEntry;
 
 use super::GlobalArgs;
 
+mod aggregators;
+
 /// Admin subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -445,7 +447,7 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
             plugin,
             name,
         } => {
-            let (plugin, version) = super::aggregators::set(
+            let (plugin, version) = aggregators::set(
                 &admin,
                 &cluster,
                 &r#type,

@@ -11,7 +11,7 @@ use strand_controller::{Controller, ControllerConfig};
 use tracing::info;
 
 use super::GlobalArgs;
-use super::participant::StopSignal;
+use crate::stop_signal::StopSignal;
 
 /// Options of `strand controller`.
 #[derive(Debug, Args)]

@@ -1,7 +1,6 @@
 //! The subcommands of `strand`, one module each, and the flags they share.
 
 mod admin;
-mod aggregators;
 mod bench;
 mod controller;
 mod participant;

@@ -20,6 +20,8 @@ use strand_plugin_host::{PluginOptions, PluginRegistry};
 use tracing::{info, warn};
 
 use super::GlobalArgs;
+use crate::compile_progress::Progress;
+use crate::stop_signal::StopSignal;
 
 /// Options of `strand participant`.
 #[derive(Debug, Args)]
@@ -106,7 +108,7 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     let mut stop = StopSignal::install()?;
     // The compiled cache `strand plugin check` and `deploy` use; big
     // components say "compiling X (18.0 MiB)…" while they compile.
-    let host = super::plugin::host(args.cache_dir.clone(), super::plugin::Progress::Announce)?;
+    let host = crate::plugin_host::host(args.cache_dir.clone(), Progress::Announce)?;
     let registry = PluginRegistry::new(host);
     for (name, path) in &args.plugins {
         let report = registry
@@ -220,31 +222,6 @@ async fn drain(participants: &[Participant], timeout: Duration, stop: &mut StopS
             DrainOutcome::Failed { reason } => {
                 eprintln!("drain of {instance} failed ({reason}); stopping anyway")
             }
-        }
-    }
-}
-
-/// SIGTERM and SIGINT (ctrl-c), listened to from the moment it is made.
-pub struct StopSignal {
-    term: tokio::signal::unix::Signal,
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl StopSignal {
-    /// Starts listening.
-    pub fn install() -> Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
-            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
-        })
-    }
-
-    /// Waits for either signal.
-    pub async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.interrupt.recv() => {}
         }
     }
 }

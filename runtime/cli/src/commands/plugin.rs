@@ -13,23 +13,21 @@
 //!
 //! Every command that compiles shares the compiled cache with participants
 //! and controllers ([`CacheArg`]), and shows a compile that takes longer
-//! than a second ([`progress`]).
+//! than a second ([`crate::compile_progress`]).
 
 mod cluster;
 mod local;
-mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use strand_plugin_host::{HostConfig, PluginHost, default_cache_dir};
-
-pub use progress::Progress;
+use strand_plugin_host::PluginHost;
 
 use super::GlobalArgs;
+use crate::compile_progress::Progress;
+use crate::plugin_host::{host, new_host};
 
 /// Where compiled components are cached.
 #[derive(Debug, Clone, Args)]
@@ -51,27 +49,6 @@ impl CacheArg {
     pub fn reporting_host(&self, progress: Progress) -> anyhow::Result<Arc<PluginHost>> {
         new_host(self.cache_dir.clone(), progress, false)
     }
-}
-
-/// A plugin host whose compiled cache is `cache_dir` (or the shared
-/// default), showing compiles as `progress` says, logging what plugins
-/// print.
-pub fn host(cache_dir: Option<PathBuf>, progress: Progress) -> anyhow::Result<Arc<PluginHost>> {
-    new_host(cache_dir, progress, true)
-}
-
-fn new_host(
-    cache_dir: Option<PathBuf>,
-    progress: Progress,
-    log_guest_output: bool,
-) -> anyhow::Result<Arc<PluginHost>> {
-    PluginHost::new(HostConfig {
-        cache_dir: Some(cache_dir.unwrap_or_else(default_cache_dir)),
-        compile_observer: progress.observer(),
-        log_guest_output,
-        ..HostConfig::default()
-    })
-    .context("starting the plugin host")
 }
 
 /// A component file to look at.

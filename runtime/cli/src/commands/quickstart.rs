@@ -17,12 +17,11 @@ use clap::Args;
 use strand_admin::{Admin, RebalanceMode};
 use strand_controller::Controller;
 use strand_devcluster::Server;
+use strand_devcluster::cluster::{Cluster, Setup};
 use strand_devcluster::routes::wait_routes;
 use strand_model::{CurrentState, PropertyPaths};
-use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::{PluginOptions, PluginRegistry, default_cache_dir};
-use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider, ViewSource};
-use strand_zk::ZkConfig;
+use strand_plugin_host::{PluginOptions, default_cache_dir};
+use strand_spectator::{RoutingSnapshot, RoutingTableProvider, ViewSource};
 
 use super::GlobalArgs;
 use crate::routing_table::{Selection, render_table};
@@ -82,19 +81,33 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
         progress(&format!("ZooKeeper is serving on {connect}"));
     }
     let zk = global.zk_config_for(&connect)?;
-    let demo = Demo::set_up(&zk, &args).await?;
-    let timeout = Duration::from_secs(args.step_timeout);
-    progress(
-        "starting a spectator: the routing table (external view + DEPLOY_STATE customized view)",
-    );
-    let routes = RoutingTableProvider::start(
-        ProviderConfig::new(zk.clone(), &args.cluster).with_customized(CUSTOMIZED_TYPE)?,
-    )
-    .await
-    .context("starting the routing table provider")?;
-
+    if args.recreate {
+        progress(&format!(
+            "dropping cluster {} first if it exists",
+            args.cluster
+        ));
+    }
+    progress(&format!(
+        "creating cluster {} with {} instances",
+        args.cluster,
+        INSTANCES.len()
+    ));
     progress("loading the MasterSlave plugin (Rust, plugins/master-slave)");
-    let registry = registry(&v1)?;
+    progress(&format!(
+        "starting a spectator: the routing table (external view + {CUSTOMIZED_TYPE} customized view)"
+    ));
+    let setup = Setup {
+        name: args.cluster.clone(),
+        recreate: args.recreate,
+        instances: INSTANCES.map(str::to_owned).to_vec(),
+        models: vec![("MasterSlave".to_owned(), v1)],
+        cache_dir: default_cache_dir(),
+        customized_views: vec![CUSTOMIZED_TYPE.to_owned()],
+    };
+    let dev = Cluster::start(server, zk.clone(), setup).await?;
+    let demo = Demo::set_up(&dev, &args).await?;
+    let timeout = Duration::from_secs(args.step_timeout);
+    let (routes, registry) = (&dev.routes, &dev.registry);
     progress("starting the controller");
     let controller = Controller::start(zk.clone(), &args.cluster, "quickstart-controller")
         .await
@@ -102,16 +115,16 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     let mut participants = BTreeMap::new();
     for instance in INSTANCES {
         progress(&format!("starting participant {instance}"));
-        participants.insert(instance, demo.participant(&zk, instance, &registry).await?);
+        participants.insert(instance, dev.start_participant(instance).await?);
     }
 
     progress("waiting for convergence: 1 MASTER and 2 SLAVEs per partition");
     let took = demo
-        .wait_for(&routes, timeout, |snap| demo.converged(snap, 3))
+        .wait_for(routes, timeout, |snap| demo.converged(snap, 3))
         .await?;
     controller.wait_converged(timeout).await?;
     println!("\nConverged in {took:.2?}.");
-    demo.print_routes(&routes, timeout).await?;
+    demo.print_routes(routes, timeout).await?;
 
     progress("hot-swapping MasterSlave to the next plugin version (no restart)");
     let report = registry
@@ -135,29 +148,29 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     // The spectator drops the stopped instance as soon as its LiveInstance
     // is gone; the masters move when the controller has acted.
     let took = demo
-        .wait_for(&routes, timeout, |snap| demo.masters_without(snap, failed))
+        .wait_for(routes, timeout, |snap| demo.masters_without(snap, failed))
         .await?;
     println!("\nFailed over in {took:.2?}:");
-    demo.print_routes(&routes, timeout).await?;
+    demo.print_routes(routes, timeout).await?;
     demo.print_versions().await?;
 
     progress(&format!(
         "restarting participant {failed}: masters are handed back"
     ));
-    participants.insert(failed, demo.participant(&zk, failed, &registry).await?);
+    participants.insert(failed, dev.start_participant(failed).await?);
     let took = demo
-        .wait_for(&routes, timeout, |snap| demo.converged(snap, 3))
+        .wait_for(routes, timeout, |snap| demo.converged(snap, 3))
         .await?;
     controller.wait_converged(timeout).await?;
     println!("\nRejoined and converged in {took:.2?}:");
-    demo.print_routes(&routes, timeout).await?;
+    demo.print_routes(routes, timeout).await?;
 
     progress("stopping what the quickstart started");
-    drop(routes);
     for (_, p) in participants {
         p.shutdown().await;
     }
     controller.shutdown().await?;
+    drop(dev);
     println!("\nQuickstart done in {:.1?}.", started.elapsed());
     Ok(ExitCode::SUCCESS)
 }
@@ -173,13 +186,6 @@ fn plugin(dir: &Path, name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A plugin registry with `master_slave` installed as the MasterSlave
-/// model, compiled artefacts cached in the system temp dir (shared with
-/// `strand bench`).
-fn registry(master_slave: &Path) -> Result<Arc<PluginRegistry>> {
-    strand_devcluster::registry::registry(default_cache_dir(), &[("MasterSlave", master_slave)])
-}
-
 /// The demo cluster and how to look at it.
 struct Demo {
     admin: Admin,
@@ -191,21 +197,9 @@ struct Demo {
 }
 
 impl Demo {
-    async fn set_up(zk: &ZkConfig, args: &QuickstartArgs) -> Result<Self> {
-        let admin = Admin::connect_with(zk.clone()).await?;
+    async fn set_up(dev: &Cluster, args: &QuickstartArgs) -> Result<Self> {
+        let admin = Admin::connect_with(dev.zk()).await?;
         let cluster = args.cluster.as_str();
-        if args.recreate && admin.is_cluster_setup(cluster).await? {
-            progress(&format!("dropping the existing cluster {cluster}"));
-            admin.drop_cluster(cluster).await?;
-        }
-        progress(&format!(
-            "creating cluster {cluster} with {} instances",
-            INSTANCES.len()
-        ));
-        admin.add_cluster(cluster).await?;
-        for instance in INSTANCES {
-            admin.add_instance(cluster, instance).await?;
-        }
         progress(&format!(
             "adding resource {} ({} partitions, MasterSlave, SEMI_AUTO, 3 replicas)",
             args.resource, args.partitions
@@ -259,18 +253,6 @@ impl Demo {
             partitions: args.partitions,
             preferred_masters,
         })
-    }
-
-    async fn participant(
-        &self,
-        zk: &ZkConfig,
-        instance: &str,
-        registry: &Arc<PluginRegistry>,
-    ) -> Result<Participant> {
-        let config = ParticipantConfig::new(zk.clone(), &self.cluster, instance);
-        Participant::start(config, Arc::clone(registry))
-            .await
-            .with_context(|| format!("starting participant {instance}"))
     }
 
     fn paths(&self) -> PropertyPaths {

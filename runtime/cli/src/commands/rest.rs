@@ -16,7 +16,7 @@ use strand_plugin_host::{HostConfig, HostInspector};
 use strand_rest::{AllowedHost, AllowedOrigins, BearerToken, RestConfig};
 
 use super::GlobalArgs;
-use super::participant::StopSignal;
+use crate::stop_signal::StopSignal;
 
 /// Options of `strand rest`.
 #[derive(Debug, Args)]

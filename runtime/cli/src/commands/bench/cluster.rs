@@ -1,24 +1,22 @@
-//! The benchmark's cluster: ZooKeeper (private or given), the cluster and
-//! its instances, in-process participants sharing one plugin registry, a
-//! routing table (`strand-spectator`) whose change notifications every
-//! wait is on, and the ZooKeeper request counts of the participants'
-//! sessions. The ZooKeeper, the registry and the waits are
-//! `strand-devcluster`'s, as the quickstart's and the tests' are.
+//! The benchmark's cluster: a `strand-devcluster` [`Cluster`] (ZooKeeper,
+//! instances, one plugin registry, the routing table every wait is on)
+//! with a [`Fleet`] of in-process participants, and the workload steps
+//! the bench measures — resources added, preference lists rotated, a
+//! participant stopped or restarted.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use strand_admin::{Admin, RebalanceMode};
+use strand_admin::RebalanceMode;
 use strand_devcluster::Server;
-use strand_devcluster::routes::{MASTER, master_slave_converged, wait_routes};
+use strand_devcluster::cluster::{Cluster, Setup};
+use strand_devcluster::fleet::Fleet;
+use strand_devcluster::routes::{MASTER, master_slave_converged};
 use strand_model::{IdealState, PropertyPaths};
-use strand_participant::{Participant, ParticipantConfig};
-use strand_plugin_host::{PluginRegistry, default_cache_dir};
-use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
+use strand_plugin_host::default_cache_dir;
+use strand_spectator::RoutingSnapshot;
 use strand_zk::{RequestCounts, Update, ZkConfig};
-use tokio::sync::Mutex;
 
 use super::BenchArgs;
 
@@ -28,14 +26,8 @@ pub(super) const BIG_RESOURCE_PARTITIONS: u32 = 1000;
 
 pub(super) struct BenchCluster {
     pub cluster: String,
-    server: Server,
-    connect: String,
-    admin: Admin,
-    registry: Arc<PluginRegistry>,
-    participants: Mutex<Vec<(String, Option<Participant>)>>,
-    /// Requests of participant sessions that have ended (stopped ones).
-    retired: Mutex<RequestCounts>,
-    routes: RoutingTableProvider,
+    dev: Cluster,
+    fleet: Fleet,
 }
 
 impl BenchCluster {
@@ -53,82 +45,49 @@ impl BenchCluster {
         let server = Server::given_or_private(zk)
             .await
             .context("starting a private ZooKeeper")?;
-        let connect = server.connect_string();
-        let admin = Admin::connect(&connect).await?;
-        if admin.is_cluster_setup(&args.cluster).await? {
-            bail!(
-                "cluster {} already exists on {connect}; drop it or pass --cluster",
-                args.cluster
-            );
-        }
-        admin.add_cluster(&args.cluster).await?;
-        let registry = strand_devcluster::registry::registry(
-            default_cache_dir(),
-            &[("MasterSlave", master_slave.as_path())],
-        )?;
-        let routes = RoutingTableProvider::start(ProviderConfig::new(
-            ZkConfig::new(connect.clone()),
-            &args.cluster,
-        ))
-        .await
-        .context("starting the routing table")?;
-        let bench = Self {
-            cluster: args.cluster.clone(),
-            server,
-            connect,
-            admin,
-            registry,
-            participants: Mutex::new(Vec::new()),
-            retired: Mutex::new(RequestCounts::default()),
-            routes,
+        let instances: Vec<String> = (0..args.participants)
+            .map(|i| format!("bench_{}", 12000 + i))
+            .collect();
+        let setup = Setup {
+            name: args.cluster.clone(),
+            recreate: false,
+            instances: instances.clone(),
+            models: vec![("MasterSlave".to_owned(), master_slave)],
+            cache_dir: default_cache_dir(),
+            customized_views: Vec::new(),
         };
+        let zk = ZkConfig::new(server.connect_string());
+        let dev = Cluster::start(server, zk, setup).await?;
         super::progress(&format!("starting {} participants", args.participants));
-        for i in 0..args.participants {
-            let name = format!("bench_{}", 12000 + i);
-            bench.admin.add_instance(&bench.cluster, &name).await?;
-            let participant = bench.participant(&name).await?;
-            bench
-                .participants
-                .lock()
-                .await
-                .push((name, Some(participant)));
-        }
-        Ok(bench)
+        let fleet = Fleet::start(&dev, &instances).await?;
+        Ok(Self {
+            cluster: args.cluster.clone(),
+            dev,
+            fleet,
+        })
     }
 
     pub fn zk_config(&self) -> ZkConfig {
-        ZkConfig::new(self.connect.clone())
+        self.dev.zk()
     }
 
-    pub fn connect_string(&self) -> &str {
-        &self.connect
+    pub fn connect_string(&self) -> String {
+        self.dev.server.connect_string()
     }
 
     pub fn private_zookeeper(&self) -> bool {
-        self.server.is_private()
-    }
-
-    async fn participant(&self, name: &str) -> Result<Participant> {
-        let config = ParticipantConfig::new(self.zk_config(), &self.cluster, name);
-        Participant::start(config, Arc::clone(&self.registry))
-            .await
-            .with_context(|| format!("starting participant {name}"))
+        self.dev.server.is_private()
     }
 
     /// ZooKeeper requests sent so far by every participant session.
     pub async fn participant_requests(&self) -> RequestCounts {
-        let mut total = *self.retired.lock().await;
-        for (_, participant) in self.participants.lock().await.iter() {
-            if let Some(participant) = participant {
-                total = total + participant.zk().requests();
-            }
-        }
-        total
+        self.fleet.requests().await
     }
 
     /// A SEMI_AUTO MasterSlave resource with 3 replicas, placed.
     pub async fn add_resource(&self, name: &str, partitions: u32) -> Result<()> {
-        self.admin
+        self.dev
+            .admin
             .add_resource(
                 &self.cluster,
                 name,
@@ -137,7 +96,7 @@ impl BenchCluster {
                 RebalanceMode::SemiAuto,
             )
             .await?;
-        self.admin.rebalance(&self.cluster, name, 3).await?;
+        self.dev.admin.rebalance(&self.cluster, name, 3).await?;
         Ok(())
     }
 
@@ -160,11 +119,11 @@ impl BenchCluster {
     /// was written, less one), if it exists.
     pub async fn view_version(&self, resource: &str) -> Result<Option<i32>> {
         let path = PropertyPaths::new(&self.cluster).external_view(resource);
-        Ok(self.admin.zk().exists(&path).await?.map(|s| s.version))
+        Ok(self.dev.admin.zk().exists(&path).await?.map(|s| s.version))
     }
 
     async fn ideal(&self, resource: &str) -> Result<IdealState> {
-        Ok(self.admin.ideal_state(&self.cluster, resource).await?)
+        Ok(self.dev.admin.ideal_state(&self.cluster, resource).await?)
     }
 
     /// Waits on the routing table's notifications until `done` holds.
@@ -174,9 +133,7 @@ impl BenchCluster {
         timeout: Duration,
         done: impl Fn(&RoutingSnapshot) -> bool,
     ) -> Result<()> {
-        wait_routes(&self.routes, what, timeout, done)
-            .await
-            .map(drop)
+        self.dev.wait_routes(what, timeout, done).await.map(drop)
     }
 
     /// Every partition of every resource has one MASTER and two SLAVEs.
@@ -239,7 +196,8 @@ impl BenchCluster {
         only: Option<&str>,
     ) -> Result<String> {
         let mut first = String::new();
-        self.admin
+        self.dev
+            .admin
             .accessor()
             .update(
                 &PropertyPaths::new(&self.cluster).ideal_state(resource),
@@ -280,21 +238,8 @@ impl BenchCluster {
         partitions: u32,
         timeout: Duration,
     ) -> Result<(String, f64)> {
-        let (name, participant) = {
-            let mut all = self.participants.lock().await;
-            let (name, slot) = all.first_mut().context("no participants")?;
-            (
-                name.clone(),
-                slot.take().context("participant already stopped")?,
-            )
-        };
-        let requests = participant.zk().requests();
         let started = Instant::now();
-        participant.shutdown().await;
-        {
-            let mut retired = self.retired.lock().await;
-            *retired = *retired + requests;
-        }
+        let name = self.fleet.stop(0, None).await?;
         self.wait_routes("failover", timeout, |snap| {
             let table = snap.external_view();
             let masters_elsewhere = table.partitions(resource).iter().all(|p| {
@@ -316,7 +261,8 @@ impl BenchCluster {
         } else {
             strand_admin::RecordEdit::Delete
         };
-        self.admin
+        self.dev
+            .admin
             .edit_cluster_config(&self.cluster, how, &edit)
             .await?;
         Ok(())
@@ -327,44 +273,18 @@ impl BenchCluster {
     /// states over (at most that long), then stops, then a new session of
     /// the same instance starts. Returns its name.
     pub async fn restart_one(&self, index: usize, drain: Option<Duration>) -> Result<String> {
-        let (name, participant) = {
-            let mut all = self.participants.lock().await;
-            let (name, slot) = all.get_mut(index).context("no such participant")?;
-            (
-                name.clone(),
-                slot.take().context("participant already stopped")?,
-            )
-        };
-        if let Some(timeout) = drain {
-            participant.drain(timeout, std::future::pending()).await;
-        }
-        let requests = participant.zk().requests();
-        participant.shutdown().await;
-        {
-            let mut retired = self.retired.lock().await;
-            *retired = *retired + requests;
-        }
+        let name = self.fleet.stop(index, drain).await?;
         self.restart(&name).await?;
         Ok(name)
     }
 
     pub async fn restart(&self, name: &str) -> Result<()> {
-        let participant = self.participant(name).await?;
-        let mut all = self.participants.lock().await;
-        if let Some((_, slot)) = all.iter_mut().find(|(n, _)| n == name) {
-            *slot = Some(participant);
-        }
-        Ok(())
+        self.fleet.restart(&self.dev, name).await
     }
 
     /// Stops the participants (and the private ZooKeeper, when dropped).
     pub async fn stop(self) {
-        let all = std::mem::take(&mut *self.participants.lock().await);
-        for (_, participant) in all {
-            if let Some(participant) = participant {
-                participant.shutdown().await;
-            }
-        }
+        self.fleet.stop_all().await;
     }
 }
 

@@ -410,7 +410,7 @@ async fn rolling_restart(
     bench
         .wait_converged(&[("db".to_owned(), args.partitions)], step)
         .await?;
-    let watcher = rolling::MasterGaps::start(bench.connect_string(), &bench.cluster, "db").await?;
+    let watcher = rolling::MasterGaps::start(&bench.connect_string(), &bench.cluster, "db").await?;
     let sent = || controller.status().messages_sent;
     for (key, drain, relay) in [
         (
@@ -564,7 +564,7 @@ async fn controller_process_memory(
 ) -> Result<Value> {
     let exe = std::env::current_exe().context("locating the strand binary")?;
     let mut child = tokio::process::Command::new(exe)
-        .args(["--zk", bench.connect_string(), "controller", "--cluster"])
+        .args(["--zk", &bench.connect_string(), "controller", "--cluster"])
         .arg(&bench.cluster)
         .args(["--name", "bench-controller-process"])
         .stdout(std::process::Stdio::null())

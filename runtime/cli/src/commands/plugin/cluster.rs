@@ -19,8 +19,8 @@ use strand_plugin_store::{
 use strand_zk::Zk;
 
 use super::CacheArg;
-use super::progress::{self, Progress};
 use crate::commands::GlobalArgs;
+use crate::compile_progress::{self as progress, Progress};
 
 /// The cluster a store command works on.
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use strand_plugin_host::{
 };
 
 use super::LocalArgs;
-use super::progress::{self, Progress};
+use crate::compile_progress::{self as progress, Progress};
 
 /// `strand plugin inspect`.
 pub fn inspect(args: &LocalArgs) -> anyhow::Result<ExitCode> {
