@@ -100,7 +100,13 @@ fn run_cargo(root: &Path, args: &[&str]) -> Result<()> {
 }
 
 fn workspace_root() -> Result<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `cargo xtask` (`cargo run`) says where xtask's manifest is at run
+    // time; the compile-time value can name another checkout when a
+    // target dir is shared between checkouts and cargo finds the binary
+    // fresh.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest
         .ancestors()
         .nth(2)
