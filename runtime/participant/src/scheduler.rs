@@ -2,7 +2,7 @@
 //! one resource cannot starve the others.
 //!
 //! # The rule
-//! With `max_parallel = N` (default 16):
+//! With `max_parallel = N` (default 40):
 //! * at most `N` transitions are *active* at once;
 //! * one resource holds at most `N - reserve` of them, with
 //!   `reserve = max(1, N / 4)`: the rest of the slots always stay open to
