@@ -220,7 +220,13 @@ impl Served {
             self.scan().await;
             tokio::select! {
                 () = plugins_changed(&mut plugin_updates) => {}
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => {
+                    // A group commit that landed wakes all its transitions
+                    // at once, and each frees its slot: let them all do so
+                    // before the next pass, which then starts (and marks
+                    // read) their successors together.
+                    tokio::task::yield_now().await;
+                }
                 event = events.next() => {
                     if !self.note(event, &mut todo) {
                         return self.expired();
