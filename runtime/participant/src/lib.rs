@@ -42,7 +42,7 @@ mod scheduler;
 mod transition;
 
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
-pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep};
+pub use config::{HELIX_VERSION, ParticipantConfig, StepFn, StepHook, TransitionStep, address_of};
 pub use customized::{CustomizedStateProvider, DeadlineBound};
 pub use drain::{DrainOutcome, SHUTDOWN_DRAIN_REASON};
 pub use error::{ParticipantError, Result};
