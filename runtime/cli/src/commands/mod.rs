@@ -5,6 +5,7 @@ mod aggregators;
 mod bench;
 mod controller;
 mod participant;
+mod participant_grants;
 mod plugin;
 mod quickstart;
 mod rest;

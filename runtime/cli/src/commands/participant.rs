@@ -16,7 +16,8 @@ use clap::Args;
 use strand_participant::{
     ClusterPlugins, ClusterPluginsConfig, DrainOutcome, Participant, ParticipantConfig,
 };
-use strand_plugin_host::{PluginOptions, PluginRegistry};
+use strand_plugin_host::net::GrantTable;
+use strand_plugin_host::{Grants, PluginOptions, PluginRegistry};
 use tracing::{info, warn};
 
 use super::GlobalArgs;
@@ -64,6 +65,28 @@ pub struct ParticipantArgs {
     /// (e.g. `5s`; `0s` skips the drain); a second signal skips the rest.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    /// Let a plugin reach something: `PLUGIN=RULE` (repeatable), RULE one
+    /// of `http://HOST:PORT[/path-prefix]`, `tcp:HOST:PORT`,
+    /// `tcp:HOST:LO-HI`, `dns`; `{host}` and `{port}` are the instance's
+    /// HELIX_HOST and HELIX_PORT. Nothing is reachable without a grant.
+    #[arg(long = "grant", value_name = "PLUGIN=RULE")]
+    pub grants: Vec<String>,
+    /// A TOML file of grants: `[plugins.NAME]` tables with
+    /// `allow = ["RULE", …]`; adds to `--grant`.
+    #[arg(long = "grants", value_name = "FILE")]
+    pub grants_file: Option<PathBuf>,
+}
+
+/// The options a locally loaded plugin (`--plugin`, `--plugin-dir`) runs
+/// with: every rule granted to its name.
+fn local_options(grants: &GrantTable, name: &str) -> PluginOptions {
+    PluginOptions {
+        grants: Grants {
+            network: grants.rules(name).to_vec(),
+            ..Grants::default()
+        },
+        ..PluginOptions::default()
+    }
 }
 
 fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
@@ -97,6 +120,11 @@ fn instance_ids(specs: &[String]) -> Result<Vec<String>> {
 /// Runs participants until a signal arrives.
 pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitCode> {
     args.instances = instance_ids(&args.instances)?;
+    let grants = super::participant_grants::load(args.grants_file.as_deref(), &args.grants)?;
+    for (plugin, rules) in grants.iter() {
+        let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();
+        info!(%plugin, grants = %rules.join(", "), "network granted");
+    }
     let zk = global
         .zk_config()?
         .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
@@ -110,14 +138,17 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     let registry = PluginRegistry::new(host);
     for (name, path) in &args.plugins {
         let report = registry
-            .install_file(name, path, PluginOptions::default())
+            .install_file(name, path, local_options(&grants, name))
             .with_context(|| format!("loading plugin {name} from {}", path.display()))?;
         info!(plugin = %name, version = %report.current.version, "plugin loaded");
     }
     let _watcher = match &args.plugin_dir {
         Some(dir) => Some(
             registry
-                .watch_dir(dir, PluginOptions::default(), |report| match report {
+                .watch_dir_with(dir, {
+                    let grants = grants.clone();
+                    move |name| local_options(&grants, name)
+                }, |report| match report {
                     Ok(report) => info!(plugin = %report.name, version = %report.current.version, "plugin installed"),
                     Err(err) => warn!(error = %err, "plugin refused; the previous version keeps serving"),
                 })
@@ -127,13 +158,14 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     };
 
     let cluster_plugins = if from_cluster {
-        let plugins = ClusterPlugins::start(
+        let plugins = ClusterPlugins::start_with_grants(
             ClusterPluginsConfig {
                 zk: zk.clone(),
                 cluster: args.cluster.clone(),
                 instances: args.instances.clone(),
             },
             Arc::clone(&registry),
+            grants.clone(),
         )
         .await
         .context("following the plugins deployed to the cluster")?;
