@@ -219,7 +219,7 @@ impl Cluster {
         let live = acc.get(&paths.live_instance(instance)).await.ok()??;
         let session = LiveInstance::from(live.value).session_id()?.to_owned();
         let found = acc
-            .get(&paths.current_state(instance, &session, "app"))
+            .get(&paths.current_state(instance, session, "app"))
             .await
             .ok()??;
         let state = CurrentState::from(found.value);
