@@ -117,6 +117,19 @@ impl NetPolicy {
     /// written in the request (lower case), never by what they resolve to.
     pub fn check_http(&self, host: &str, port: u16, path: &str) -> Result<(), String> {
         let requested = host_of(host);
+        // A prefix must not be escaped with dot segments or encoded
+        // separators a server would resolve (`/hooks/../admin`).
+        let path_only = path.split(['?', '#']).next().unwrap_or(path);
+        if path_only.split('/').any(|seg| seg == ".." || seg == ".")
+            || ["%2e", "%2f", "%5c"]
+                .iter()
+                .any(|enc| path_only.to_ascii_lowercase().contains(enc))
+            || path_only.contains('\\')
+        {
+            return Err(format!(
+                "the path {path_only:?} is not in normal form (dot segments or encoded separators)"
+            ));
+        }
         let ok = |(h, p, prefix): &(HostPattern, u16, String)| {
             *p == port && Some(h) == requested.as_ref() && super::rule::path_under(path, prefix)
         };
@@ -256,6 +269,18 @@ mod tests {
         assert!(p.check_http("[::1]", 81, "/anything").is_ok());
         assert!(p.check_http("localhost", 8080, "/hooksx").is_err());
         assert!(p.check_http("localhost", 8081, "/hooks").is_err());
+        for sneaky in [
+            "/hooks/../admin",
+            "/hooks/./x",
+            "/hooks/%2e%2e/admin",
+            "/hooks%2Fx",
+            "/hooks\\x",
+        ] {
+            let e = p
+                .check_http("localhost", 8080, sneaky)
+                .expect_err("refused");
+            assert!(e.contains("not in normal form"), "{sneaky}: {e}");
+        }
         // By name only: 127.0.0.1 is not the granted `localhost`.
         let e = p
             .check_http("127.0.0.1", 8080, "/hooks")
