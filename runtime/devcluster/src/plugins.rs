@@ -46,6 +46,9 @@ pub mod names {
     pub const FAULTY_DEFINITION: &str = "faulty-definition";
     /// Built for an incompatible world version.
     pub const WRONG_WORLD: &str = "wrong-world";
+    /// MasterSlave that POSTs / writes each transition to the URL / TCP
+    /// address in its resource config (`NOTIFY_URL`, `NOTIFY_TCP`).
+    pub const HTTP_NOTIFY: &str = "http-notify";
     /// Helix's MasterSlave model written in Python (`plugins/python/master-slave`).
     pub const PY_MASTER_SLAVE: &str = "py-master-slave";
     /// Helix's MasterSlave model written in JavaScript (`plugins/js/master-slave`).

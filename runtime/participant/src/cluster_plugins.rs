@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
-use strand_plugin_follower::{FollowerConfig, PluginFollower};
+use strand_plugin_follower::{Admission, FollowerConfig, PluginFollower};
 use strand_plugin_host::PluginRegistry;
+use strand_plugin_host::net::GrantTable;
 use strand_plugin_store::PluginKind;
 use strand_zk::ZkConfig;
 use tokio::sync::watch;
@@ -45,13 +46,40 @@ impl ClusterPlugins {
         config: ClusterPluginsConfig,
         registry: Arc<PluginRegistry>,
     ) -> Result<Self> {
+        Self::start_with_grants(config, registry, GrantTable::default()).await
+    }
+
+    /// [`ClusterPlugins::start`] with the operator's network grants: a
+    /// deployed version is loaded only if `grants` cover every capability
+    /// its deployment requests (`{host}` and `{port}` are each instance's,
+    /// see [`address_of`](crate::address_of)), and runs with exactly its
+    /// requests; otherwise the previous version keeps serving and each
+    /// instance's plugin status says why.
+    ///
+    /// # Errors
+    /// As [`ClusterPlugins::start`].
+    pub async fn start_with_grants(
+        config: ClusterPluginsConfig,
+        registry: Arc<PluginRegistry>,
+        grants: GrantTable,
+    ) -> Result<Self> {
+        let admission = Admission {
+            grants,
+            addresses: config
+                .instances
+                .iter()
+                .map(|i| crate::address_of(i))
+                .collect(),
+        };
         let config = FollowerConfig {
             zk: config.zk,
             cluster: config.cluster,
             kind: PluginKind::StateModel,
             instances: config.instances,
         };
-        Ok(Self(PluginFollower::start(config, registry).await?))
+        Ok(Self(
+            PluginFollower::start_admitting(config, registry, admission).await?,
+        ))
     }
 
     /// Bumped after every install or swap: participants watch it to look at

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use strand_model::InstanceConfig;
+use strand_plugin_host::net::InstanceAddress;
 use strand_zk::ZkConfig;
 
 /// How many transitions a participant runs at once unless told otherwise:
@@ -27,6 +29,11 @@ pub struct ParticipantConfig {
     pub cluster: String,
     /// The instance name, conventionally `host_port`.
     pub instance: String,
+    /// The instance's `HELIX_HOST` and `HELIX_PORT`, which fill in the
+    /// `{host}` and `{port}` of its plugins' network grants; by default
+    /// what the name says (`host_port`, as `add-instance` splits it; a name
+    /// without a port is the host).
+    pub address: InstanceAddress,
     /// Create the InstanceConfig if it is missing. Without it the
     /// participant joins only if the instance was added, or the cluster
     /// allows auto-join (`allowParticipantAutoJoin`).
@@ -85,10 +92,12 @@ impl ParticipantConfig {
     /// A config with defaults: no auto-join, 40 parallel transitions
     /// (stragglers after 5 s), a 30 s shutdown deadline, 2 retries.
     pub fn new(zk: ZkConfig, cluster: impl Into<String>, instance: impl Into<String>) -> Self {
+        let instance = instance.into();
         Self {
             zk,
             cluster: cluster.into(),
-            instance: instance.into(),
+            address: address_of(&instance),
+            instance,
             auto_join: false,
             max_parallel_transitions: DEFAULT_MAX_PARALLEL_TRANSITIONS,
             straggler_after: Duration::from_secs(5),
@@ -97,5 +106,19 @@ impl ParticipantConfig {
             plugin_updates: None,
             step_hook: None,
         }
+    }
+}
+
+/// `HELIX_HOST` and `HELIX_PORT` as the instance's name gives them.
+pub fn address_of(instance: &str) -> InstanceAddress {
+    match InstanceConfig::from_host_port(instance) {
+        Ok(config) => InstanceAddress {
+            host: config.host().unwrap_or(instance).to_owned(),
+            port: config.port().and_then(|p| p.parse().ok()),
+        },
+        Err(_) => InstanceAddress {
+            host: instance.to_owned(),
+            port: None,
+        },
     }
 }

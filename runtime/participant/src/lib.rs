@@ -44,7 +44,7 @@ mod transition;
 pub use cluster_plugins::{ClusterPlugins, ClusterPluginsConfig};
 pub use config::{
     DEFAULT_MAX_PARALLEL_TRANSITIONS, HELIX_VERSION, ParticipantConfig, StepFn, StepHook,
-    TransitionStep,
+    TransitionStep, address_of,
 };
 pub use customized::{CustomizedStateProvider, DeadlineBound};
 pub use drain::{DrainOutcome, SHUTDOWN_DRAIN_REASON};

@@ -321,6 +321,7 @@ impl Served {
                     Arc::clone(&self.provider),
                     ends,
                 )) as Arc<dyn CustomizedStateStore>),
+                instance: Some(self.config.address.clone()),
             };
             let context = context.clone();
             let call = tokio::task::spawn_blocking(move || handle.transition(&context, &options));

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use strand_plugin_host::{PluginOptions, PluginRegistry, SwapPolicy};
+use strand_plugin_host::{Grants, PluginOptions, PluginRegistry, SwapPolicy};
 use strand_plugin_store::{
     PluginKind, PluginRecord, PluginStore, StorePaths, VersionEntry, status,
 };
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use crate::FollowerConfig;
+use crate::{Admission, FollowerConfig};
 
 /// What was last done for a plugin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,7 @@ enum Seen {
 
 pub(crate) struct Follower {
     config: FollowerConfig,
+    admission: Admission,
     paths: StorePaths,
     registry: Arc<PluginRegistry>,
     updates: watch::Sender<u64>,
@@ -45,6 +46,7 @@ impl Follower {
     /// Connects, runs the first pass and spawns the task that follows.
     pub(crate) async fn start(
         config: FollowerConfig,
+        admission: Admission,
         registry: Arc<PluginRegistry>,
         updates: watch::Sender<u64>,
         stop: watch::Receiver<bool>,
@@ -52,6 +54,7 @@ impl Follower {
         let mut follower = Self {
             paths: StorePaths::new(&config.cluster),
             config,
+            admission,
             registry,
             updates,
             seen: HashMap::new(),
@@ -237,6 +240,12 @@ impl Follower {
 
     /// Fetches, verifies and installs; the reason on failure.
     async fn install(&self, zk: &Zk, name: &str, active: &VersionEntry) -> Result<(), String> {
+        // What it may reach: exactly its requests, if the grants cover them.
+        let network = self
+            .admission
+            .grants
+            .admit(name, &active.requests, &self.admission.addresses)
+            .map_err(|e| e.to_string())?;
         let store = PluginStore::new(zk.clone(), &self.config.cluster);
         let bytes = store
             .fetch_artefact(&active.sha256)
@@ -249,6 +258,10 @@ impl Follower {
         // use would not survive (unless forced): take what it accepted.
         let options = PluginOptions {
             swap_policy: SwapPolicy::AnyChange,
+            grants: Grants {
+                network,
+                ..Grants::default()
+            },
             ..PluginOptions::default()
         };
         let report =

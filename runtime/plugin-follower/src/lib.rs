@@ -25,12 +25,17 @@
 //!   lands; a new ZooKeeper session (after expiry) re-reads everything.
 //! * [`PluginFollower::updates`] is bumped after every install or swap.
 //! * Dropping the follower stops it (installed plugins stay installed).
+//! * A version whose deployment requests network capabilities
+//!   (`strand plugin deploy --request`) is loaded only where the local
+//!   [`Admission`] grants cover them all, and runs with exactly its
+//!   requests; elsewhere it is refused with the reason, as above.
 
 mod follow;
 
 use std::sync::Arc;
 
 use strand_plugin_host::PluginRegistry;
+use strand_plugin_host::net::{GrantTable, InstanceAddress};
 use strand_plugin_store::PluginKind;
 use strand_zk::{ZkConfig, ZkError};
 use tokio::sync::watch;
@@ -50,6 +55,19 @@ pub struct FollowerConfig {
     /// The instances served with these plugins, whose status records are
     /// written; none for a controller (its failures are logged).
     pub instances: Vec<String>,
+}
+
+/// What deployed plugins may reach from here: the operator's grants and
+/// the addresses of the served instances (for `{host}` and `{port}`). A
+/// version is loaded only if these grants cover every capability its
+/// deployment requests, and then runs with exactly what it requests;
+/// without requests it reaches nothing. The default grants nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Admission {
+    /// The operator's network grants, per plugin name.
+    pub grants: GrantTable,
+    /// The served instances' addresses.
+    pub addresses: Vec<InstanceAddress>,
 }
 
 /// A running follower (see the crate docs).
@@ -79,9 +97,25 @@ impl PluginFollower {
         config: FollowerConfig,
         registry: Arc<PluginRegistry>,
     ) -> Result<Self, ZkError> {
+        Self::start_admitting(config, registry, Admission::default()).await
+    }
+
+    /// [`PluginFollower::start`], loading versions whose requested network
+    /// capabilities `admission` covers (a version it does not cover is
+    /// refused like one that fails to load: the running version keeps
+    /// serving and every instance's status says why).
+    ///
+    /// # Errors
+    /// As [`PluginFollower::start`].
+    pub async fn start_admitting(
+        config: FollowerConfig,
+        registry: Arc<PluginRegistry>,
+        admission: Admission,
+    ) -> Result<Self, ZkError> {
         let (updates_tx, updates) = watch::channel(0);
         let (stop, stop_rx) = watch::channel(false);
-        let task = follow::Follower::start(config, registry, updates_tx, stop_rx).await?;
+        let task =
+            follow::Follower::start(config, admission, registry, updates_tx, stop_rx).await?;
         Ok(Self {
             stop,
             updates,

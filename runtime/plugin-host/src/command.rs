@@ -132,6 +132,7 @@ impl CommandRunner {
     pub fn new(host: Arc<PluginHost>) -> Result<Self, HostInitError> {
         let mut linker = Linker::new(host.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .and_then(|()| crate::net::bounded::shadow_blocking_io(&mut linker))
             .map_err(|e| HostInitError(format!("wasi: {e}")))?;
         Ok(Self { host, linker })
     }
@@ -178,6 +179,7 @@ impl CommandRunner {
             wasi,
             limits.memory_bytes,
             Arc::from(argv[0].as_str()),
+            crate::net::SharedPolicy::default(),
         ));
         self.host.arm_deadline(&mut store, limits.deadline);
         let started = Instant::now();

@@ -16,6 +16,7 @@ use crate::deadline;
 use crate::error::{HostInitError, LoadError};
 use crate::grants::Grants;
 use crate::limits::Limits;
+use crate::net::{self, SharedPolicy};
 use crate::output::OutputLog;
 use crate::state::HostState;
 use crate::world::World;
@@ -147,6 +148,11 @@ impl PluginHost {
         let mut state_model_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut state_model_linker)
             .map_err(|e| err("wasi", &e))?;
+        // State models may reach their application over HTTP, as granted.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut state_model_linker)
+            .map_err(|e| err("wasi:http", &e))?;
+        net::bounded::shadow_blocking_io(&mut state_model_linker)
+            .map_err(|e| err("wasi:io", &e))?;
         sm::StateModel::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut state_model_linker,
             |s| s,
@@ -155,6 +161,7 @@ impl PluginHost {
         let mut aggregator_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut aggregator_linker)
             .map_err(|e| err("wasi", &e))?;
+        net::bounded::shadow_blocking_io(&mut aggregator_linker).map_err(|e| err("wasi:io", &e))?;
         agg::Aggregator::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut aggregator_linker,
             |s| s,
@@ -315,7 +322,9 @@ impl PluginHost {
             limits.output_bytes,
             self.config.log_guest_output,
         );
-        let mut state = HostState::new(grants.wasi_ctx(&output)?, limits.memory_bytes, label);
+        let policy = SharedPolicy::default();
+        let wasi = grants.wasi_ctx(&output, &label, &policy)?;
+        let mut state = HostState::new(wasi, limits.memory_bytes, label, policy);
         if !grants.stdio {
             state.output = Some(output);
         }

@@ -5,13 +5,17 @@
 //! never use them, so the host always links WASI; without grants the
 //! context has no preopened directories, no environment and no network,
 //! stdin is at end of file, and stdout and stderr go to the host's log
-//! ([`crate::output`]) instead of the host's own stdio.
+//! ([`crate::output`]) instead of the host's own stdio. Network grants are
+//! rules ([`NetRule`]); what they allow is decided per call
+//! ([`crate::net`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder};
 
+use crate::net::{NetRule, SharedPolicy, socket_allowed};
 use crate::output::OutputLog;
 
 /// WASI capabilities granted to a plugin. The default grants nothing.
@@ -25,14 +29,23 @@ pub struct Grants {
     /// Host directories mapped into the plugin, read-only:
     /// `(host path, guest path)`.
     pub read_only_dirs: Vec<(PathBuf, String)>,
-    /// Let the plugin open sockets and resolve names.
-    pub network: bool,
+    /// What the plugin may reach over the network (`wasi:http` requests,
+    /// `wasi:sockets` TCP connections, name lookups with `dns`); nothing
+    /// when empty. Rules may name `{host}` and `{port}`, filled in for each
+    /// call from [`CallOptions::instance`](crate::CallOptions::instance).
+    #[serde(default)]
+    pub network: Vec<NetRule>,
 }
 
 impl Grants {
     /// Builds the WASI context these grants allow; without the stdio
     /// grant, the guest's stdout and stderr write to `output`.
-    pub(crate) fn wasi_ctx(&self, output: &OutputLog) -> Result<WasiCtx, String> {
+    pub(crate) fn wasi_ctx(
+        &self,
+        output: &OutputLog,
+        plugin: &Arc<str>,
+        policy: &SharedPolicy,
+    ) -> Result<WasiCtx, String> {
         let mut b = WasiCtxBuilder::new();
         if self.stdio {
             b.inherit_stdout().inherit_stderr();
@@ -44,9 +57,16 @@ impl Grants {
             b.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot preopen {}: {e}", host.display()))?;
         }
-        if self.network {
-            b.inherit_network().allow_ip_name_lookup(true);
-        }
+        // Every address goes through the call's policy, which is empty
+        // unless granted; UDP is never granted.
+        let (plugin, policy) = (plugin.clone(), policy.clone());
+        b.allow_tcp(true)
+            .allow_udp(false)
+            .allow_ip_name_lookup(self.network.contains(&NetRule::Dns))
+            .socket_addr_check(move |addr, usage| {
+                let allowed = socket_allowed(&plugin, &policy, addr, usage);
+                Box::pin(async move { allowed })
+            });
         Ok(b.build())
     }
 }

@@ -289,6 +289,7 @@ fn run_sandbox(host: &PluginHost, v: &Version<StateModelKind>) -> Vec<SandboxRun
     let opts = CallOptions {
         deadline: Some(host.config().canary_deadline),
         customized_state: Some(Arc::new(InMemoryCustomizedState::new())),
+        instance: None,
     };
     v.descriptor
         .transitions

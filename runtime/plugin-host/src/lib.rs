@@ -16,7 +16,11 @@
 //!   loaded machine too, and every instance a memory cap (default 64 MiB).
 //! - Plugins get no files, network, environment or stdio unless
 //!   [`Grants`] say so; their stdout and stderr go to the host's log, line
-//!   by line, tagged `name@version`, capped per call.
+//!   by line, tagged `name@version`, capped per call. Network grants are
+//!   rules ([`net::NetRule`]: `http://HOST:PORT[/prefix]`, `tcp:HOST:PORT`,
+//!   `dns`); a denied request or connection fails in the plugin with a
+//!   permission error and is logged. Waits in `wasi:io` (polls, blocking
+//!   stream calls, HTTP responses) end at the call's deadline.
 //! - A trap, timeout, memory blow-up or `err` result is a [`CallError`];
 //!   a trap carries what the call wrote to stderr (a Python traceback, a
 //!   JavaScript exception, a Rust panic message); a store that faulted is
@@ -41,6 +45,7 @@ mod handles;
 mod inspect;
 mod kind;
 mod limits;
+pub mod net;
 mod offload;
 mod options;
 mod output;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::customized::CustomizedStateStore;
 use crate::grants::Grants;
 use crate::limits::Limits;
+use crate::net::InstanceAddress;
 use crate::swap::SwapPolicy;
 
 /// How one plugin runs: its limits, WASI grants, the customized-state store
@@ -41,6 +42,10 @@ pub struct CallOptions {
     pub deadline: Option<Duration>,
     /// The customized-state store instead of the plugin's.
     pub customized_state: Option<Arc<dyn CustomizedStateStore>>,
+    /// The instance the call runs for: its `HELIX_HOST` and `HELIX_PORT`
+    /// fill in the `{host}` and `{port}` of the plugin's network grants
+    /// (without it, rules naming them grant nothing).
+    pub instance: Option<InstanceAddress>,
 }
 
 impl CallOptions {
@@ -48,7 +53,7 @@ impl CallOptions {
     pub fn with_deadline(deadline: Duration) -> Self {
         Self {
             deadline: Some(deadline),
-            customized_state: None,
+            ..Self::default()
         }
     }
 }
@@ -58,6 +63,7 @@ impl std::fmt::Debug for CallOptions {
         f.debug_struct("CallOptions")
             .field("deadline", &self.deadline)
             .field("customized_state", &self.customized_state.is_some())
+            .field("instance", &self.instance)
             .finish()
     }
 }

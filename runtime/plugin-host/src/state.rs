@@ -1,17 +1,22 @@
 //! The data of every plugin store and the host functions plugins import:
 //! `strand:host/log`, `strand:host/clock` and
-//! `strand:statemodel/customized-state`.
+//! `strand:statemodel/customized-state`; the views wasmtime-wasi and
+//! wasmtime-wasi-http take of it.
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::state_model::strand::host::{clock, log};
 use crate::bindings::state_model::strand::statemodel::customized_state::{self, StateError};
 use crate::bindings::{aggregator as agg, state_model as sm};
 use crate::customized::{CustomizedStateStore, StateStoreError};
 use crate::limits::MemoryLimiter;
+use crate::net::SharedPolicy;
+use crate::net::bounded::BoundedIo;
+use crate::net::http::HttpHooks;
 use crate::output::OutputLog;
 
 /// The fixed point `monotonic-ns` counts from.
@@ -29,18 +34,43 @@ pub struct HostState {
     pub(crate) deadline_at: Option<Instant>,
     /// Where the guest's stdout and stderr go, unless stdio was granted.
     pub(crate) output: Option<OutputLog>,
+    /// What the running call may reach (shared with the socket check).
+    pub(crate) net: SharedPolicy,
+    http: WasiHttpCtx,
+    http_hooks: HttpHooks,
 }
 
 impl HostState {
-    pub(crate) fn new(wasi: WasiCtx, memory_bytes: usize, plugin: Arc<str>) -> Self {
+    pub(crate) fn new(
+        wasi: WasiCtx,
+        memory_bytes: usize,
+        plugin: Arc<str>,
+        net: SharedPolicy,
+    ) -> Self {
         Self {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_bytes),
+            http_hooks: HttpHooks {
+                plugin: plugin.clone(),
+                policy: net.clone(),
+                deadline: None,
+            },
             plugin,
             customized: None,
             deadline_at: None,
             output: None,
+            net,
+            http: WasiHttpCtx::new(),
+        }
+    }
+
+    /// The resource table with the running call's deadline, for the
+    /// bounded `wasi:io` waits.
+    pub(crate) fn bounded_io(&mut self) -> BoundedIo<'_> {
+        BoundedIo {
+            table: &mut self.table,
+            deadline: self.deadline_at,
         }
     }
 
@@ -49,6 +79,7 @@ impl HostState {
         if let Some(output) = &self.output {
             output.relabel(plugin.clone());
         }
+        self.http_hooks.plugin = plugin.clone();
         self.plugin = plugin;
     }
 
@@ -64,6 +95,17 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.http_hooks.deadline = self.deadline_at;
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_hooks,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! one), runs under the deadline, and gives the instance back unless the
 //! call faulted: a store that trapped is dropped.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,6 +16,7 @@ use crate::customized::InMemoryCustomizedState;
 use crate::engine::PluginHost;
 use crate::error::{CallError, LoadError};
 use crate::kind::Kind;
+use crate::net::{InstanceAddress, NetPolicy};
 use crate::offload::off_async_runtime;
 use crate::options::{CallOptions, PluginOptions};
 use crate::output::OutputLog;
@@ -50,6 +52,8 @@ pub(crate) struct Version<K: Kind> {
     host: Arc<PluginHost>,
     label: Arc<str>,
     idle: Mutex<Vec<Worker<K>>>,
+    /// The network policy of each calling instance, built on first use.
+    policies: Mutex<HashMap<Option<InstanceAddress>, Arc<NetPolicy>>>,
 }
 
 impl<K: Kind> Version<K> {
@@ -112,7 +116,24 @@ impl<K: Kind> Version<K> {
             host: host.clone(),
             label,
             idle: Mutex::new(vec![worker]),
+            policies: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// What calls for `instance` may reach (resolved once per instance;
+    /// rules that grant nothing for it are logged then).
+    fn policy_for(&self, instance: Option<&InstanceAddress>) -> Arc<NetPolicy> {
+        let rules = &self.options.grants.network;
+        let mut policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(policy) = policies.get(&instance.cloned()) {
+            return policy.clone();
+        }
+        let policy = Arc::new(NetPolicy::new(rules, instance));
+        for reason in policy.unusable() {
+            tracing::warn!(plugin = %self.label, "network grant unusable: {reason}");
+        }
+        policies.insert(instance.cloned(), policy.clone());
+        policy
     }
 
     /// Runs `f` on an instance of this version under the call's deadline.
@@ -143,6 +164,10 @@ impl<K: Kind> Version<K> {
             .customized_state
             .clone()
             .or_else(|| self.options.customized_state.clone());
+        if !self.options.grants.network.is_empty() {
+            let policy = self.policy_for(opts.instance.as_ref());
+            worker.store.data().net.store(policy);
+        }
         let result = run::<K, _>(&mut worker, &self.host, deadline, f)?;
         worker.store.data_mut().customized = None;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);

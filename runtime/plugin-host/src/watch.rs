@@ -64,6 +64,20 @@ impl PluginRegistry {
         options: PluginOptions,
         on_report: impl Fn(Result<SwapReport, SwapError>) + Send + 'static,
     ) -> Result<DirWatcher, WatchError> {
+        self.watch_dir_with(dir, move |_| options.clone(), on_report)
+    }
+
+    /// [`PluginRegistry::watch_dir`] with options per plugin name (e.g.
+    /// each plugin's own grants).
+    ///
+    /// # Errors
+    /// As [`PluginRegistry::watch_dir`].
+    pub fn watch_dir_with(
+        self: &Arc<Self>,
+        dir: &Path,
+        options: impl Fn(&str) -> PluginOptions + Send + 'static,
+        on_report: impl Fn(Result<SwapReport, SwapError>) + Send + 'static,
+    ) -> Result<DirWatcher, WatchError> {
         let werr = |reason: String| WatchError {
             dir: dir.to_owned(),
             reason,
@@ -90,7 +104,7 @@ impl PluginRegistry {
         initial.sort();
         for path in initial {
             if let Some(name) = plugin_name(&path) {
-                on_report(self.install_file(&name, &path, options.clone()));
+                on_report(self.install_file(&name, &path, options(&name)));
             }
         }
 
@@ -114,7 +128,7 @@ impl PluginRegistry {
                     };
                     for path in changed.into_iter().filter(|p| p.is_file()) {
                         if let Some(name) = plugin_name(&path) {
-                            on_report(registry.install_file(&name, &path, options.clone()));
+                            on_report(registry.install_file(&name, &path, options(&name)));
                         }
                     }
                 }

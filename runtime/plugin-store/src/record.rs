@@ -19,6 +19,7 @@ mod keys {
     pub const ACTIVATED_AT: &str = "ACTIVATED_AT";
     pub const FORCED: &str = "FORCED";
     pub const DEFINITION: &str = "DEFINITION";
+    pub const REQUESTS: &str = "REQUESTS";
 }
 
 /// What a plugin is, from the world its component targets.
@@ -90,6 +91,12 @@ pub struct VersionEntry {
     pub forced: bool,
     /// A state model's definition, as the component reports it.
     pub definition: Option<StateModelSpec>,
+    /// The network capabilities the deployment requests
+    /// (`strand plugin deploy --request`, rules such as `tcp:{host}:6379`);
+    /// a participant loads the version only if its own grants cover every
+    /// one. Map key `REQUESTS`, a JSON list, absent when empty (records
+    /// written before it read as no requests).
+    pub requests: Vec<String>,
 }
 
 impl VersionEntry {
@@ -108,6 +115,11 @@ impl VersionEntry {
             && let Ok(json) = serde_json::to_string(d)
         {
             m.insert(keys::DEFINITION.into(), json);
+        }
+        if !self.requests.is_empty()
+            && let Ok(json) = serde_json::to_string(&self.requests)
+        {
+            m.insert(keys::REQUESTS.into(), json);
         }
         m
     }
@@ -130,6 +142,11 @@ impl VersionEntry {
             ),
             None => None,
         };
+        let requests = match m.get(keys::REQUESTS) {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| format!("version {version}: bad REQUESTS: {e}"))?,
+            None => Vec::new(),
+        };
         Ok(Self {
             version: version.to_owned(),
             sha256: field(keys::SHA256)?,
@@ -140,6 +157,7 @@ impl VersionEntry {
             activated_at_ms: number(keys::ACTIVATED_AT).unwrap_or(0),
             forced: m.get(keys::FORCED).is_some_and(|f| f == "true"),
             definition,
+            requests,
         })
     }
 }
@@ -246,6 +264,7 @@ impl PluginRecord {
             forced: entry.forced,
             active: self.active.as_deref() == Some(entry.version.as_str()),
             definition: entry.definition.clone(),
+            requests: entry.requests.clone(),
         }
     }
 
@@ -325,6 +344,9 @@ pub struct Deployment {
     /// A state model's definition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<StateModelSpec>,
+    /// The network capabilities it requests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<String>,
 }
 
 #[cfg(test)]
@@ -342,6 +364,7 @@ mod tests {
             activated_at_ms: 2,
             forced: false,
             definition: None,
+            requests: Vec::new(),
         }
     }
 

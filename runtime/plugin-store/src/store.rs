@@ -49,6 +49,11 @@ pub struct DeployOptions {
     pub max_size: usize,
     /// Who deploys (recorded with the version).
     pub deployed_by: String,
+    /// Network capabilities the deployment requests (rules such as
+    /// `http://{host}:{port}` or `tcp:{host}:6379-6390`, checked by the
+    /// caller); recorded with the version, granted only by participants
+    /// whose own grants cover them.
+    pub requests: Vec<String>,
 }
 
 impl Default for DeployOptions {
@@ -58,6 +63,7 @@ impl Default for DeployOptions {
             force: false,
             max_size: DEFAULT_MAX_SIZE,
             deployed_by: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            requests: Vec::new(),
         }
     }
 }
@@ -199,6 +205,7 @@ impl PluginStore {
             activated_at_ms: now_ms(),
             forced: opts.force,
             definition,
+            requests: opts.requests.clone(),
         };
         let policy = self.policy().await?;
         let place = |current: Option<PluginRecord>| -> Result<PluginRecord, StoreError> {

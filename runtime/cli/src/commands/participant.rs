@@ -4,6 +4,14 @@
 //! gracefully. Plugins come from local files
 //! (`--plugin`, `--plugin-dir`) and/or from the cluster
 //! (`--plugins-from-cluster`, the default when no local plugin is given).
+//! Its membership can follow the application: `--health-url` /
+//! `--health-tcp` (leave while unhealthy, rejoin when healthy) and
+//! `-- COMMAND` (the application as a child; leave when it exits, stop it
+//! after the drain).
+
+mod app;
+mod grants;
+mod health;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -16,12 +24,15 @@ use clap::Args;
 use strand_participant::{
     ClusterPlugins, ClusterPluginsConfig, DrainOutcome, Participant, ParticipantConfig,
 };
-use strand_plugin_host::{PluginOptions, PluginRegistry};
+use strand_plugin_host::net::GrantTable;
+use strand_plugin_host::{Grants, PluginOptions, PluginRegistry};
 use tracing::{info, warn};
 
 use super::GlobalArgs;
 use crate::compile_progress::Progress;
 use crate::stop_signal::StopSignal;
+use app::App;
+use health::HealthChecks;
 
 /// Options of `strand participant`.
 #[derive(Debug, Args)]
@@ -66,6 +77,54 @@ pub struct ParticipantArgs {
     /// (e.g. `5s`; `0s` skips the drain); a second signal skips the rest.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    /// Let a plugin reach something: `PLUGIN=RULE` (repeatable), RULE one
+    /// of `http://HOST:PORT[/path-prefix]`, `tcp:HOST:PORT`,
+    /// `tcp:HOST:LO-HI`, `dns`; `{host}` and `{port}` are the instance's
+    /// HELIX_HOST and HELIX_PORT. Nothing is reachable without a grant.
+    #[arg(long = "grant", value_name = "PLUGIN=RULE")]
+    pub grants: Vec<String>,
+    /// A TOML file of grants: `[plugins.NAME]` tables with
+    /// `allow = ["RULE", …]`; adds to `--grant`.
+    #[arg(long = "grants", value_name = "FILE")]
+    pub grants_file: Option<PathBuf>,
+    /// Follow the application's health: `GET` this URL every
+    /// `--health-interval`; 2xx is healthy. After `--health-failures`
+    /// failures in a row the participant leaves the cluster, and joins
+    /// again once a probe passes. It first joins once healthy.
+    #[arg(long, value_name = "URL")]
+    pub health_url: Option<String>,
+    /// Like `--health-url`, a TCP connect to `HOST:PORT` (both must pass
+    /// when both are given).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub health_tcp: Option<String>,
+    /// Time between health probes (each probe's timeout too, at most 5 s).
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub health_interval: Duration,
+    /// Failed probes in a row that make the application unhealthy.
+    #[arg(long, default_value_t = 3)]
+    pub health_failures: u32,
+    /// How long the application (`-- COMMAND`) gets to exit after SIGTERM
+    /// before SIGKILL, when the participant stops.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub app_stop_grace: Duration,
+    /// The application to run as a child (`-- COMMAND ARGS…`, in its own
+    /// process group): the participant leaves the cluster the moment it
+    /// exits, and stops it (SIGTERM, then SIGKILL after
+    /// `--app-stop-grace`) after draining on SIGTERM.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// The options a locally loaded plugin (`--plugin`, `--plugin-dir`) runs
+/// with: every rule granted to its name.
+fn local_options(grants: &GrantTable, name: &str) -> PluginOptions {
+    PluginOptions {
+        grants: Grants {
+            network: grants.rules(name).to_vec(),
+            ..Grants::default()
+        },
+        ..PluginOptions::default()
+    }
 }
 
 fn parse_plugin(value: &str) -> Result<(String, PathBuf), String> {
@@ -99,6 +158,11 @@ fn instance_ids(specs: &[String]) -> Result<Vec<String>> {
 /// Runs participants until a signal arrives.
 pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitCode> {
     args.instances = instance_ids(&args.instances)?;
+    let grants = grants::load(args.grants_file.as_deref(), &args.grants)?;
+    for (plugin, rules) in grants.iter() {
+        let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();
+        info!(%plugin, grants = %rules.join(", "), "network granted");
+    }
     let zk = global
         .zk_config()?
         .with_session_timeout(Duration::from_secs(args.session_timeout.max(1)));
@@ -112,14 +176,17 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     let registry = PluginRegistry::new(host);
     for (name, path) in &args.plugins {
         let report = registry
-            .install_file(name, path, PluginOptions::default())
+            .install_file(name, path, local_options(&grants, name))
             .with_context(|| format!("loading plugin {name} from {}", path.display()))?;
         info!(plugin = %name, version = %report.current.version, "plugin loaded");
     }
     let _watcher = match &args.plugin_dir {
         Some(dir) => Some(
             registry
-                .watch_dir(dir, PluginOptions::default(), |report| match report {
+                .watch_dir_with(dir, {
+                    let grants = grants.clone();
+                    move |name| local_options(&grants, name)
+                }, |report| match report {
                     Ok(report) => info!(plugin = %report.name, version = %report.current.version, "plugin installed"),
                     Err(err) => warn!(error = %err, "plugin refused; the previous version keeps serving"),
                 })
@@ -129,13 +196,14 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     };
 
     let cluster_plugins = if from_cluster {
-        let plugins = ClusterPlugins::start(
+        let plugins = ClusterPlugins::start_with_grants(
             ClusterPluginsConfig {
                 zk: zk.clone(),
                 cluster: args.cluster.clone(),
                 instances: args.instances.clone(),
             },
             Arc::clone(&registry),
+            grants.clone(),
         )
         .await
         .context("following the plugins deployed to the cluster")?;
@@ -157,15 +225,130 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
     } else {
         None
     };
+    // The application first (its health decides when to join), then the
+    // participants, joined whenever it is healthy.
+    let mut app = match args.command.as_slice() {
+        [] => None,
+        command => Some(App::start(command)?),
+    };
+    let health = HealthChecks::from_flags(
+        args.health_url.clone(),
+        args.health_tcp.clone(),
+        args.health_interval,
+        args.health_failures,
+    )?
+    .map(HealthChecks::spawn)
+    .transpose()?;
+    let (mut healthy, _probes) = match health {
+        Some((verdicts, task)) => (Some(verdicts), Some(AbortOnDrop(task))),
+        None => (None, None),
+    };
+    let mut participants = Vec::new();
+    let ended = loop {
+        let want_joined = healthy.as_ref().is_none_or(|h| *h.borrow() == Some(true));
+        if want_joined && participants.is_empty() {
+            match join(&args, &zk, &registry, cluster_plugins.as_ref()).await {
+                Ok(joined) => participants = joined,
+                // The first join's failure is the command's; a rejoin is
+                // tried again at the next probe.
+                Err(err) if healthy.is_none() => return Err(err),
+                Err(err) => warn!(error = %format!("{err:#}"), "rejoining failed; trying again"),
+            }
+        } else if !want_joined && !participants.is_empty() {
+            eprintln!(
+                "the application is unhealthy: leaving the cluster until it is healthy again"
+            );
+            leave(std::mem::take(&mut participants)).await;
+        } else if !want_joined && healthy.as_ref().is_some_and(|h| h.borrow().is_none()) {
+            eprintln!("waiting for the application to be healthy before joining");
+        }
+        let app_exited = async {
+            match app.as_mut() {
+                Some(app) => app.exited().await,
+                None => std::future::pending().await,
+            }
+        };
+        let verdict = async {
+            match healthy.as_mut() {
+                Some(h) => h.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = stop.wait() => break Ended::Signal,
+            status = app_exited => break Ended::AppExited(status),
+            alive = verdict => if !alive { break Ended::Signal },
+        }
+    };
+    let code = match ended {
+        Ended::Signal => {
+            if !args.drain_timeout.is_zero() && !participants.is_empty() {
+                drain(&participants, args.drain_timeout, &mut stop).await;
+            }
+            eprintln!("stopping: finishing transitions in flight");
+            leave(participants).await;
+            if let Some(app) = app.as_mut() {
+                let status = app.stop(args.app_stop_grace).await;
+                eprintln!("stopped the application ({status})");
+            }
+            ExitCode::SUCCESS
+        }
+        Ended::AppExited(status) => {
+            eprintln!("the application exited ({status}): leaving the cluster");
+            leave(participants).await;
+            if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    };
+    if let Some(plugins) = cluster_plugins {
+        plugins.shutdown().await;
+    }
+    Ok(code)
+}
+
+/// Why the participant stops.
+enum Ended {
+    /// SIGTERM or ctrl-c (or the health checks ended).
+    Signal,
+    /// The application (`-- COMMAND`) exited.
+    AppExited(std::process::ExitStatus),
+}
+
+/// Aborts the health probes when the command returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts (joins) a participant for every `--instance`.
+async fn join(
+    args: &ParticipantArgs,
+    zk: &strand_zk::ZkConfig,
+    registry: &Arc<PluginRegistry>,
+    cluster_plugins: Option<&ClusterPlugins>,
+) -> Result<Vec<Participant>> {
     let mut participants = Vec::new();
     for instance in &args.instances {
         let mut config = ParticipantConfig::new(zk.clone(), &args.cluster, instance);
-        config.plugin_updates = cluster_plugins.as_ref().map(ClusterPlugins::updates);
+        config.plugin_updates = cluster_plugins.map(ClusterPlugins::updates);
         config.auto_join = args.auto_join;
         config.max_parallel_transitions = args.max_parallel.max(1);
-        let participant = Participant::start(config, Arc::clone(&registry))
+        let started = Participant::start(config, Arc::clone(registry))
             .await
-            .with_context(|| format!("starting participant {instance}"))?;
+            .with_context(|| format!("starting participant {instance}"));
+        let participant = match started {
+            Ok(p) => p,
+            Err(err) => {
+                leave(participants).await;
+                return Err(err);
+            }
+        };
         eprintln!(
             "participant {instance} joined {} (session {})",
             args.cluster,
@@ -173,18 +356,17 @@ pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitC
         );
         participants.push(participant);
     }
-    stop.wait().await;
-    if !args.drain_timeout.is_zero() {
-        drain(&participants, args.drain_timeout, &mut stop).await;
-    }
-    eprintln!("stopping: finishing transitions in flight");
+    Ok(participants)
+}
+
+/// Stops every participant (each removes its LiveInstance: it leaves the
+/// cluster, and its partitions fail over as for a dead node).
+async fn leave(participants: Vec<Participant>) {
     for participant in participants {
+        let instance = participant.instance().to_owned();
         participant.shutdown().await;
+        eprintln!("participant {instance} left the cluster");
     }
-    if let Some(plugins) = cluster_plugins {
-        plugins.shutdown().await;
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Drains every participant at once (each hands its top states over),

@@ -31,10 +31,10 @@ fn host() -> Arc<PluginHost> {
 
 /// A log writer the test can read back.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }
@@ -43,7 +43,7 @@ impl Captured {
 /// process-wide subscriber, not a scoped one: tracing caches per call site
 /// whether anyone listens, and a scoped subscriber misses events when
 /// another test's thread registers the call site first.
-fn captured_log() -> &'static Captured {
+pub(crate) fn captured_log() -> &'static Captured {
     static LOG: OnceLock<Captured> = OnceLock::new();
     LOG.get_or_init(|| {
         let log = Captured::default();

@@ -9,5 +9,6 @@ mod guest_output;
 mod helix_builtins;
 mod inspect;
 mod models;
+mod network;
 mod polyglot;
 mod swap;

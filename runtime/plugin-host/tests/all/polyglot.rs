@@ -304,6 +304,7 @@ fn a_call_past_its_deadline_is_interrupted_inside_the_runtime_and_the_plugin_kee
             customized_state: Some(Arc::new(SlowStore {
                 delay: deadline * 3,
             })),
+            instance: None,
         };
         for _ in 0..2 {
             match model.transition(&c, &slow) {

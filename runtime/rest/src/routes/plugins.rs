@@ -88,6 +88,7 @@ pub async fn deploy(
         force: params.flag("force", false)?,
         max_size: s.max_plugin_bytes,
         deployed_by: DEPLOYED_BY.to_owned(),
+        requests: Vec::new(),
     };
     let store = store(&s, &cluster).await?;
     let bytes = body.0;

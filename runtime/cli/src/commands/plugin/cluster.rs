@@ -56,9 +56,24 @@ pub struct DeployArgs {
     /// Recorded as who deployed (default: $USER).
     #[arg(long)]
     pub by: Option<String>,
+    /// A network capability the plugin needs (repeatable):
+    /// `http://HOST:PORT[/path-prefix]`, `tcp:HOST:PORT`, `tcp:HOST:LO-HI`
+    /// or `dns`, with `{host}`/`{port}` for each instance's own. Recorded in
+    /// the deployment; a participant loads the version only if its own
+    /// grants (`strand participant --grant`) cover every request.
+    #[arg(long = "request", value_name = "RULE", value_parser = parse_request)]
+    pub requests: Vec<String>,
     /// The compiled cache validation uses.
     #[command(flatten)]
     pub cache: CacheArg,
+}
+
+/// A `--request` rule, checked and in its canonical spelling.
+fn parse_request(value: &str) -> Result<String, String> {
+    value
+        .parse::<strand_plugin_host::net::NetRule>()
+        .map(|r| r.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Options of `strand plugin gc`.
@@ -162,6 +177,7 @@ pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
                 name: args.name.clone(),
                 force: args.force,
                 max_size: args.max_size,
+                requests: args.requests.clone(),
                 ..DeployOptions::default()
             };
             if let Some(by) = args.by {
@@ -178,7 +194,14 @@ pub async fn run(global: &GlobalArgs, cmd: StoreCommand) -> Result<ExitCode> {
                     size_of(d.size_bytes),
                     d.stored_bytes.map_or_else(|| "?".to_owned(), size_of),
                     store.cluster()
-                )
+                ) + &if d.requests.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "it requests {}; participants load it only where their grants cover that\n",
+                        d.requests.join(", ")
+                    )
+                }
             })
         }
         StoreCommand::List(target) => {
@@ -348,6 +371,9 @@ fn render_list(list: &[PluginSummary]) -> String {
         let Some(p) = i.checked_sub(1).and_then(|i| list.get(i)) else {
             continue;
         };
+        if let Some(active) = p.active.as_ref().filter(|a| !a.requests.is_empty()) {
+            out += &format!("  requests {}\n", active.requests.join(", "));
+        }
         for inst in &p.instances {
             let running = inst.status.active_version.as_deref().unwrap_or("none");
             out += &format!("  {} runs {running}", inst.instance);

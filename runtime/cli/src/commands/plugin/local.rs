@@ -144,6 +144,28 @@ fn with_file(report: &PluginReport, file: &Path) -> anyhow::Result<serde_json::V
     Ok(value)
 }
 
+/// What the component's imports say about the network: which network
+/// interfaces it imports, and that they reach nothing unless granted.
+fn network_line(imports: &[String]) -> String {
+    let network: Vec<&str> = imports
+        .iter()
+        .map(String::as_str)
+        .filter(|i| {
+            i.starts_with("wasi:http/outgoing-handler")
+                || i.starts_with("wasi:sockets/tcp")
+                || i.starts_with("wasi:sockets/ip-name-lookup")
+                || i.starts_with("wasi:sockets/udp")
+        })
+        .collect();
+    if network.is_empty() {
+        return "imports no network interface".into();
+    }
+    format!(
+        "imports {}; reaches nothing unless granted (strand participant --grant, deploy --request)",
+        network.join(", ")
+    )
+}
+
 fn render(file: &Path, r: &PluginReport) -> String {
     let mut out = format!(
         "file:        {}\nsha256:      {}\nsize:        {} bytes ({})\nworld:       {} ({})\nimports:     {}\nexports:     {}\n",
@@ -156,6 +178,7 @@ fn render(file: &Path, r: &PluginReport) -> String {
         r.imports.join(", "),
         r.exports.join(", "),
     );
+    out += &format!("network:     {}\n", network_line(&r.imports));
     if let Some(d) = &r.definition {
         let states: Vec<String> = d
             .states

@@ -1,0 +1,318 @@
+//! Outbound calls of plugins, denied unless granted: the real
+//! `http-notify` component against real servers on loopback ports started
+//! by the test (a small HTTP/1.1 server, a line-based TCP server, and
+//! servers that accept and never answer).
+//!
+//! Granted, the transition succeeds and the server saw the request; not
+//! granted, it fails with the permission error (`HttpRequestDenied`,
+//! access denied), nothing reached the server, and the host logged the
+//! plugin, the address and the grant it lacked; a hung application ends
+//! the call at its deadline (the call's timeout), never a stuck caller.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use strand_devcluster::plugins::names;
+use strand_plugin_host::net::{InstanceAddress, NetRule};
+use strand_plugin_host::{
+    CallError, CallOptions, Grants, PluginOptions, Rejection, StateModelHandle, TransitionContext,
+};
+
+use crate::common::{ctx, registry_with};
+use crate::guest_output::captured_log;
+
+/// What a test server saw.
+#[derive(Default)]
+struct Seen {
+    connections: AtomicUsize,
+    requests: Mutex<Vec<String>>,
+}
+
+impl Seen {
+    fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// How a test server answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// HTTP/1.1: reads a request, records its start line and body, 200.
+    Http,
+    /// A line in, `OK` out.
+    Line,
+    /// Accepts, reads, never answers (the connection stays open).
+    Never,
+}
+
+/// A server on a free loopback port, serving on threads until the test
+/// process ends.
+fn serve(answer: Answer) -> (u16, Arc<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    let seen = Arc::new(Seen::default());
+    let server = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            server.connections.fetch_add(1, Ordering::SeqCst);
+            let seen = server.clone();
+            std::thread::spawn(move || handle(stream, answer, &seen));
+        }
+    });
+    (port, seen)
+}
+
+fn handle(stream: TcpStream, answer: Answer, seen: &Seen) {
+    let mut reader = BufReader::new(stream);
+    let record = |s: String| {
+        seen.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(s);
+    };
+    match answer {
+        Answer::Http => {
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                if head.is_empty() {
+                    head = line.trim_end().to_owned();
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            record(format!("{head} {}", String::from_utf8_lossy(&body)));
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+        Answer::Line => {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) > 0 {
+                record(line.trim_end().to_owned());
+                let _ = reader.get_mut().write_all(b"OK noted\n");
+            }
+        }
+        Answer::Never => {
+            let mut sink = [0u8; 1024];
+            while reader.read(&mut sink).unwrap_or(0) > 0 {}
+        }
+    }
+}
+
+fn grants(rules: &[&str]) -> PluginOptions {
+    PluginOptions {
+        grants: Grants {
+            network: rules
+                .iter()
+                .map(|r| r.parse::<NetRule>().expect("a valid rule"))
+                .collect(),
+            ..Grants::default()
+        },
+        ..PluginOptions::default()
+    }
+}
+
+fn model(options: PluginOptions) -> StateModelHandle {
+    registry_with("HttpNotify", names::HTTP_NOTIFY, options)
+        .state_model("HttpNotify")
+        .expect("installed")
+}
+
+fn notify(key: &str, value: &str) -> TransitionContext {
+    let mut c = ctx("db_3", "OFFLINE", "SLAVE");
+    c.config.push((key.into(), value.into()));
+    c
+}
+
+/// Runs the call on a thread; a call still running after five minutes
+/// is a stuck participant.
+fn call(
+    model: &StateModelHandle,
+    c: &TransitionContext,
+    opts: CallOptions,
+) -> Result<String, CallError> {
+    let (tx, rx) = mpsc::channel();
+    let (model, c) = (model.clone(), c.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(model.transition(&c, &opts).map(|o| o.note));
+    });
+    rx.recv_timeout(Duration::from_secs(300))
+        .expect("the call ended (a hung application must not hang the caller)")
+}
+
+fn fatal_reason(result: Result<String, CallError>) -> String {
+    match result {
+        Err(CallError::Rejected {
+            kind: Rejection::Fatal,
+            message,
+        }) => message,
+        other => panic!("expected a fatal rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn granted_http_reaches_the_server() {
+    let (port, seen) = serve(Answer::Http);
+    let m = model(grants(&[&format!("http://127.0.0.1:{port}/hooks")]));
+    let c = notify(
+        "NOTIFY_URL",
+        &format!("http://127.0.0.1:{port}/hooks/transition"),
+    );
+    let note = call(&m, &c, CallOptions::default()).expect("granted call succeeds");
+    assert!(note.contains("200"), "{note}");
+    assert_eq!(
+        seen.requests(),
+        vec![
+            r#"POST /hooks/transition HTTP/1.1 {"partition":"db_3","from":"OFFLINE","to":"SLAVE"}"#
+        ]
+    );
+}
+
+#[test]
+fn http_outside_the_grants_is_denied_and_logged() {
+    let log = captured_log();
+    let (port, seen) = serve(Answer::Http);
+    // Nothing granted at all; then a grant for another path prefix.
+    for options in [
+        PluginOptions::default(),
+        grants(&[&format!("http://127.0.0.1:{port}/other")]),
+    ] {
+        let m = model(options);
+        let c = notify("NOTIFY_URL", &format!("http://127.0.0.1:{port}/hooks"));
+        let reason = fatal_reason(call(&m, &c, CallOptions::default()));
+        assert!(reason.contains("HttpRequestDenied"), "{reason}");
+    }
+    assert_eq!(
+        seen.connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the server"
+    );
+    let text = log.text();
+    let wanted = format!("lacks a grant such as http://127.0.0.1:{port}/hooks");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&wanted))
+        .unwrap_or_else(|| panic!("no denial logged with {wanted:?} in:\n{text}"));
+    assert!(
+        line.contains("HttpNotify") && line.contains("denied HTTP POST"),
+        "{line}"
+    );
+}
+
+#[test]
+fn placeholders_are_the_calling_instances_address() {
+    let (port, seen) = serve(Answer::Http);
+    let m = model(grants(&["http://{host}:{port}"]));
+    let c = notify("NOTIFY_URL", &format!("http://127.0.0.1:{port}/"));
+    let me = CallOptions {
+        instance: Some(InstanceAddress {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+        }),
+        ..CallOptions::default()
+    };
+    call(&m, &c, me).expect("the instance's own address is granted");
+    // Another instance (another port) is not granted this server.
+    let other = CallOptions {
+        instance: Some(InstanceAddress {
+            host: "127.0.0.1".into(),
+            port: Some(port.wrapping_add(1).max(1)),
+        }),
+        ..CallOptions::default()
+    };
+    let reason = fatal_reason(call(&m, &c, other));
+    assert!(reason.contains("HttpRequestDenied"), "{reason}");
+    // Without an instance, a rule naming {host} grants nothing.
+    let reason = fatal_reason(call(&m, &c, CallOptions::default()));
+    assert!(reason.contains("HttpRequestDenied"), "{reason}");
+    assert_eq!(seen.requests().len(), 1);
+}
+
+#[test]
+fn tcp_is_denied_unless_granted() {
+    let log = captured_log();
+    let (port, seen) = serve(Answer::Line);
+    let c = notify("NOTIFY_TCP", &format!("127.0.0.1:{port}"));
+    let reason = fatal_reason(call(
+        &model(PluginOptions::default()),
+        &c,
+        CallOptions::default(),
+    ));
+    assert!(reason.to_lowercase().contains("denied"), "{reason}");
+    assert_eq!(
+        seen.connections.load(Ordering::SeqCst),
+        0,
+        "nothing reached the server"
+    );
+    let wanted = format!("lacks a grant such as tcp:127.0.0.1:{port}");
+    assert!(
+        log.text().contains(&wanted),
+        "no denial logged with {wanted:?}"
+    );
+
+    let m = model(grants(&[&format!(
+        "tcp:127.0.0.1:{}-{}",
+        port,
+        port.saturating_add(2)
+    )]));
+    let note = call(&m, &c, CallOptions::default()).expect("granted connection succeeds");
+    assert!(note.contains("OK noted"), "{note}");
+    assert_eq!(
+        seen.requests(),
+        vec![r#"{"partition":"db_3","from":"OFFLINE","to":"SLAVE"}"#]
+    );
+}
+
+#[test]
+fn a_hung_application_ends_the_call_at_its_deadline() {
+    let (port, seen) = serve(Answer::Never);
+    let m = model(grants(&[
+        &format!("http://127.0.0.1:{port}"),
+        &format!("tcp:127.0.0.1:{port}"),
+    ]));
+    let deadline = Duration::from_secs(2);
+    for (key, value) in [
+        ("NOTIFY_URL", format!("http://127.0.0.1:{port}/")),
+        ("NOTIFY_TCP", format!("127.0.0.1:{port}")),
+    ] {
+        let c = notify(key, &value);
+        // Either the wait traps at the deadline (the call's timeout), or the
+        // plugin hears the HTTP response timeout and fails the transition.
+        match call(&m, &c, CallOptions::with_deadline(deadline)) {
+            Err(CallError::Timeout { deadline: d, .. }) => assert_eq!(d, deadline),
+            Err(CallError::Rejected {
+                kind: Rejection::Fatal,
+                message,
+            }) if message.contains("Timeout") => {}
+            other => panic!("{key}: expected the call's timeout, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        seen.connections.load(Ordering::SeqCst),
+        2,
+        "both calls reached the server"
+    );
+    // The plugin still serves: a transition without a call succeeds.
+    call(&m, &ctx("db_4", "OFFLINE", "SLAVE"), CallOptions::default()).expect("still serving");
+}
