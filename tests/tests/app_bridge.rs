@@ -16,14 +16,12 @@
 //!   previous version keeps serving, and the instance's plugin status (what
 //!   `strand plugin list` prints) says why.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strand_admin::{Admin, RebalanceMode, RecordEdit};
 use strand_controller::Controller;
+use strand_devcluster::loopback::{Answer, serve};
 use strand_devcluster::plugins::{names, plugin_path};
 use strand_devcluster::zookeeper::LocalZk;
 use strand_model::{CurrentState, LiveInstance, PropertyPaths, ZNRecord};
@@ -35,79 +33,6 @@ use strand_zk::ZkConfig;
 
 const DEADLINE: Duration = Duration::from_secs(120);
 const MODEL: &str = "HttpNotify";
-
-/// What the application's HTTP server saw.
-#[derive(Default)]
-struct Seen {
-    connections: AtomicUsize,
-    bodies: Mutex<Vec<String>>,
-}
-
-/// An HTTP/1.1 server on a free loopback port: records each request's
-/// body and answers 200.
-fn application() -> (u16, Arc<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let seen = Arc::new(Seen::default());
-    let server = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            server.connections.fetch_add(1, Ordering::SeqCst);
-            let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok() {
-                server
-                    .bodies
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(String::from_utf8_lossy(&body).into_owned());
-                let _ = reader.get_mut().write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                );
-            }
-        }
-    });
-    (port, seen)
-}
-
-/// A line-based TCP endpoint: records each line, answers `OK`.
-fn line_endpoint() -> (u16, Arc<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let seen = Arc::new(Seen::default());
-    let server = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            server.connections.fetch_add(1, Ordering::SeqCst);
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) > 0 {
-                server
-                    .bodies
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(line.trim_end().to_owned());
-                let _ = reader.get_mut().write_all(b"OK\n");
-            }
-        }
-    });
-    (port, seen)
-}
 
 struct Cluster {
     name: String,
@@ -256,10 +181,10 @@ async fn plugins_reach_only_what_the_participant_grants() {
     let zk = Arc::new(LocalZk::start().expect("zookeeper"));
 
     // Granted and requested.
-    let (port, seen) = application();
+    let (port, seen) = serve(Answer::Http);
     let granted = Cluster::new(zk.clone(), "BRIDGE_GRANTED", port).await;
     let instance = format!("127.0.0.1_{port}");
-    let (tcp, lines) = line_endpoint();
+    let (tcp, lines) = serve(Answer::Line);
     let tcp_rule = format!("tcp:127.0.0.1:{tcp}");
     granted
         .deploy(
@@ -296,11 +221,7 @@ async fn plugins_reach_only_what_the_participant_grants() {
         r#"{"partition":"app_0","from":"SLAVE","to":"MASTER"}"#,
     ];
     for (what, seen) in [("HTTP", &seen), ("TCP", &lines)] {
-        let bodies = seen
-            .bodies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let bodies = seen.bodies();
         assert_eq!(bodies, expected, "what the {what} endpoint saw");
     }
 
@@ -339,11 +260,11 @@ async fn plugins_reach_only_what_the_participant_grants() {
     controller.shutdown().await.expect("controller stops");
 
     // Not granted: the deployment requests nothing.
-    let (port, seen) = application();
+    let (port, seen) = serve(Answer::Http);
     let denied = Cluster::new(zk.clone(), "BRIDGE_DENIED", port).await;
     let instance = format!("127.0.0.1_{port}");
     denied.deploy(names::HTTP_NOTIFY, &[], false).await;
-    let (tcp, lines) = line_endpoint();
+    let (tcp, lines) = serve(Answer::Line);
     denied.resource(port, Some(tcp)).await;
     let mut grants = GrantTable::default();
     // Granted to the plugin, but not requested: still nothing reachable.
@@ -362,16 +283,8 @@ async fn plugins_reach_only_what_the_participant_grants() {
     })
     .await;
     assert!(info.contains("HttpRequestDenied"), "{info}");
-    assert_eq!(
-        seen.connections.load(Ordering::SeqCst),
-        0,
-        "nothing reached the application"
-    );
-    assert_eq!(
-        lines.connections.load(Ordering::SeqCst),
-        0,
-        "nothing reached the TCP endpoint"
-    );
+    assert_eq!(seen.connections(), 0, "nothing reached the application");
+    assert_eq!(lines.connections(), 0, "nothing reached the TCP endpoint");
     participant.shutdown().await;
     plugins.shutdown().await;
     controller.shutdown().await.expect("controller stops");

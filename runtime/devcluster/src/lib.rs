@@ -11,6 +11,9 @@
 //! * [`server`] — [`Server`]: the ZooKeeper under a development cluster,
 //!   private or given.
 //! * [`plugins`] — the plugin components built from `plugins/`.
+//! * [`loopback`] — stand-ins for the application a plugin reaches: HTTP,
+//!   line and silent servers on loopback ports that record what reached
+//!   them.
 //! * [`registry`] — a plugin registry with state models installed.
 //! * [`routes`] — waits on the routing table's change notifications
 //!   (`strand-spectator`), never a polling loop, and the MasterSlave
@@ -23,6 +26,7 @@
 
 pub mod cluster;
 pub mod fleet;
+pub mod loopback;
 pub mod plugins;
 pub mod registry;
 pub mod routes;

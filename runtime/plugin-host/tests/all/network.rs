@@ -9,13 +9,10 @@
 //! plugin, the address and the grant it lacked; a hung application ends
 //! the call at its deadline (the call's timeout), never a stuck caller.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use strand_devcluster::loopback::{Answer, serve};
 use strand_devcluster::plugins::names;
 use strand_plugin_host::net::{InstanceAddress, NetRule};
 use strand_plugin_host::{
@@ -24,101 +21,6 @@ use strand_plugin_host::{
 
 use crate::common::{ctx, registry_with};
 use crate::guest_output::captured_log;
-
-/// What a test server saw.
-#[derive(Default)]
-struct Seen {
-    connections: AtomicUsize,
-    requests: Mutex<Vec<String>>,
-}
-
-impl Seen {
-    fn requests(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// How a test server answers.
-#[derive(Clone, Copy)]
-enum Answer {
-    /// HTTP/1.1: reads a request, records its start line and body, 200.
-    Http,
-    /// A line in, `OK` out.
-    Line,
-    /// Accepts, reads, never answers (the connection stays open).
-    Never,
-}
-
-/// A server on a free loopback port, serving on threads until the test
-/// process ends.
-fn serve(answer: Answer) -> (u16, Arc<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let port = listener.local_addr().expect("local address").port();
-    let seen = Arc::new(Seen::default());
-    let server = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            server.connections.fetch_add(1, Ordering::SeqCst);
-            let seen = server.clone();
-            std::thread::spawn(move || handle(stream, answer, &seen));
-        }
-    });
-    (port, seen)
-}
-
-fn handle(stream: TcpStream, answer: Answer, seen: &Seen) {
-    let mut reader = BufReader::new(stream);
-    let record = |s: String| {
-        seen.requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(s);
-    };
-    match answer {
-        Answer::Http => {
-            let mut head = String::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    break;
-                }
-                if head.is_empty() {
-                    head = line.trim_end().to_owned();
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                return;
-            }
-            record(format!("{head} {}", String::from_utf8_lossy(&body)));
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-        Answer::Line => {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) > 0 {
-                record(line.trim_end().to_owned());
-                let _ = reader.get_mut().write_all(b"OK noted\n");
-            }
-        }
-        Answer::Never => {
-            let mut sink = [0u8; 1024];
-            while reader.read(&mut sink).unwrap_or(0) > 0 {}
-        }
-    }
-}
 
 fn grants(rules: &[&str]) -> PluginOptions {
     PluginOptions {
@@ -203,11 +105,7 @@ fn http_outside_the_grants_is_denied_and_logged() {
         let reason = fatal_reason(call(&m, &c, CallOptions::default()));
         assert!(reason.contains("HttpRequestDenied"), "{reason}");
     }
-    assert_eq!(
-        seen.connections.load(Ordering::SeqCst),
-        0,
-        "nothing reached the server"
-    );
+    assert_eq!(seen.connections(), 0, "nothing reached the server");
     let text = log.text();
     let wanted = format!("lacks a grant such as http://127.0.0.1:{port}/hooks");
     let line = text
@@ -260,11 +158,7 @@ fn tcp_is_denied_unless_granted() {
         CallOptions::default(),
     ));
     assert!(reason.to_lowercase().contains("denied"), "{reason}");
-    assert_eq!(
-        seen.connections.load(Ordering::SeqCst),
-        0,
-        "nothing reached the server"
-    );
+    assert_eq!(seen.connections(), 0, "nothing reached the server");
     let wanted = format!("lacks a grant such as tcp:127.0.0.1:{port}");
     assert!(
         log.text().contains(&wanted),
@@ -308,11 +202,7 @@ fn a_hung_application_ends_the_call_at_its_deadline() {
             other => panic!("{key}: expected the call's timeout, got {other:?}"),
         }
     }
-    assert_eq!(
-        seen.connections.load(Ordering::SeqCst),
-        2,
-        "both calls reached the server"
-    );
+    assert_eq!(seen.connections(), 2, "both calls reached the server");
     // The plugin still serves: a transition without a call succeeds.
     call(&m, &ctx("db_4", "OFFLINE", "SLAVE"), CallOptions::default()).expect("still serving");
 }
