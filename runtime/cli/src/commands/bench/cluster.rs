@@ -13,7 +13,7 @@ use strand_devcluster::Server;
 use strand_devcluster::cluster::{Cluster, Setup};
 use strand_devcluster::fleet::Fleet;
 use strand_devcluster::routes::{MASTER, master_slave_converged};
-use strand_model::{IdealState, PropertyPaths};
+use strand_model::IdealState;
 use strand_plugin_host::default_cache_dir;
 use strand_spectator::RoutingSnapshot;
 use strand_zk::{RequestCounts, Update, ZkConfig};
@@ -25,7 +25,6 @@ use super::BenchArgs;
 pub(super) const BIG_RESOURCE_PARTITIONS: u32 = 1000;
 
 pub(super) struct BenchCluster {
-    pub cluster: String,
     dev: Cluster,
     fleet: Fleet,
 }
@@ -60,11 +59,12 @@ impl BenchCluster {
         let dev = Cluster::start(server, zk, setup).await?;
         super::progress(&format!("starting {} participants", args.participants));
         let fleet = Fleet::start(&dev, &instances).await?;
-        Ok(Self {
-            cluster: args.cluster.clone(),
-            dev,
-            fleet,
-        })
+        Ok(Self { dev, fleet })
+    }
+
+    /// The cluster's name.
+    pub fn cluster(&self) -> &str {
+        &self.dev.name
     }
 
     pub fn zk_config(&self) -> ZkConfig {
@@ -89,14 +89,14 @@ impl BenchCluster {
         self.dev
             .admin
             .add_resource(
-                &self.cluster,
+                &self.dev.name,
                 name,
                 partitions,
                 "MasterSlave",
                 RebalanceMode::SemiAuto,
             )
             .await?;
-        self.dev.admin.rebalance(&self.cluster, name, 3).await?;
+        self.dev.admin.rebalance(&self.dev.name, name, 3).await?;
         Ok(())
     }
 
@@ -118,12 +118,12 @@ impl BenchCluster {
     /// The znode version of a resource's external view (how many times it
     /// was written, less one), if it exists.
     pub async fn view_version(&self, resource: &str) -> Result<Option<i32>> {
-        let path = PropertyPaths::new(&self.cluster).external_view(resource);
+        let path = self.dev.paths.external_view(resource);
         Ok(self.dev.admin.zk().exists(&path).await?.map(|s| s.version))
     }
 
     async fn ideal(&self, resource: &str) -> Result<IdealState> {
-        Ok(self.dev.admin.ideal_state(&self.cluster, resource).await?)
+        Ok(self.dev.admin.ideal_state(&self.dev.name, resource).await?)
     }
 
     /// Waits on the routing table's notifications until `done` holds.
@@ -199,32 +199,28 @@ impl BenchCluster {
         self.dev
             .admin
             .accessor()
-            .update(
-                &PropertyPaths::new(&self.cluster).ideal_state(resource),
-                false,
-                |current| {
-                    let Some(record) = current else {
-                        return Update::Keep;
-                    };
-                    let mut ideal = IdealState::from(record);
-                    let partitions: Vec<String> = match only {
-                        Some(p) => vec![p.to_owned()],
-                        None => ideal.partitions().into_iter().map(str::to_owned).collect(),
-                    };
-                    for p in &partitions {
-                        let mut list = ideal
-                            .preference_list(p)
-                            .map(<[String]>::to_vec)
-                            .unwrap_or_default();
-                        if let Some(head) = list.first().cloned() {
-                            list.rotate_left(1);
-                            first = list.first().cloned().unwrap_or(head);
-                        }
-                        ideal.set_preference_list(p, list);
+            .update(&self.dev.paths.ideal_state(resource), false, |current| {
+                let Some(record) = current else {
+                    return Update::Keep;
+                };
+                let mut ideal = IdealState::from(record);
+                let partitions: Vec<String> = match only {
+                    Some(p) => vec![p.to_owned()],
+                    None => ideal.partitions().into_iter().map(str::to_owned).collect(),
+                };
+                for p in &partitions {
+                    let mut list = ideal
+                        .preference_list(p)
+                        .map(<[String]>::to_vec)
+                        .unwrap_or_default();
+                    if let Some(head) = list.first().cloned() {
+                        list.rotate_left(1);
+                        first = list.first().cloned().unwrap_or(head);
                     }
-                    Update::Write(ideal.into_record())
-                },
-            )
+                    ideal.set_preference_list(p, list);
+                }
+                Update::Write(ideal.into_record())
+            })
             .await?;
         Ok(first)
     }
@@ -254,7 +250,7 @@ impl BenchCluster {
 
     /// Sets (or with `None` removes) a simple field of the cluster config.
     pub async fn set_cluster_config(&self, key: &str, value: Option<&str>) -> Result<()> {
-        let mut edit = strand_model::ZNRecord::new(&self.cluster);
+        let mut edit = strand_model::ZNRecord::new(&self.dev.name);
         edit.set_simple(key, value.unwrap_or_default());
         let how = if value.is_some() {
             strand_admin::RecordEdit::Update
@@ -263,7 +259,7 @@ impl BenchCluster {
         };
         self.dev
             .admin
-            .edit_cluster_config(&self.cluster, how, &edit)
+            .edit_cluster_config(&self.dev.name, how, &edit)
             .await?;
         Ok(())
     }

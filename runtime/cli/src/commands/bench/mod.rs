@@ -223,7 +223,7 @@ async fn start_controller(
     runtime: &tokio::runtime::Handle,
 ) -> Result<ControllerHandle> {
     let config = bench.zk_config();
-    let cluster = bench.cluster.clone();
+    let cluster = bench.cluster().to_owned();
     runtime
         .spawn(async move { Controller::start(config, cluster, "bench-controller").await })
         .await
@@ -410,7 +410,8 @@ async fn rolling_restart(
     bench
         .wait_converged(&[("db".to_owned(), args.partitions)], step)
         .await?;
-    let watcher = rolling::MasterGaps::start(&bench.connect_string(), &bench.cluster, "db").await?;
+    let watcher =
+        rolling::MasterGaps::start(&bench.connect_string(), bench.cluster(), "db").await?;
     let sent = || controller.status().messages_sent;
     for (key, drain, relay) in [
         (
@@ -565,7 +566,7 @@ async fn controller_process_memory(
     let exe = std::env::current_exe().context("locating the strand binary")?;
     let mut child = tokio::process::Command::new(exe)
         .args(["--zk", &bench.connect_string(), "controller", "--cluster"])
-        .arg(&bench.cluster)
+        .arg(bench.cluster())
         .args(["--name", "bench-controller-process"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
