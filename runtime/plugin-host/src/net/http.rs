@@ -81,16 +81,21 @@ fn check(policy: &NetPolicy, request: &http::Request<WasiBody>) -> Result<String
     Ok(format!("{}:{port}", authority.host()))
 }
 
-/// Waits for `f`, at most until `deadline`; `late` is the error then.
+/// Waits for `f`, at most until `deadline`; `late` is the error then —
+/// also when `f` failed at the deadline itself (the connection task ends
+/// at the same instant, and a request whose connection it closed fails
+/// with a protocol error that is really the timeout).
 async fn bounded<T>(
     deadline: Option<Instant>,
     late: Error,
     f: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     match deadline {
-        Some(at) => tokio::time::timeout_at(at.into(), f)
-            .await
-            .unwrap_or(Err(late)),
+        Some(at) => match tokio::time::timeout_at(at.into(), f).await {
+            Ok(Err(_)) if Instant::now() >= at => Err(late),
+            Ok(result) => result,
+            Err(_) => Err(late),
+        },
         None => f.await,
     }
 }
