@@ -11,9 +11,12 @@
 use crate::aggregator::{Aggregator, Partition};
 use crate::bindings::aggregator::exports::strand::aggregator::aggregate;
 use crate::bindings::aggregator::strand::aggregator::types as agg_types;
+use crate::bindings::routing_watch::exports::strand::routing::watch;
 use crate::bindings::state_model::exports::strand::statemodel::model;
+use crate::bindings::state_model::strand::routing::types::RoutingChange;
 use crate::bindings::state_model::strand::statemodel::types as sm_types;
 use crate::model::{StateModel, Transition};
+use crate::routing::ReplicatedStateModel;
 
 /// The exported state model of a plugin crate (implemented by
 /// [`export_state_model!`](crate::export_state_model)).
@@ -30,6 +33,26 @@ impl<T: ExportedStateModel> model::Guest for T {
 
     fn transition(ctx: sm_types::TransitionContext) -> Result<String, sm_types::TransitionError> {
         T::model().transition(&Transition::new(ctx))
+    }
+}
+
+/// The exported replicated state model of a plugin crate (implemented by
+/// [`export_replicated_state_model!`](crate::export_replicated_state_model)).
+#[doc(hidden)]
+pub trait ExportedReplicatedStateModel {
+    /// The model the component's exports call.
+    fn model() -> &'static (dyn ReplicatedStateModel + Sync);
+}
+
+impl<T: ExportedReplicatedStateModel> ExportedStateModel for T {
+    fn model() -> &'static (dyn StateModel + Sync) {
+        <T as ExportedReplicatedStateModel>::model()
+    }
+}
+
+impl<T: ExportedReplicatedStateModel> watch::Guest for T {
+    fn routing_changed(change: RoutingChange) -> Result<(), String> {
+        T::model().routing_changed(&change)
     }
 }
 
@@ -76,6 +99,38 @@ macro_rules! export_state_model {
 
             $crate::bindings::state_model::__export_state_model_world!(
                 __StrandStateModel with_types_in $crate::bindings::state_model
+            );
+        };
+    };
+}
+
+/// Exports a [`ReplicatedStateModel`] as this component's
+/// `strand:statemodel/model@0.1.0` and `strand:routing/watch@0.1.0` (world
+/// `strand:plugins/replicated-state-model`).
+///
+/// Call it once, at the root of a `cdylib` crate, with a constant expression
+/// of a type that implements [`ReplicatedStateModel`] and is `Sync`.
+///
+/// [`ReplicatedStateModel`]: crate::ReplicatedStateModel
+#[macro_export]
+macro_rules! export_replicated_state_model {
+    ($model:expr $(,)?) => {
+        const _: () = {
+            static __STRAND_STATE_MODEL: &(dyn $crate::ReplicatedStateModel + Sync) = &$model;
+
+            struct __StrandStateModel;
+
+            impl $crate::__private::ExportedReplicatedStateModel for __StrandStateModel {
+                fn model() -> &'static (dyn $crate::ReplicatedStateModel + Sync) {
+                    __STRAND_STATE_MODEL
+                }
+            }
+
+            $crate::bindings::state_model::__export_state_model_world!(
+                __StrandStateModel with_types_in $crate::bindings::state_model
+            );
+            $crate::bindings::routing_watch::__export_routing_watch_world!(
+                __StrandStateModel with_types_in $crate::bindings::routing_watch
             );
         };
     };

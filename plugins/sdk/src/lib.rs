@@ -14,6 +14,12 @@
 //!   [`customized_state`](Transition::customized_state), the host's log and
 //!   clock; it fails with a typed [`TransitionError`] (fatal, retryable,
 //!   illegal transition, as the WIT has them).
+//! * A state model of a replicated system implements
+//!   [`ReplicatedStateModel`] too: [`routing::replicas`] finds where the
+//!   other replicas of a partition are (a SLAVE its MASTER), and
+//!   [`routing_changed`](ReplicatedStateModel::routing_changed) hears when
+//!   that changes without a transition of its own; export it with
+//!   [`export_replicated_state_model!`].
 //! * An aggregator implements [`Aggregator`]: a [`Partition`] gives every
 //!   instance's [`InstanceState`] (with [`field`](InstanceState::field)
 //!   lookups) and it returns the partition's [`View`], or an
@@ -63,6 +69,7 @@ mod export;
 mod fields;
 pub mod host;
 mod model;
+pub mod routing;
 mod spec;
 
 pub use wit_bindgen;
@@ -74,10 +81,11 @@ pub use model::{
     Count, CustomizedState, ModelDefinition, StateDef, StateError, StateModel, Transition,
     TransitionDef, TransitionError,
 };
+pub use routing::{Replica, ReplicatedStateModel, RoutingChange};
 pub use spec::{CUSTOMIZED_STATE_TYPE_KEY, DROPPED, ERROR, ModelSpec};
 
 /// What the export macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::{ExportedAggregator, ExportedStateModel};
+    pub use crate::export::{ExportedAggregator, ExportedReplicatedStateModel, ExportedStateModel};
 }

@@ -135,6 +135,15 @@ impl Transition {
             .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The other replicas of this partition in `state` (any state when
+    /// `None`), from the participant's routing table ([`crate::routing`]);
+    /// this instance is left out.
+    pub fn peers(&self, state: Option<&str>) -> Vec<crate::Replica> {
+        let mut replicas = crate::routing::replicas(self.resource(), self.partition(), state);
+        replicas.retain(|r| r.instance != self.instance());
+        replicas
+    }
+
     /// This replica's customized state of type `state_type` (Helix's
     /// `CustomizedStateProvider` for this resource and partition).
     pub fn customized_state<'a>(&'a self, state_type: &'a str) -> CustomizedState<'a> {

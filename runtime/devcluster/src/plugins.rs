@@ -49,6 +49,12 @@ pub mod names {
     /// MasterSlave that POSTs / writes each transition to the URL / TCP
     /// address in its resource config (`NOTIFY_URL`, `NOTIFY_TCP`).
     pub const HTTP_NOTIFY: &str = "http-notify";
+    /// MasterSlave keeping real Redis replication in step
+    /// (`strand:plugins/replicated-state-model`).
+    pub const REDIS_MASTER_SLAVE: &str = "redis-master-slave";
+    /// MasterSlave that reports what `strand:routing` tells it (peers in
+    /// transition notes, routing changes as `ROUTING` customized states).
+    pub const ROUTING_PROBE: &str = "routing-probe";
     /// Helix's MasterSlave model written in Python (`plugins/python/master-slave`).
     pub const PY_MASTER_SLAVE: &str = "py-master-slave";
     /// Helix's MasterSlave model written in JavaScript (`plugins/js/master-slave`).

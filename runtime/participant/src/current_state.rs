@@ -71,6 +71,17 @@ enum Known {
     },
 }
 
+/// A resource this session holds replicas of (see [`CurrentStates::held`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    /// The resource.
+    pub resource: String,
+    /// Its state model (`STATE_MODEL_DEF`).
+    pub model: String,
+    /// Each partition and its `CURRENT_STATE`.
+    pub partitions: Vec<(String, String)>,
+}
+
 /// A replica's state as far as the current state tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReplicaState {
@@ -216,6 +227,42 @@ impl CurrentStates {
     /// Whether the record has to be read before it can be used.
     pub(crate) fn needs_read(&self, resource: &str) -> bool {
         matches!(*lock(&self.resource(resource).known), Known::Unread)
+    }
+
+    /// Every resource this session has a record of: its state model and
+    /// each partition's `CURRENT_STATE` (from the last good copy).
+    pub(crate) fn held(&self) -> Vec<Held> {
+        let resources: Vec<(String, Arc<Resource>)> = lock(&self.resources)
+            .iter()
+            .map(|(name, r)| (name.clone(), Arc::clone(r)))
+            .collect();
+        resources
+            .into_iter()
+            .filter_map(|(name, resource)| {
+                let known = lock(&resource.known);
+                let record = match &*known {
+                    Known::Present { record, .. }
+                    | Known::Malformed {
+                        last_good: Some(record),
+                        ..
+                    } => record,
+                    _ => return None,
+                };
+                let model = record.simple("STATE_MODEL_DEF")?.to_owned();
+                let partitions = record
+                    .map_fields
+                    .iter()
+                    .filter_map(|(p, fields)| {
+                        Some((p.clone(), fields.get("CURRENT_STATE")?.clone()))
+                    })
+                    .collect();
+                Some(Held {
+                    resource: name,
+                    model,
+                    partitions,
+                })
+            })
+            .collect()
     }
 
     /// The replica's state according to the record.

@@ -48,6 +48,7 @@ use crate::customized::CustomizedStateProvider;
 use crate::errors::ErrorLog;
 use crate::inbox::{Inbox, Tracked};
 use crate::lookups::Lookups;
+use crate::routing::Routing;
 use crate::scheduler::{Slots, Standing, is_failover_critical};
 
 /// Why serving a session ended.
@@ -96,9 +97,12 @@ pub(crate) struct Served {
     pub(crate) states: CurrentStates,
     pub(crate) lookups: Lookups,
     pub(crate) errors: ErrorLog,
+    /// The participant's routing table, for plugins (module `routing`).
+    pub(crate) routing: Arc<Routing>,
     root: String,
     messages: Mutex<Inbox>,
-    busy: Mutex<HashSet<Replica>>,
+    /// Partitions with a transition (or a routing callback) in flight.
+    pub(crate) busy: Mutex<HashSet<Replica>>,
     pub(crate) slots: Mutex<Slots>,
     warned_models: Mutex<HashSet<String>>,
     pub(crate) wake: Arc<Notify>,
@@ -111,6 +115,15 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What the message loop has to do after a batch of watch events.
@@ -134,6 +147,7 @@ impl Served {
         config: ParticipantConfig,
         registry: Arc<PluginRegistry>,
         provider: Arc<CustomizedStateProvider>,
+        routing: Arc<Routing>,
     ) -> Result<Arc<Self>, ZkError> {
         let paths = PropertyPaths::new(&config.cluster);
         let wake = Arc::new(Notify::new());
@@ -153,6 +167,7 @@ impl Served {
             states,
             lookups,
             errors,
+            routing,
             messages: Mutex::default(),
             busy: Mutex::default(),
             slots,
@@ -182,6 +197,10 @@ impl Served {
             }
         };
         let mut plugin_updates = self.config.plugin_updates.clone();
+        // Routing callbacks for this session's partitions, for as long as
+        // it serves.
+        let _routing_callbacks =
+            AbortOnDrop(tokio::spawn(crate::routing::follow(Arc::clone(self))));
         let mut todo = Todo {
             relist: true,
             ..Todo::default()

@@ -18,6 +18,8 @@
 //!   messages need, watched lazily, last good copy kept.
 //! * `errors` — failed transitions recorded under `ERRORS`, as Helix does.
 //! * `drain` — a stopping participant's own drain (`EVACUATE`) first.
+//! * `routing` — the routing table plugins look up (`strand:routing`),
+//!   started on first use, and the callbacks when it changes.
 //! * `relay` — relay (peer-to-peer) messages attached to a transition,
 //!   forwarded once it is recorded, as Helix's participant does.
 //! * [`customized`] — Helix's `CustomizedStateProvider`, shared with plugins.
@@ -38,6 +40,7 @@ mod join;
 mod lookups;
 mod participant;
 mod relay;
+mod routing;
 mod scheduler;
 mod transition;
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use strand_model::{PropertyPaths, SessionId};
 use strand_plugin_host::PluginRegistry;
+use strand_spectator::ProviderConfig;
 use strand_zk::{Accessor, Backoff, Zk, ZkError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -23,6 +24,7 @@ use crate::customized::CustomizedStateProvider;
 use crate::engine::{Served, SessionEnd};
 use crate::error::Result;
 use crate::join::join;
+use crate::routing::Routing;
 
 /// What the current session offers to callers.
 #[derive(Clone)]
@@ -58,7 +60,11 @@ impl Participant {
     /// instance is unknown (and may not add itself), or another process
     /// holds the instance.
     pub async fn start(config: ParticipantConfig, registry: Arc<PluginRegistry>) -> Result<Self> {
-        let (zk, served) = connect_and_serve(&config, &registry).await?;
+        let routing = Arc::new(Routing::new(ProviderConfig::new(
+            config.zk.clone(),
+            &config.cluster,
+        )));
+        let (zk, served) = connect_and_serve(&config, &registry, &routing).await?;
         let current = Arc::new(Mutex::new(Current {
             session: served.session(),
             zk: zk.clone(),
@@ -68,6 +74,7 @@ impl Participant {
         let task = tokio::spawn(supervise(
             config.clone(),
             registry,
+            routing,
             zk,
             served,
             stop_rx,
@@ -134,6 +141,7 @@ fn served_provider(zk: &Zk, config: &ParticipantConfig) -> Arc<CustomizedStatePr
 async fn connect_and_serve(
     config: &ParticipantConfig,
     registry: &Arc<PluginRegistry>,
+    routing: &Arc<Routing>,
 ) -> Result<(Zk, Arc<Served>)> {
     let zk = Zk::connect(config.zk.clone()).await?;
     // A shutdown drain left behind (a crash while stopping) would keep
@@ -147,6 +155,7 @@ async fn connect_and_serve(
         config.clone(),
         Arc::clone(registry),
         provider,
+        Arc::clone(routing),
     )
     .await?;
     Ok((zk, served))
@@ -155,6 +164,7 @@ async fn connect_and_serve(
 async fn supervise(
     config: ParticipantConfig,
     registry: Arc<PluginRegistry>,
+    routing: Arc<Routing>,
     mut zk: Zk,
     mut served: Arc<Served>,
     stop: watch::Receiver<bool>,
@@ -173,7 +183,7 @@ async fn supervise(
                     if *stop.borrow() {
                         return;
                     }
-                    match connect_and_serve(&config, &registry).await {
+                    match connect_and_serve(&config, &registry, &routing).await {
                         Ok((new_zk, new_served)) => {
                             zk = new_zk;
                             served = new_served;

@@ -322,6 +322,7 @@ impl Served {
                     ends,
                 )) as Arc<dyn CustomizedStateStore>),
                 instance: Some(self.config.address.clone()),
+                routing: self.routing.lookup_for(&handle).await,
             };
             let context = context.clone();
             let call = tokio::task::spawn_blocking(move || handle.transition(&context, &options));

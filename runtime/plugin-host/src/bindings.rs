@@ -2,10 +2,12 @@
 //! bindings for the two plugin worlds in `wit/`.
 //!
 //! The aggregator world reuses the state-model world's `strand:host`
-//! bindings, so the host implements logging and the clock once.
+//! bindings, so the host implements logging and the clock once; the
+//! replicated-state-model world reuses all of the state-model world's
+//! imports and adds only its `strand:routing/watch` export.
 
 // Generated code: the documentation is in the WIT files.
-/// Bindings for `strand:plugins/state-model@0.1.0`.
+/// Bindings for `strand:plugins/state-model@0.2.0`.
 #[allow(missing_docs)]
 pub mod state_model {
     wasmtime::component::bindgen!({
@@ -14,7 +16,7 @@ pub mod state_model {
     });
 }
 
-/// Bindings for `strand:plugins/aggregator@0.1.0`.
+/// Bindings for `strand:plugins/aggregator@0.2.0`.
 #[allow(missing_docs)]
 pub mod aggregator {
     wasmtime::component::bindgen!({
@@ -23,6 +25,25 @@ pub mod aggregator {
         with: {
             "strand:host/log": crate::bindings::state_model::strand::host::log,
             "strand:host/clock": crate::bindings::state_model::strand::host::clock,
+        },
+    });
+}
+
+/// Bindings for `strand:plugins/replicated-state-model@0.2.0`: only its
+/// extra export (`strand:routing/watch`) is used, loaded from a state-model
+/// instance whose component exports it.
+#[allow(missing_docs)]
+pub mod replicated {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "strand:plugins/replicated-state-model",
+        with: {
+            "strand:host/log": crate::bindings::state_model::strand::host::log,
+            "strand:host/clock": crate::bindings::state_model::strand::host::clock,
+            "strand:statemodel/types": crate::bindings::state_model::strand::statemodel::types,
+            "strand:statemodel/customized-state": crate::bindings::state_model::strand::statemodel::customized_state,
+            "strand:routing/types": crate::bindings::state_model::strand::routing::types,
+            "strand:routing/lookup": crate::bindings::state_model::strand::routing::lookup,
         },
     });
 }

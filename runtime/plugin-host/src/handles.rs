@@ -12,6 +12,7 @@ use crate::bindings::state_model::strand::statemodel::types::TransitionError;
 use crate::error::{CallError, Rejection};
 use crate::kind::{AggregatorKind, StateModelKind};
 use crate::options::CallOptions;
+use crate::routing::RoutingChange;
 use crate::slot::Slot;
 use crate::version::VersionInfo;
 
@@ -57,12 +58,53 @@ impl StateModelHandle {
     ) -> Result<TransitionOutcome, CallError> {
         let v = self.slot.current();
         let result = v.call(opts, |b, s| {
-            b.strand_statemodel_model().call_transition(s, ctx)
+            b.model.strand_statemodel_model().call_transition(s, ctx)
         })?;
         transition_result(result).map(|note| TransitionOutcome {
             note,
             version: v.info.clone(),
         })
+    }
+
+    /// Tells the plugin that the routing of a partition it holds changed
+    /// (`strand:routing/watch`); `Ok(false)` without a call when the
+    /// version serving does not export it.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] ([`Rejection::Failed`]) for the plugin's
+    /// `err`; a fault variant as for [`transition`](Self::transition).
+    pub fn routing_changed(
+        &self,
+        change: &RoutingChange,
+        opts: &CallOptions,
+    ) -> Result<bool, CallError> {
+        let v = self.slot.current();
+        if !v.pre().watches_routing() {
+            return Ok(false);
+        }
+        let result = v.call(opts, |b, s| match &b.watch {
+            Some(watch) => watch.call_routing_changed(s, change),
+            None => Ok(Ok(())),
+        })?;
+        result
+            .map(|()| true)
+            .map_err(|message| CallError::Rejected {
+                kind: Rejection::Failed,
+                message,
+            })
+    }
+
+    /// Whether the version serving exports `strand:routing/watch` (world
+    /// `strand:plugins/replicated-state-model`).
+    pub fn watches_routing(&self) -> bool {
+        self.slot.current().pre().watches_routing()
+    }
+
+    /// Whether the version serving uses the routing table (imports
+    /// `strand:routing/lookup` or exports `strand:routing/watch`): its calls
+    /// should carry [`CallOptions::routing`].
+    pub fn uses_routing(&self) -> bool {
+        self.slot.current().pre().uses_routing()
     }
 
     /// The definition of the version currently serving.

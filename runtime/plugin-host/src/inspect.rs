@@ -290,6 +290,7 @@ fn run_sandbox(host: &PluginHost, v: &Version<StateModelKind>) -> Vec<SandboxRun
         deadline: Some(host.config().canary_deadline),
         customized_state: Some(Arc::new(InMemoryCustomizedState::new())),
         instance: None,
+        routing: None,
     };
     v.descriptor
         .transitions
@@ -298,7 +299,7 @@ fn run_sandbox(host: &PluginHost, v: &Version<StateModelKind>) -> Vec<SandboxRun
             let ctx = canary_context(&t.from, &t.to);
             let result = v
                 .call(&opts, |b, s| {
-                    b.strand_statemodel_model().call_transition(s, &ctx)
+                    b.model.strand_statemodel_model().call_transition(s, &ctx)
                 })
                 .and_then(transition_result);
             let outcome = match result {

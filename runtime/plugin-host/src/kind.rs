@@ -6,9 +6,10 @@ use std::fmt::Debug;
 use strand_model::Count;
 use strand_model::plugin::{AggregatorInfo, Changes, StateDef, StateModelSpec, Transition};
 use wasmtime::Store;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, InstancePre};
 
 use crate::bindings::aggregator::strand::aggregator::types as agg_types;
+use crate::bindings::replicated::exports::strand::routing::watch;
 use crate::bindings::state_model::strand::statemodel::types as sm_types;
 use crate::bindings::{aggregator as agg, state_model as sm};
 use crate::engine::PluginHost;
@@ -55,28 +56,98 @@ pub(crate) trait Kind: Send + Sync + Sized + 'static {
 /// State-model plugins.
 pub(crate) struct StateModelKind;
 
+/// The unversioned name of the optional export of world
+/// `replicated-state-model`.
+const WATCH_INTERFACE: &str = "strand:routing/watch";
+/// The unversioned name of the routing lookup import.
+const LOOKUP_INTERFACE: &str = "strand:routing/lookup";
+
+/// Whether `name` (`ns:pkg/iface@version`) names `interface` at any version.
+fn names_interface(name: &str, interface: &str) -> bool {
+    name.split_once('@')
+        .is_some_and(|(unversioned, _)| unversioned == interface)
+}
+
+/// A type-checked state-model component: the world's export indices, and
+/// those of `strand:routing/watch` when the component exports it.
+pub(crate) struct StateModelPre {
+    instance_pre: InstancePre<HostState>,
+    model: sm::StateModelIndices,
+    watch: Option<watch::GuestIndices>,
+    imports_lookup: bool,
+}
+
+impl StateModelPre {
+    /// Whether the component exports `strand:routing/watch`.
+    pub(crate) fn watches_routing(&self) -> bool {
+        self.watch.is_some()
+    }
+
+    /// Whether the component imports `strand:routing/lookup` or exports
+    /// `strand:routing/watch`: its calls need the routing table.
+    pub(crate) fn uses_routing(&self) -> bool {
+        self.imports_lookup || self.watch.is_some()
+    }
+}
+
+/// One instance of a state-model component.
+pub(crate) struct StateModelInstance {
+    /// `strand:statemodel/model`.
+    pub(crate) model: sm::StateModel,
+    /// `strand:routing/watch`, when exported.
+    pub(crate) watch: Option<watch::Guest>,
+}
+
 impl Kind for StateModelKind {
     const WORLD: World = World::StateModel;
-    type Pre = sm::StateModelPre<HostState>;
-    type Bindings = sm::StateModel;
+    type Pre = StateModelPre;
+    type Bindings = StateModelInstance;
     type Descriptor = StateModelSpec;
 
+    /// Type-checks the world, and `strand:routing/watch` if the component
+    /// exports it at any version: a watch export that does not type-check
+    /// (or is of an unsupported version) refuses the component.
     fn pre(host: &PluginHost, component: &Component) -> wasmtime::Result<Self::Pre> {
-        sm::StateModelPre::new(host.linker(World::StateModel).instantiate_pre(component)?)
+        let instance_pre = host.linker(World::StateModel).instantiate_pre(component)?;
+        let model = sm::StateModelIndices::new(&instance_pre)?;
+        let component_type = component.component_type();
+        let exports_watch = component_type
+            .exports(host.engine())
+            .any(|(name, _)| names_interface(name, WATCH_INTERFACE));
+        let imports_lookup = component_type
+            .imports(host.engine())
+            .any(|(name, _)| names_interface(name, LOOKUP_INTERFACE));
+        let watch = if exports_watch {
+            Some(watch::GuestIndices::new(&instance_pre)?)
+        } else {
+            None
+        };
+        Ok(StateModelPre {
+            instance_pre,
+            model,
+            watch,
+            imports_lookup,
+        })
     }
 
     fn instantiate(
         pre: &Self::Pre,
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Self::Bindings> {
-        pre.instantiate(store)
+        let instance = pre.instance_pre.instantiate(&mut *store)?;
+        let model = pre.model.load(&mut *store, &instance)?;
+        let watch = match &pre.watch {
+            Some(indices) => Some(indices.load(&mut *store, &instance)?),
+            None => None,
+        };
+        Ok(StateModelInstance { model, watch })
     }
 
     fn describe(
         b: &Self::Bindings,
         store: &mut Store<HostState>,
     ) -> wasmtime::Result<Self::Descriptor> {
-        let d = b.strand_statemodel_model().call_definition(store)?;
+        let d = b.model.strand_statemodel_model().call_definition(store)?;
         Ok(StateModelSpec {
             name: d.name,
             version: d.version,
@@ -130,7 +201,8 @@ impl Kind for StateModelKind {
             .find(|t| t.from == d.initial_state)
             .map_or_else(|| d.initial_state.clone(), |t| t.to.clone());
         let ctx = canary_context(&d.initial_state, &to);
-        b.strand_statemodel_model()
+        b.model
+            .strand_statemodel_model()
             .call_transition(store, &ctx)
             .map(drop)
     }

@@ -50,6 +50,7 @@ mod offload;
 mod options;
 mod output;
 mod registry;
+pub mod routing;
 mod slot;
 mod state;
 mod swap;

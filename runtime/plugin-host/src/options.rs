@@ -7,6 +7,7 @@ use crate::customized::CustomizedStateStore;
 use crate::grants::Grants;
 use crate::limits::Limits;
 use crate::net::InstanceAddress;
+use crate::routing::RoutingLookup;
 use crate::swap::SwapPolicy;
 
 /// How one plugin runs: its limits, WASI grants, the customized-state store
@@ -46,6 +47,9 @@ pub struct CallOptions {
     /// fill in the `{host}` and `{port}` of the plugin's network grants
     /// (without it, rules naming them grant nothing).
     pub instance: Option<InstanceAddress>,
+    /// The participant's routing table, for `strand:routing/lookup`
+    /// (without it, lookups answer nothing).
+    pub routing: Option<Arc<dyn RoutingLookup>>,
 }
 
 impl CallOptions {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for CallOptions {
             .field("deadline", &self.deadline)
             .field("customized_state", &self.customized_state.is_some())
             .field("instance", &self.instance)
+            .field("routing", &self.routing.is_some())
             .finish()
     }
 }

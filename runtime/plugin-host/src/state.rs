@@ -1,7 +1,7 @@
 //! The data of every plugin store and the host functions plugins import:
 //! `strand:host/log`, `strand:host/clock` and
-//! `strand:statemodel/customized-state`; the views wasmtime-wasi and
-//! wasmtime-wasi-http take of it.
+//! `strand:statemodel/customized-state` (`strand:routing/lookup` is in
+//! `routing`); the views wasmtime-wasi and wasmtime-wasi-http take of it.
 
 use std::sync::{Arc, LazyLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -18,6 +18,7 @@ use crate::net::SharedPolicy;
 use crate::net::bounded::BoundedIo;
 use crate::net::http::HttpHooks;
 use crate::output::OutputLog;
+use crate::routing::RoutingLookup;
 
 /// The fixed point `monotonic-ns` counts from.
 static MONOTONIC_BASE: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -30,6 +31,8 @@ pub struct HostState {
     pub(crate) limiter: MemoryLimiter,
     plugin: Arc<str>,
     pub(crate) customized: Option<Arc<dyn CustomizedStateStore>>,
+    /// The routing table of the current call's participant.
+    pub(crate) routing: Option<Arc<dyn RoutingLookup>>,
     /// When the running call must end (wall-clock), see [`crate::deadline`].
     pub(crate) deadline_at: Option<Instant>,
     /// Where the guest's stdout and stderr go, unless stdio was granted.
@@ -58,6 +61,7 @@ impl HostState {
             },
             plugin,
             customized: None,
+            routing: None,
             deadline_at: None,
             output: None,
             net,

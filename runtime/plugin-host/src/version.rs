@@ -164,17 +164,24 @@ impl<K: Kind> Version<K> {
             .customized_state
             .clone()
             .or_else(|| self.options.customized_state.clone());
+        worker.store.data_mut().routing = opts.routing.clone();
         if !self.options.grants.network.is_empty() {
             let policy = self.policy_for(opts.instance.as_ref());
             worker.store.data().net.store(policy);
         }
         let result = run::<K, _>(&mut worker, &self.host, deadline, f)?;
         worker.store.data_mut().customized = None;
+        worker.store.data_mut().routing = None;
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.host.config().max_idle_instances {
             idle.push(worker);
         }
         Ok(result)
+    }
+
+    /// The type-checked component.
+    pub(crate) fn pre(&self) -> &K::Pre {
+        &self.pre
     }
 
     /// Instances currently idle in the pool.

@@ -305,6 +305,7 @@ fn a_call_past_its_deadline_is_interrupted_inside_the_runtime_and_the_plugin_kee
                 delay: deadline * 3,
             })),
             instance: None,
+            routing: None,
         };
         for _ in 0..2 {
             match model.transition(&c, &slow) {
