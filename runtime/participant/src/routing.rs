@@ -147,12 +147,19 @@ enum Told {
     },
 }
 
+/// A partition's routing: instance → state, sorted by instance.
+type Routes = Vec<(String, String)>;
+
+/// One callback made: the partition, the routing it told, whether it
+/// succeeded.
+type Outcome = (Replica, Routes, bool);
+
 /// One callback to make.
 struct Due {
     key: Replica,
     handle: StateModelHandle,
     change: RoutingChange,
-    routing: Vec<(String, String)>,
+    routing: Routes,
 }
 
 /// Tells the plugins of `served`'s partitions about routing changes until
@@ -164,7 +171,7 @@ pub(crate) async fn follow(served: Arc<Served>) {
     loop {
         let snapshot = Arc::clone(&updates.borrow_and_update());
         let (due, waiting) = due_calls(&served, &snapshot, &mut told);
-        let results: Vec<(Replica, Vec<(String, String)>, bool)> = futures::stream::iter(due)
+        let results: Vec<Outcome> = futures::stream::iter(due)
             .map(|due| call(&served, due))
             .buffer_unordered(PARALLEL_CALLBACKS)
             .collect()
@@ -226,7 +233,7 @@ fn due_calls(
             if is_quiet(&own_state) {
                 continue;
             }
-            let routing: Vec<(String, String)> = snapshot
+            let routing: Routes = snapshot
                 .external_view()
                 .state_map(&key.0, &key.1)
                 .map(|m| m.iter().map(|(i, s)| (i.clone(), s.clone())).collect())
@@ -267,7 +274,7 @@ fn due_calls(
 }
 
 /// Makes one callback, then frees the partition for transitions.
-async fn call(served: &Served, due: Due) -> (Replica, Vec<(String, String)>, bool) {
+async fn call(served: &Served, due: Due) -> Outcome {
     let Due {
         key,
         handle,

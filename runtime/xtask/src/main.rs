@@ -5,6 +5,9 @@
 //!   cluster on a private ZooKeeper unless `--zk` is given).
 //! * `cargo xtask test` installs what is missing, builds the plugins, runs
 //!   the plugin SDK's unit tests and the whole test suite.
+//! * `cargo xtask redis-failover [ARGS…]` (an example, not a set-up step)
+//!   installs Redis and ZooKeeper if missing, builds the plugins, `strand`
+//!   and `redis-failover`, and runs `redis-failover ARGS…`.
 //!
 //! Both say what they do before doing it, and stop at the first failing
 //! step with its reason.
@@ -28,7 +31,8 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <quickstart [ARGS…] | test [CARGO TEST ARGS…]>";
+const USAGE: &str =
+    "usage: cargo xtask <quickstart [ARGS…] | test [CARGO TEST ARGS…] | redis-failover [ARGS…]>";
 
 fn run(args: &[String]) -> Result<()> {
     let root = workspace_root()?;
@@ -38,6 +42,7 @@ fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "quickstart" => quickstart(&root, rest),
         "test" => test(&root, rest),
+        "redis-failover" => redis_failover(&root, rest),
         "-h" | "--help" | "help" => {
             eprintln!("{USAGE}");
             Ok(())
@@ -70,8 +75,40 @@ fn quickstart(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
+fn redis_failover(root: &Path, args: &[String]) -> Result<()> {
+    setup::ensure_zookeeper()?;
+    setup::ensure_redis()?;
+    plugins::build_plugins(root)?;
+    step("building strand and redis-failover");
+    run_cargo(
+        root,
+        &[
+            "build",
+            "--package",
+            "strand",
+            "--package",
+            "strand-redis-failover",
+        ],
+    )?;
+    step("running redis-failover");
+    let bin = target_dir(root).join("debug");
+    let status = Command::new(bin.join("redis-failover"))
+        .arg("--strand")
+        .arg(bin.join("strand"))
+        .arg("--plugin")
+        .arg(root.join("plugins/target/wasm32-wasip2/release/redis_master_slave.wasm"))
+        .args(args)
+        .status()
+        .context("running redis-failover")?;
+    if !status.success() {
+        bail!("redis-failover failed ({status})");
+    }
+    Ok(())
+}
+
 fn test(root: &Path, args: &[String]) -> Result<()> {
     setup::ensure_zookeeper()?;
+    setup::ensure_redis()?;
     plugins::build_plugins(root)?;
     plugins::test_sdk(root, args.iter().any(|a| a == "--no-run"))?;
     plugins::build_polyglot_plugins(root)?;

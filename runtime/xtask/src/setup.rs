@@ -27,6 +27,22 @@ pub fn ensure_zookeeper() -> Result<()> {
     Ok(())
 }
 
+/// Installs Debian's `redis-server` (with `redis-cli`) unless
+/// `redis-server` is on the `PATH`: the Redis failover example and its
+/// test run real servers.
+pub fn ensure_redis() -> Result<()> {
+    if which("redis-server") {
+        return Ok(());
+    }
+    step("installing Redis (apt-get install redis-server)");
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "redis-server"])?;
+    if !which("redis-server") {
+        bail!("apt-get installed `redis-server` but it is not on the PATH");
+    }
+    Ok(())
+}
+
 /// Installs Debian's `nodejs` and `npm` when npm is missing, and
 /// `python3-venv` when `python3 -m venv` cannot work.
 pub fn ensure_polyglot_prerequisites() -> Result<()> {
