@@ -72,7 +72,7 @@ pub mod routing_watch {
         export_macro_name: "__export_routing_watch_world",
         additional_derives: [PartialEq, Eq],
         with: {
-            "strand:routing/types@0.1.0": ::strand_plugin_sdk::bindings::state_model::strand::routing::types,
+            "strand:routing/lookup@0.1.0": ::strand_plugin_sdk::bindings::state_model::strand::routing::lookup,
         },
     });
 }

@@ -13,7 +13,7 @@ use crate::bindings::aggregator::exports::strand::aggregator::aggregate;
 use crate::bindings::aggregator::strand::aggregator::types as agg_types;
 use crate::bindings::routing_watch::exports::strand::routing::watch;
 use crate::bindings::state_model::exports::strand::statemodel::model;
-use crate::bindings::state_model::strand::routing::types::RoutingChange;
+use crate::bindings::state_model::strand::routing::lookup::RoutingChange;
 use crate::bindings::state_model::strand::statemodel::types as sm_types;
 use crate::model::{StateModel, Transition};
 use crate::routing::ReplicatedStateModel;

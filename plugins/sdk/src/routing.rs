@@ -10,7 +10,7 @@
 use crate::bindings::state_model::strand::routing::lookup;
 use crate::model::StateModel;
 
-pub use crate::bindings::state_model::strand::routing::types::{Replica, RoutingChange};
+pub use crate::bindings::state_model::strand::routing::lookup::{Replica, RoutingChange};
 
 /// The replicas of `partition` of `resource` in `state` (any state when
 /// `None`), sorted by instance name.

@@ -42,7 +42,7 @@ pub mod replicated {
             "strand:host/clock": crate::bindings::state_model::strand::host::clock,
             "strand:statemodel/types": crate::bindings::state_model::strand::statemodel::types,
             "strand:statemodel/customized-state": crate::bindings::state_model::strand::statemodel::customized_state,
-            "strand:routing/types": crate::bindings::state_model::strand::routing::types,
+
             "strand:routing/lookup": crate::bindings::state_model::strand::routing::lookup,
         },
     });

@@ -4,10 +4,10 @@
 //! `strand:routing/lookup`. Without a lookup attached, every answer is
 //! empty.
 
-use crate::bindings::state_model::strand::routing::{lookup, types};
+use crate::bindings::state_model::strand::routing::lookup;
 use crate::state::HostState;
 
-pub use crate::bindings::state_model::strand::routing::types::{Replica, RoutingChange};
+pub use crate::bindings::state_model::strand::routing::lookup::{Replica, RoutingChange};
 
 /// Answers `strand:routing/lookup` from memory (a participant's routing
 /// table). Called on the plugin's thread while the guest waits: it must not
@@ -30,5 +30,3 @@ impl lookup::Host for HostState {
         })
     }
 }
-
-impl types::Host for HostState {}
