@@ -26,8 +26,9 @@
 mod resp;
 
 use strand_plugin_sdk::{
-    Count, Level, ModelDefinition, ModelSpec, Replica, ReplicatedStateModel, RoutingChange,
-    StateModel, Transition, TransitionError, export_replicated_state_model,
+    Level, MASTER_SLAVE_STATES, MASTER_SLAVE_TRANSITIONS, ModelDefinition, ModelSpec, Replica,
+    ReplicatedStateModel, RoutingChange, StateModel, Transition, TransitionError,
+    export_replicated_state_model,
 };
 
 use crate::resp::Redis;
@@ -35,20 +36,8 @@ use crate::resp::Redis;
 const SPEC: ModelSpec = ModelSpec {
     name: "RedisMasterSlave",
     version: env!("CARGO_PKG_VERSION"),
-    states: &[
-        ("MASTER", Count::Number(1)),
-        ("SLAVE", Count::Replicas),
-        ("OFFLINE", Count::Unbounded),
-        ("DROPPED", Count::Unbounded),
-        ("ERROR", Count::Unbounded),
-    ],
-    transitions: &[
-        ("MASTER", "SLAVE"),
-        ("SLAVE", "MASTER"),
-        ("OFFLINE", "SLAVE"),
-        ("SLAVE", "OFFLINE"),
-        ("OFFLINE", "DROPPED"),
-    ],
+    states: MASTER_SLAVE_STATES,
+    transitions: MASTER_SLAVE_TRANSITIONS,
     initial: "OFFLINE",
 };
 

@@ -12,27 +12,16 @@
 
 use strand_plugin_sdk::bindings::state_model::strand::statemodel::customized_state;
 use strand_plugin_sdk::{
-    Count, ModelDefinition, ModelSpec, ReplicatedStateModel, RoutingChange, StateModel, Transition,
-    TransitionError, export_replicated_state_model,
+    MASTER_SLAVE_STATES, MASTER_SLAVE_TRANSITIONS, ModelDefinition, ModelSpec,
+    ReplicatedStateModel, RoutingChange, StateModel, Transition, TransitionError,
+    export_replicated_state_model,
 };
 
 const SPEC: ModelSpec = ModelSpec {
     name: "MasterSlave",
     version: concat!(env!("CARGO_PKG_VERSION"), "+routing-probe"),
-    states: &[
-        ("MASTER", Count::Number(1)),
-        ("SLAVE", Count::Replicas),
-        ("OFFLINE", Count::Unbounded),
-        ("DROPPED", Count::Unbounded),
-        ("ERROR", Count::Unbounded),
-    ],
-    transitions: &[
-        ("MASTER", "SLAVE"),
-        ("SLAVE", "MASTER"),
-        ("OFFLINE", "SLAVE"),
-        ("SLAVE", "OFFLINE"),
-        ("OFFLINE", "DROPPED"),
-    ],
+    states: MASTER_SLAVE_STATES,
+    transitions: MASTER_SLAVE_TRANSITIONS,
     initial: "OFFLINE",
 };
 

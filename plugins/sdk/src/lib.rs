@@ -82,7 +82,10 @@ pub use model::{
     TransitionDef, TransitionError,
 };
 pub use routing::{Replica, ReplicatedStateModel, RoutingChange};
-pub use spec::{CUSTOMIZED_STATE_TYPE_KEY, DROPPED, ERROR, ModelSpec};
+pub use spec::{
+    CUSTOMIZED_STATE_TYPE_KEY, DROPPED, ERROR, MASTER_SLAVE_STATES, MASTER_SLAVE_TRANSITIONS,
+    ModelSpec,
+};
 
 /// What the export macros expand to; not part of the API.
 #[doc(hidden)]

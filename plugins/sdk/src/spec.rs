@@ -14,6 +14,25 @@ pub const DROPPED: &str = "DROPPED";
 /// The state Helix puts a replica in when a transition fails.
 pub const ERROR: &str = "ERROR";
 
+/// Helix's MasterSlave states (`MasterSlaveSMD`): one MASTER, R SLAVEs,
+/// for models that keep its states and transitions and add behaviour.
+pub const MASTER_SLAVE_STATES: &[(&str, Count)] = &[
+    ("MASTER", Count::Number(1)),
+    ("SLAVE", Count::Replicas),
+    ("OFFLINE", Count::Unbounded),
+    ("DROPPED", Count::Unbounded),
+    ("ERROR", Count::Unbounded),
+];
+
+/// Helix's MasterSlave transitions, in priority order.
+pub const MASTER_SLAVE_TRANSITIONS: &[(&str, &str)] = &[
+    ("MASTER", "SLAVE"),
+    ("SLAVE", "MASTER"),
+    ("OFFLINE", "SLAVE"),
+    ("SLAVE", "OFFLINE"),
+    ("OFFLINE", "DROPPED"),
+];
+
 /// A state model described in plain Rust, usable in `const` context.
 ///
 /// As a [`StateModel`], its transition
