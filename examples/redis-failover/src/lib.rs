@@ -5,6 +5,8 @@
 //! routing table, and an independent watcher asking every server its
 //! `ROLE`.
 //!
+//! * [`cluster`] — the Strand side set up and running: ZooKeeper, the
+//!   controller, three nodes, the routing table.
 //! * [`layout`] — the cluster's shape: nodes, their Helix and Redis ports.
 //! * [`node`] — one node: `strand participant … -- <launcher>` in its own
 //!   processes, the launcher running the node's redis-servers; graceful
@@ -17,7 +19,11 @@
 //! * [`scenario`] — the whole run: set up, converge, a graceful stop, a
 //!   kill -9 of a MASTER's redis-server, a kill -9 of a node, each followed
 //!   by the node's return; its [`Report`](scenario::Report).
+//! * [`bench`] — the same servers under Strand and under Redis Sentinel:
+//!   the time from each fault to a writable new master, side by side.
 
+pub mod bench;
+pub mod cluster;
 pub mod layout;
 pub mod node;
 pub mod redis_io;

@@ -46,9 +46,17 @@ pub struct Strand {
     pub cluster: String,
     /// Where processes write their logs (and redis-servers theirs).
     pub logs: PathBuf,
+    /// The ZooKeeper session timeout of the controller and participants.
+    pub session_timeout: Duration,
 }
 
 impl Strand {
+    /// The session timeout as `--session-timeout` takes it (whole seconds,
+    /// at least 1).
+    pub fn session_timeout_arg(&self) -> String {
+        self.session_timeout.as_secs().max(1).to_string()
+    }
+
     /// `strand --zk ZK ARGS…`, output appended to `logs/<log>.log`.
     ///
     /// # Errors
@@ -117,6 +125,7 @@ impl Node {
     /// `strand` cannot be started.
     pub fn start(&mut self, strand: &Strand) -> Result<()> {
         let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
+        let timeout = strand.session_timeout_arg();
         let mut args = vec![
             "participant",
             "--cluster",
@@ -124,7 +133,7 @@ impl Node {
             "--instance",
             &self.instance,
             "--session-timeout",
-            "4",
+            &timeout,
             "--grant",
             &self.grant,
             "--app-stop-grace",
@@ -157,10 +166,16 @@ impl Node {
     /// # Errors
     /// It did not exit within `deadline`.
     pub fn stop(&mut self, deadline: Duration) -> Result<()> {
+        self.terminate();
+        self.wait_exit(deadline)
+    }
+
+    /// Sends its participant SIGTERM (the start of a graceful stop) without
+    /// waiting for it to exit.
+    pub fn terminate(&mut self) {
         if let Some(pid) = self.pid() {
             signal("-TERM", &pid.to_string());
         }
-        self.wait_exit(deadline)
     }
 
     /// kill -9 of the whole node: the participant and its redis-servers.
@@ -170,11 +185,17 @@ impl Node {
     pub fn kill(&mut self) -> Result<()> {
         let pid = self.pid().context("the node is not running")?;
         // The launcher is the participant's child, in a process group of
-        // its own; killing that group kills every redis-server.
-        for launcher in children_of(pid) {
-            signal("-KILL", &format!("-{launcher}"));
-        }
-        signal("-KILL", &pid.to_string());
+        // its own; killing that group kills every redis-server. One `kill`
+        // for all, the participant first: between two `kill` processes the
+        // participant would see its application exit and leave the cluster
+        // in an orderly way, which is not a crash.
+        let mut targets = vec![pid.to_string()];
+        targets.extend(
+            children_of(pid)
+                .iter()
+                .map(|launcher| format!("-{launcher}")),
+        );
+        signal_all("-KILL", &targets);
         self.wait_exit(Duration::from_secs(10))
     }
 
@@ -225,13 +246,20 @@ impl Drop for Node {
 
 /// Sends `signal` to `target` (a pid, or `-PGID`) with the system's `kill`
 /// (the workspace forbids `unsafe`, which `kill(2)` would need).
-fn signal(signal: &str, target: &str) {
+pub(crate) fn signal(signal: &str, target: &str) {
+    signal_all(signal, &[target.to_owned()]);
+}
+
+/// Sends `signal` to every target, in order, from one `kill` process.
+pub(crate) fn signal_all(signal: &str, targets: &[String]) {
     let status = Command::new("kill")
-        .args([signal, "--", target])
+        .arg(signal)
+        .arg("--")
+        .args(targets)
         .stderr(Stdio::null())
         .status();
     if let Err(e) = status {
-        tracing::warn!(signal, target, error = %e, "cannot run kill");
+        tracing::warn!(signal, ?targets, error = %e, "cannot run kill");
     }
 }
 

@@ -70,3 +70,71 @@ pub fn pid(port: u16) -> Result<u32> {
         .and_then(|p| p.trim().parse().ok())
         .with_context(|| format!("redis on port {port}: no process_id in INFO"))
 }
+
+/// Writes the probe key: `Ok` when the server accepted a write, else its
+/// error (`READONLY`, `NOREPLICAS`, a closed connection, …).
+///
+/// # Errors
+/// The server refused or did not answer.
+pub fn probe_write(con: &mut redis::Connection, value: u64) -> Result<()> {
+    redis::cmd("SET")
+        .arg("strand:bench:probe")
+        .arg(value)
+        .query::<()>(con)?;
+    Ok(())
+}
+
+/// Where a server stands in replication (`INFO replication`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replication {
+    /// A master.
+    Master,
+    /// A replica of the server on this loopback port, its link up and not
+    /// syncing.
+    Linked(u16),
+    /// A replica without a working link (or of itself: the fence).
+    Unlinked,
+}
+
+/// The server's place in replication.
+///
+/// # Errors
+/// It does not answer, or says something else.
+pub fn replication(port: u16) -> Result<Replication> {
+    let mut con = connect(port)?;
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut con)?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+    };
+    match field("role") {
+        Some("master") => Ok(Replication::Master),
+        Some("slave") => {
+            let linked = field("master_link_status") == Some("up")
+                && field("master_sync_in_progress") == Some("0");
+            match field("master_port").and_then(|p| p.parse().ok()) {
+                Some(upstream) if linked && upstream != port => Ok(Replication::Linked(upstream)),
+                _ => Ok(Replication::Unlinked),
+            }
+        }
+        other => anyhow::bail!("redis on port {port}: role {other:?}"),
+    }
+}
+
+/// Whether exactly one server of `ports` is a master and every other one a
+/// replica of it with its link up.
+pub fn one_master_followed(ports: &[u16]) -> bool {
+    let masters: Vec<u16> = ports
+        .iter()
+        .copied()
+        .filter(|&p| matches!(replication(p), Ok(Replication::Master)))
+        .collect();
+    let [master] = masters[..] else {
+        return false;
+    };
+    ports
+        .iter()
+        .filter(|&&p| p != master)
+        .all(|&p| matches!(replication(p), Ok(Replication::Linked(up)) if up == master))
+}

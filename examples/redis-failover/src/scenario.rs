@@ -1,8 +1,6 @@
-//! The whole example run: a private ZooKeeper, the cluster set up through
-//! `strand-admin`, the plugin deployed with `strand plugin deploy
-//! --request`, a `strand controller` and three nodes in their own
-//! processes; then, with the writer and the watcher running, three planned
-//! and unplanned events, each followed by the node's return:
+//! The whole example run: a [`StrandCluster`] of three nodes; then, with
+//! the writer and the watcher running, three planned and unplanned events,
+//! each followed by the node's return:
 //!
 //! 1. a graceful stop of a node (SIGTERM: it hands its MASTERs over first);
 //! 2. kill -9 of a redis-server that is a MASTER (its node leaves at once);
@@ -17,23 +15,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde::Serialize;
-use strand_admin::{Admin, RebalanceMode};
-use strand_devcluster::routes::{master_slave_converged, wait_routes};
-use strand_devcluster::zookeeper::LocalZk;
-use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
-use strand_zk::ZkConfig;
 
-use crate::layout::{Layout, MODEL, REPLICAS, RESOURCE};
-use crate::node::{Node, Strand};
+use crate::cluster::{ClusterOptions, STEP_TIMEOUT, StrandCluster};
 use crate::watcher::{Watched, Watcher};
 use crate::writer::{Writer, Written};
 
-/// The cluster's name.
-pub const CLUSTER: &str = "REDIS_FAILOVER";
-/// How long any one step may take.
-const STEP_TIMEOUT: Duration = Duration::from_secs(90);
+/// The session timeout of the run's controller and participants.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long the writer keeps writing after a step settled, before its
 /// writes are checked.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -147,133 +137,35 @@ fn temp_logs() -> Result<PathBuf> {
 
 /// A set-up cluster with its processes.
 struct Run {
-    _zk: LocalZk,
-    strand: Strand,
-    layout: Layout,
-    controller: std::process::Child,
-    nodes: Vec<Node>,
-    routes: Arc<RoutingTableProvider>,
-    converged_ms: u64,
+    cluster: StrandCluster,
     logs: PathBuf,
 }
 
 impl Run {
     async fn start(options: &Options, logs: PathBuf) -> Result<Self> {
-        let layout = Layout::find(options.partitions)?;
-        let zk = LocalZk::start().context("starting ZooKeeper")?;
-        let strand = Strand {
-            bin: options.strand.clone(),
-            zk: zk.connect_string(),
-            cluster: CLUSTER.to_owned(),
-            logs: logs.clone(),
-        };
-        let admin = Admin::connect(&strand.zk).await?;
-        admin.add_cluster(CLUSTER).await?;
-        for n in 0..REPLICAS {
-            admin
-                .add_instance(CLUSTER, &format!("127.0.0.1:{}", layout.helix_ports[n]))
-                .await?;
-        }
-        let plugin = options.plugin.to_string_lossy().into_owned();
-        let request = layout.tcp_rule();
-        strand.run(
-            "deploy",
-            &[
-                "plugin",
-                "deploy",
-                "--cluster",
-                CLUSTER,
-                &plugin,
-                "--request",
-                &request,
-            ],
-        )?;
-        admin
-            .add_resource(
-                CLUSTER,
-                RESOURCE,
-                options.partitions,
-                MODEL,
-                RebalanceMode::SemiAuto,
-            )
-            .await?;
-        admin
-            .rebalance(CLUSTER, RESOURCE, u32::try_from(REPLICAS)?)
-            .await?;
-        let routes = Arc::new(
-            RoutingTableProvider::start(ProviderConfig::new(ZkConfig::new(&strand.zk), CLUSTER))
-                .await?,
-        );
-        let started = Instant::now();
-        let controller = strand
-            .command(
-                "controller",
-                &["controller", "--cluster", CLUSTER, "--session-timeout", "4"],
-            )?
-            .spawn()
-            .context("starting the controller")?;
-        let mut nodes: Vec<Node> = (0..REPLICAS).map(|n| Node::new(&layout, n)).collect();
-        for node in &mut nodes {
-            node.start(&strand)?;
-        }
-        let mut run = Self {
-            _zk: zk,
-            strand,
-            layout,
-            controller,
-            nodes,
-            routes,
-            converged_ms: 0,
-            logs,
-        };
-        run.converged("the first convergence").await?;
-        run.converged_ms = ms(started.elapsed());
-        Ok(run)
-    }
-
-    async fn converged(&self, what: &str) -> Result<Duration> {
-        let partitions = self.layout.partitions;
-        wait_routes(&self.routes, what, STEP_TIMEOUT, |s| {
-            master_slave_converged(s, RESOURCE, partitions, REPLICAS)
-        })
-        .await
-    }
-
-    /// Waits until no partition routes to a MASTER on `instance` and every
-    /// one routes to a MASTER.
-    async fn moved_off(&self, instance: &str, what: &str) -> Result<Duration> {
-        let partitions = self.layout.partitions;
-        let instance = instance.to_owned();
-        wait_routes(&self.routes, what, STEP_TIMEOUT, move |s| {
-            (0..partitions).all(|k| {
-                let masters = s.instances(RESOURCE, &Layout::partition(k), "MASTER");
-                masters.len() == 1 && masters[0] != instance
-            })
-        })
-        .await
-    }
-
-    /// A partition whose MASTER is on node `n`.
-    fn mastered_by(&self, snapshot: &RoutingSnapshot, n: usize) -> Option<u32> {
-        let instance = self.layout.instance(n);
-        (0..self.layout.partitions).find(|&k| {
-            snapshot
-                .instances(RESOURCE, &Layout::partition(k), "MASTER")
-                .first()
-                .is_some_and(|m| *m == instance)
-        })
+        let cluster = StrandCluster::start(
+            &ClusterOptions {
+                strand: options.strand.clone(),
+                plugin: options.plugin.clone(),
+                partitions: options.partitions,
+                session_timeout: SESSION_TIMEOUT,
+            },
+            &logs,
+        )
+        .await?;
+        Ok(Self { cluster, logs })
     }
 
     async fn events(&mut self) -> Result<Report> {
-        let watcher = Watcher::start(&self.layout);
-        let writer = Writer::start(&self.layout, Arc::clone(&self.routes));
+        let watcher = Watcher::start(&self.cluster.layout);
+        let writer = Writer::start(&self.cluster.layout, Arc::clone(&self.cluster.routes));
         let result = self.each_event(&writer).await;
         writer.stop();
         let watched = watcher.stop();
         let events = result?;
         Ok(Report {
-            partitions: self.layout.partitions,
-            converged_ms: self.converged_ms,
+            partitions: self.cluster.layout.partitions,
+            converged_ms: ms(self.cluster.converged_in),
             events,
             watched,
             logs: self.logs.clone(),
@@ -296,28 +188,25 @@ impl Run {
     }
 
     async fn event(&mut self, writer: &Writer, n: usize, name: &str) -> Result<Event> {
-        let instance = self.layout.instance(n);
+        let cluster = &mut self.cluster;
+        let instance = cluster.layout.instance(n);
         let start = Instant::now();
         match n {
-            0 => self.nodes[n].stop(STEP_TIMEOUT)?,
+            0 => cluster.nodes[n].stop(STEP_TIMEOUT)?,
             1 => {
-                let Some(k) = self.mastered_by(&self.routes.load(), n) else {
+                let Some(k) = cluster.mastered_by(&cluster.routes.load(), n) else {
                     bail!("{instance} masters no partition before: {name}");
                 };
-                let port = self.layout.redis_port(n, k);
-                self.nodes[n].kill_redis(port)?;
+                let port = cluster.layout.redis_port(n, k);
+                cluster.nodes[n].kill_redis(port)?;
             }
-            _ => self.nodes[n].kill()?,
+            _ => cluster.nodes[n].kill()?,
         }
-        let failover = self
+        let failover = cluster
             .moved_off(&instance, &format!("failover after {name}"))
             .await?;
         let failover_ms = ms(start.elapsed().max(failover));
-        self.nodes[n].wait_exit(STEP_TIMEOUT)?;
-        let restarted = Instant::now();
-        self.nodes[n].start(&self.strand)?;
-        self.converged(&format!("convergence after {name}")).await?;
-        let recovery_ms = ms(restarted.elapsed());
+        let recovery_ms = ms(cluster.restart(n, name).await?);
         tokio::time::sleep(SETTLE).await;
         let (written, lost_examples, lost) = writer.take();
         Ok(Event {
@@ -330,17 +219,12 @@ impl Run {
         })
     }
 
-    async fn finish(mut self) {
-        for node in &mut self.nodes {
-            let _ = node.stop(Duration::from_secs(30));
-        }
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.controller.id().to_string()])
-            .status();
-        let _ = self.controller.wait();
+    async fn finish(self) {
+        self.cluster.finish().await;
     }
 }
 
-fn ms(d: Duration) -> u64 {
+/// Whole milliseconds of `d`.
+pub(crate) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

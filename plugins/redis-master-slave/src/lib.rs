@@ -6,7 +6,7 @@
 //! |---|---|
 //! | → MASTER | `REPLICAOF NO ONE` — refused (retryable) while it follows a master it has not finished copying from: promoting it would lose data |
 //! | OFFLINE → SLAVE | `REPLICAOF <the partition's MASTER>`, or the fence below when there is none |
-//! | MASTER → SLAVE | `CLIENT PAUSE WRITE`, `WAIT` until its replicas acknowledged every write (at most `REDIS_WAIT_MS`), the fence, `CLIENT UNPAUSE`: paused writers get `READONLY` and go to the new MASTER |
+//! | MASTER → SLAVE | the write stop (below), `WAIT` until its replicas acknowledged every write it accepted (at most `REDIS_WAIT_MS`), the fence, then writes allowed again (the server is read-only by then): writers get `NOREPLICAS`, then `READONLY`, and go to the new MASTER |
 //! | routing change (a new MASTER elsewhere) | `REPLICAOF <the new MASTER>`, for a replica in SLAVE |
 //!
 //! The fence, for a SLAVE while its partition has no MASTER (a cold start,
@@ -15,6 +15,18 @@
 //! redis-server of a partition but its MASTER is always a read-only replica
 //! and there are never two Redis masters. Once the new MASTER shows in the
 //! routing table, the callback points every SLAVE at it.
+//!
+//! The write stop before a handoff is `CONFIG SET min-replicas-to-write
+//! <more than it can have>`: the master refuses every write (`NOREPLICAS`)
+//! while replication and `WAIT` keep working. `CLIENT PAUSE WRITE` would
+//! stop writes too, but while clients are paused Redis 7 sends its
+//! replicas no `REPLCONF GETACK`, so a `WAIT` then hears only their
+//! once-a-second acknowledgements: it takes up to a second, and returns 0
+//! at its timeout. `WAIT` counts the replicas that acknowledged the
+//! connection's own last write, so a `PUBLISH` after the stop marks the
+//! stream's end: every write the master accepted precedes it. Promotion
+//! always allows writes again, so a demotion cut short leaves nothing that
+//! the next →MASTER does not undo.
 //!
 //! Where each redis-server listens (resource config, simple fields): the
 //! server of partition `<resource>_<k>` on an instance whose port is `P`
@@ -168,6 +180,7 @@ fn promote(t: &Transition) -> Result<String, TransitionError> {
     redis
         .call(&["REPLICAOF", "NO", "ONE"])
         .map_err(TransitionError::retryable)?;
+    allow_writes(&mut redis).map_err(TransitionError::retryable)?;
     Ok(format!("redis {own} is master"))
 }
 
@@ -237,41 +250,57 @@ fn follow(t: &Transition) -> Result<String, TransitionError> {
     };
     replicate(&mut redis, &upstream).map_err(TransitionError::retryable)?;
     if demoting {
-        redis
-            .call(&["CLIENT", "UNPAUSE"])
-            .map_err(TransitionError::retryable)?;
+        allow_writes(&mut redis).map_err(TransitionError::retryable)?;
     }
     Ok(format!("redis {own} follows {whom} at {upstream}"))
 }
 
-/// Stops writes, then waits until the replicas acknowledged every write.
+/// More replicas than any server has: with `min-replicas-to-write` at
+/// this, a master refuses every write.
+const REFUSE_WRITES: &str = "2147483647";
+/// The channel of the stream-end marker (nothing subscribes to it).
+const HANDOFF_CHANNEL: &str = "strand:handoff";
+
+/// Stops writes, then waits until the replicas acknowledged every write the
+/// master accepted.
 fn fence_writes(t: &Transition, redis: &mut Redis) -> Result<(), TransitionError> {
     let wait_ms = t
         .config(WAIT_MS_KEY)
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(DEFAULT_WAIT_MS);
-    let pause_ms = (wait_ms + 5_000).to_string();
     redis
-        .call(&["CLIENT", "PAUSE", &pause_ms, "WRITE"])
+        .call(&["CONFIG", "SET", "min-replicas-to-write", REFUSE_WRITES])
         .map_err(TransitionError::retryable)?;
     let info = redis
         .call(&["INFO", "replication"])
         .map_err(TransitionError::retryable)?;
     let replicas = Replication::parse(info.text().unwrap_or_default()).connected_replicas;
-    if replicas > 0 {
-        let acked = redis
-            .call(&["WAIT", &replicas.to_string(), &wait_ms.to_string()])
-            .map_err(TransitionError::retryable)?;
-        let acked = match acked {
-            resp::Reply::Integer(n) => n.to_string(),
-            other => format!("{other:?}"),
-        };
-        t.log(
-            Level::Info,
-            &format!("{acked} of {replicas} replicas acknowledged every write before the handoff"),
-        );
+    if replicas == 0 {
+        return Ok(());
     }
+    redis
+        .call(&["PUBLISH", HANDOFF_CHANNEL, t.partition()])
+        .map_err(TransitionError::retryable)?;
+    let acked = redis
+        .call(&["WAIT", &replicas.to_string(), &wait_ms.to_string()])
+        .map_err(TransitionError::retryable)?;
+    let acked = match acked {
+        resp::Reply::Integer(n) => n.to_string(),
+        other => format!("{other:?}"),
+    };
+    t.log(
+        Level::Info,
+        &format!("{acked} of {replicas} replicas acknowledged every write before the handoff"),
+    );
     Ok(())
+}
+
+/// `min-replicas-to-write 0`: the server takes writes again when it is
+/// (or becomes) a master.
+fn allow_writes(redis: &mut Redis) -> Result<(), String> {
+    redis
+        .call(&["CONFIG", "SET", "min-replicas-to-write", "0"])
+        .map(drop)
 }
 
 export_replicated_state_model!(RedisMasterSlave);

@@ -8,6 +8,9 @@
 //! * `cargo xtask redis-failover [ARGS…]` (an example, not a set-up step)
 //!   installs Redis and ZooKeeper if missing, builds the plugins, `strand`
 //!   and `redis-failover`, and runs `redis-failover ARGS…`.
+//! * `cargo xtask sentinel-bench [ARGS…]` (a benchmark) does the same with
+//!   release builds and runs `redis-failover compare-sentinel ARGS…`: Strand
+//!   against Redis Sentinel on the same redis-servers.
 //!
 //! Both say what they do before doing it, and stop at the first failing
 //! step with its reason.
@@ -31,8 +34,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask <quickstart [ARGS…] | test [CARGO TEST ARGS…] | redis-failover [ARGS…]>";
+const USAGE: &str = "usage: cargo xtask <quickstart [ARGS…] | test [CARGO TEST ARGS…] | redis-failover [ARGS…] | sentinel-bench [ARGS…]>";
 
 fn run(args: &[String]) -> Result<()> {
     let root = workspace_root()?;
@@ -42,7 +44,8 @@ fn run(args: &[String]) -> Result<()> {
     match command.as_str() {
         "quickstart" => quickstart(&root, rest),
         "test" => test(&root, rest),
-        "redis-failover" => redis_failover(&root, rest),
+        "redis-failover" => redis_failover(&root, rest, Profile::Debug),
+        "sentinel-bench" => redis_failover(&root, rest, Profile::Release),
         "-h" | "--help" | "help" => {
             eprintln!("{USAGE}");
             Ok(())
@@ -75,28 +78,38 @@ fn quickstart(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn redis_failover(root: &Path, args: &[String]) -> Result<()> {
+/// How `strand` and the example are built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// `cargo build`: the example (a demonstration).
+    Debug,
+    /// `cargo build --release`: the Sentinel comparison (a benchmark).
+    Release,
+}
+
+fn redis_failover(root: &Path, args: &[String], profile: Profile) -> Result<()> {
     setup::ensure_zookeeper()?;
     setup::ensure_redis()?;
     plugins::build_plugins(root)?;
-    step("building strand and redis-failover");
-    run_cargo(
-        root,
-        &[
-            "build",
-            "--package",
-            "strand",
-            "--package",
-            "strand-redis-failover",
-        ],
-    )?;
+    let (what, mut build, dir) = match profile {
+        Profile::Debug => ("", vec!["build"], "debug"),
+        Profile::Release => (" (release)", vec!["build", "--release"], "release"),
+    };
+    step(&format!("building strand and redis-failover{what}"));
+    build.extend(["--package", "strand", "--package", "strand-redis-failover"]);
+    run_cargo(root, &build)?;
     step("running redis-failover");
-    let bin = target_dir(root).join("debug");
-    let status = Command::new(bin.join("redis-failover"))
+    let bin = target_dir(root).join(dir);
+    let mut command = Command::new(bin.join("redis-failover"));
+    command
         .arg("--strand")
         .arg(bin.join("strand"))
         .arg("--plugin")
-        .arg(root.join("plugins/target/wasm32-wasip2/release/redis_master_slave.wasm"))
+        .arg(root.join("plugins/target/wasm32-wasip2/release/redis_master_slave.wasm"));
+    if profile == Profile::Release {
+        command.arg("compare-sentinel");
+    }
+    let status = command
         .args(args)
         .status()
         .context("running redis-failover")?;

@@ -27,18 +27,27 @@ pub fn ensure_zookeeper() -> Result<()> {
     Ok(())
 }
 
-/// Installs Debian's `redis-server` (with `redis-cli`) unless
-/// `redis-server` is on the `PATH`: the Redis failover example and its
-/// test run real servers.
+/// Installs Debian's `redis-server` (with `redis-cli`) and `redis-sentinel`
+/// unless both are on the `PATH`: the Redis failover example, its
+/// comparison with Sentinel and their tests run real servers.
 pub fn ensure_redis() -> Result<()> {
-    if which("redis-server") {
+    let missing: Vec<&str> = ["redis-server", "redis-sentinel"]
+        .into_iter()
+        .filter(|program| !which(program))
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    step("installing Redis (apt-get install redis-server)");
+    step(&format!(
+        "installing Redis (apt-get install {})",
+        missing.join(" ")
+    ));
     apt(&["update", "-qq"])?;
-    apt(&["install", "-y", "-qq", "redis-server"])?;
-    if !which("redis-server") {
-        bail!("apt-get installed `redis-server` but it is not on the PATH");
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend(&missing);
+    apt(&install)?;
+    if let Some(program) = missing.iter().find(|program| !which(program)) {
+        bail!("apt-get installed `{program}` but it is not on the PATH");
     }
     Ok(())
 }
