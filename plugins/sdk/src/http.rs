@@ -22,7 +22,12 @@
 //!
 //! Only plugins that enable the feature — and call these functions — import
 //! `wasi:http`: `wit-component` keeps no import a component does not use,
-//! so every other plugin's imports stay what they were.
+//! so every other plugin imports the same interfaces as before. (Cargo
+//! unifies features within one build: a plugin built in the same workspace
+//! as one that enables `http` links the `wasi` crate too, which moves its
+//! WASI imports to that crate's newest patch version — `wasi:cli/…@0.2.12`
+//! instead of `@0.2.6` — without adding any; the host serves every
+//! `0.2.x`.)
 
 use std::fmt;
 

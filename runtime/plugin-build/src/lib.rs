@@ -273,6 +273,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_manifest_is_part_of_the_fingerprint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = dir.path().join("js/notify");
+        std::fs::create_dir_all(&source).expect("mkdir");
+        std::fs::write(source.join("plugin.js"), "").expect("write");
+        let without = fingerprint::of(&[&source], "tool").expect("fingerprint");
+        std::fs::write(source.join(manifest::FILE), "imports = [\"wasi:http\"]\n").expect("write");
+        let with = fingerprint::of(&[&source], "tool").expect("fingerprint");
+        assert_ne!(without, with, "adding imports rebuilds the plugin");
+    }
+
+    #[test]
     fn an_unknown_import_is_a_build_error_naming_the_plugin_and_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let source = dir.path().join("python/bad");

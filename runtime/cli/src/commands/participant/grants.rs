@@ -118,7 +118,10 @@ mod tests {
             ("[plugin.x]\nallow = []\n", "unknown field"),
             ("[plugins.x]\nallow = \"dns\"\n", "invalid type"),
             ("plugins = [", "line 1: "),
-            ("\n[plugins.x]\nallow = [\"tcp:x:1\",\n", "line 3: unclosed array"),
+            (
+                "\n[plugins.x]\nallow = [\"tcp:x:1\",\n",
+                "line 3: unclosed array",
+            ),
         ];
         for (text, wanted) in cases {
             match parse(text) {
