@@ -56,6 +56,10 @@
 //! # fn main() {}
 //! ```
 //!
+//! * With the cargo feature `http`, [`http`](mod@http) sends requests to
+//!   the plugin's application over `wasi:http` (`http::post_json(url,
+//!   body)`), reaching only what the participant grants.
+//!
 //! [`bindings`] holds the generated bindings of both worlds, and
 //! [`wit_bindgen`] is re-exported for plugins of other worlds.
 
@@ -68,6 +72,8 @@ pub mod bindings;
 mod export;
 mod fields;
 pub mod host;
+#[cfg(feature = "http")]
+pub mod http;
 mod model;
 pub mod routing;
 mod spec;

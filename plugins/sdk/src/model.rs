@@ -127,6 +127,16 @@ impl Transition {
         fields::lookup(&self.ctx.config, key)
     }
 
+    /// `template` with `{host}` and `{port}` replaced by this instance's
+    /// host and port, as its name gives them (`host_port`; an instance
+    /// name without `_` is all host, with an empty port) — the same
+    /// placeholders a network grant takes, so one resource config
+    /// (`NOTIFY_URL = http://{host}:{port}/hooks`) reaches each node's own
+    /// application.
+    pub fn fill_in(&self, template: &str) -> String {
+        fill_in(template, self.instance())
+    }
+
     /// The whole resource configuration, in no particular order.
     pub fn config_entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.ctx
@@ -236,9 +246,26 @@ impl CustomizedState<'_> {
     }
 }
 
+/// `{host}` and `{port}` in `template` replaced by `instance`'s
+/// (`host_port`).
+fn fill_in(template: &str, instance: &str) -> String {
+    let (host, port) = instance.rsplit_once('_').unwrap_or((instance, ""));
+    template.replace("{host}", host).replace("{port}", port)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_the_instances_host_and_port() {
+        assert_eq!(
+            fill_in("http://{host}:{port}/x", "my_host_12000"),
+            "http://my_host:12000/x"
+        );
+        assert_eq!(fill_in("{host}:{port}", "P0"), "P0:");
+        assert_eq!(fill_in("http://app/", "h_1"), "http://app/");
+    }
 
     #[test]
     fn errors_say_what_the_host_does_next() {

@@ -134,6 +134,77 @@ fn a_repeated_or_invalid_instance_is_refused_before_anything_starts() {
     }
 }
 
+#[test]
+fn a_grant_that_does_not_parse_is_one_line_naming_it_before_anything_starts() {
+    let port = strand_devcluster::zookeeper::free_port().expect("port");
+    let zk = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[plugins.http-notify]\nallow = [\"http://{host}:{port}\", \"udp:{host}:53\"]\n",
+    )
+    .expect("write");
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[plugins.http-notify]\nallow = [\"dns\"\n").expect("write");
+    for (grant_args, needles) in [
+        (
+            vec!["--grant".to_owned(), "nonsense".to_owned()],
+            vec!["--grant \"nonsense\": expected PLUGIN=RULE"],
+        ),
+        (
+            vec!["--grant".to_owned(), "http-notify=tcp:{host}".to_owned()],
+            vec![
+                "grant \"tcp:{host}\" does not parse",
+                "a tcp grant needs a port or a port range",
+            ],
+        ),
+        (
+            vec![
+                "--grant".to_owned(),
+                "http-notify=https://app:443".to_owned(),
+            ],
+            vec![
+                "grant \"https://app:443\" does not parse",
+                "https is not supported",
+            ],
+        ),
+        (
+            vec!["--grants".to_owned(), file.display().to_string()],
+            vec![
+                "grants.toml",
+                "[plugins.http-notify] allow: grant \"udp:{host}:53\" does not parse: udp is not supported",
+            ],
+        ),
+        (
+            vec!["--grants".to_owned(), broken.display().to_string()],
+            vec!["broken.toml: line "],
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_strand"))
+            .args([
+                "participant",
+                "--cluster",
+                "C",
+                "--instance",
+                "X",
+                "--zk",
+                &zk,
+            ])
+            .args(&grant_args)
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run strand participant");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{grant_args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{grant_args:?}: {stderr}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_named_without_a_port_joins() {
     let server = LocalZk::start().expect("zookeeper");

@@ -1,6 +1,6 @@
 //! Stand-ins for the application a plugin reaches (tests of network
-//! grants): a server on a free loopback port that answers HTTP/1.1, one
-//! line, or never, and records what reached it. Each connection is served
+//! grants): a server on a free loopback port that answers HTTP/1.1 (200 or
+//! a chosen status), one line, or never, and records what reached it. Each connection is served
 //! on a thread of its own until the test process ends.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,6 +14,9 @@ pub enum Answer {
     /// HTTP/1.1: reads one request, records its start line and body,
     /// answers `200 OK` and closes.
     Http,
+    /// As [`Answer::Http`], answering with this status instead (`503`: an
+    /// application that refuses the transition).
+    HttpStatus(u16),
     /// Reads one line, records it, answers `OK noted`.
     Line,
     /// Accepts and reads, never answers (the connection stays open).
@@ -97,7 +100,7 @@ pub fn serve(answer: Answer) -> (u16, Arc<Seen>) {
 fn handle(stream: TcpStream, answer: Answer, seen: &Seen) {
     let mut reader = BufReader::new(stream);
     match answer {
-        Answer::Http => {
+        Answer::Http | Answer::HttpStatus(_) => {
             let mut head = String::new();
             let mut length = 0usize;
             loop {
@@ -123,9 +126,15 @@ fn handle(stream: TcpStream, answer: Answer, seen: &Seen) {
                 head: Some(head),
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let status = match answer {
+                Answer::HttpStatus(status) => status,
+                _ => 200,
+            };
+            let response = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                if status == 200 { "OK" } else { "Not OK" }
+            );
+            let _ = reader.get_mut().write_all(response.as_bytes());
         }
         Answer::Line => {
             let mut line = String::new();

@@ -46,9 +46,17 @@ pub mod names {
     pub const FAULTY_DEFINITION: &str = "faulty-definition";
     /// Built for an incompatible world version.
     pub const WRONG_WORLD: &str = "wrong-world";
+    /// Imports `acme:inventory/stock@0.1.0`, which no host provides.
+    pub const UNPROVIDED_IMPORT: &str = "unprovided-import";
     /// MasterSlave that POSTs / writes each transition to the URL / TCP
     /// address in its resource config (`NOTIFY_URL`, `NOTIFY_TCP`).
     pub const HTTP_NOTIFY: &str = "http-notify";
+    /// `HttpNotify` written in Python (`plugins/python/http-notify`, built
+    /// with `wasi:http`): POSTs each transition to `NOTIFY_URL`.
+    pub const PY_HTTP_NOTIFY: &str = "py-http-notify";
+    /// `HttpNotify` written in JavaScript (`plugins/js/http-notify`, `fetch`
+    /// through `wasi:http`): POSTs each transition to `NOTIFY_URL`.
+    pub const JS_HTTP_NOTIFY: &str = "js-http-notify";
     /// MasterSlave keeping real Redis replication in step
     /// (`strand:plugins/replicated-state-model`).
     pub const REDIS_MASTER_SLAVE: &str = "redis-master-slave";

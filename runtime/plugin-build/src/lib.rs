@@ -20,13 +20,21 @@
 //! `plugins/target/toolchains/.lock`), so `cargo test` and `cargo xtask test`
 //! may share the directory.
 //!
+//! A plugin that imports more than its world — `wasi:http`, to call its
+//! application — says so in a `strand-plugin.toml` next to its entry file
+//! ([`manifest`]); a Python one is then built against a WIT tree assembled
+//! with the host's own WASI packages ([`wasi_wit`]), a JavaScript one with
+//! componentize-js's `fetch`.
+//!
 //! Used by `cargo xtask test` and by `strand_devcluster::plugins`.
 //! [`wit_layout`] checks the WIT tree: `deps/` folder names, and the plugin
 //! SDK's copy of the WIT against `wit/`.
 
 pub mod fingerprint;
+pub mod manifest;
 mod process;
 pub mod toolchain;
+pub mod wasi_wit;
 pub mod wit_layout;
 
 use std::fs::File;
@@ -194,9 +202,21 @@ pub fn build_all(plugins_dir: &Path) -> Result<Vec<BuildReport>> {
 
 fn build_locked(plugins_dir: &Path, plugin: &PolyglotPlugin) -> Result<BuildReport> {
     let started = Instant::now();
+    let manifest =
+        manifest::read(&plugin.source).with_context(|| format!("building {}", plugin.name))?;
     let tool = toolchain::ensure(plugins_dir, plugin.language)?;
     let wit = wit_dir(plugins_dir);
-    let fingerprint = fingerprint::of(&[&plugin.source, &wit], &tool.identity)?;
+    // A Python plugin with extra imports is built against the host's WASI
+    // WIT too, so that is part of its fingerprint (the manifest is one of
+    // its sources).
+    let wasi = if plugin.language == Language::Python && !manifest.imports.is_empty() {
+        Some(wasi_wit::locate(plugins_dir)?)
+    } else {
+        None
+    };
+    let mut roots: Vec<&Path> = vec![&plugin.source, &wit];
+    roots.extend(wasi.as_deref());
+    let fingerprint = fingerprint::of(&roots, &tool.identity)?;
     let output = plugin.output(plugins_dir);
     let stamp = output.with_extension("wasm.fingerprint");
     let up_to_date =
@@ -205,7 +225,18 @@ fn build_locked(plugins_dir: &Path, plugin: &PolyglotPlugin) -> Result<BuildRepo
         tracing::info!(plugin = %plugin.name, "building {} plugin", plugin.language);
         std::fs::create_dir_all(output_dir(plugins_dir))?;
         let tmp = output.with_extension("wasm.tmp");
-        tool.build(plugin, &wit, &tmp)?;
+        let assembled = match &wasi {
+            Some(wasi) => Some(wasi_wit::assemble(
+                &wit,
+                wasi,
+                &manifest.imports,
+                &output_dir(plugins_dir)
+                    .join("wit")
+                    .join(plugin.name.replace('-', "_")),
+            )?),
+            None => None,
+        };
+        tool.build(plugin, &wit, &manifest, assembled.as_ref(), &tmp)?;
         if !tmp.is_file() {
             bail!(
                 "{}: the toolchain reported success but wrote no component",
@@ -240,6 +271,43 @@ fn lock(plugins_dir: &Path) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_manifest_is_part_of_the_fingerprint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = dir.path().join("js/notify");
+        std::fs::create_dir_all(&source).expect("mkdir");
+        std::fs::write(source.join("plugin.js"), "").expect("write");
+        let without = fingerprint::of(&[&source], "tool").expect("fingerprint");
+        std::fs::write(source.join(manifest::FILE), "imports = [\"wasi:http\"]\n").expect("write");
+        let with = fingerprint::of(&[&source], "tool").expect("fingerprint");
+        assert_ne!(without, with, "adding imports rebuilds the plugin");
+    }
+
+    #[test]
+    fn an_unknown_import_is_a_build_error_naming_the_plugin_and_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = dir.path().join("python/bad");
+        std::fs::create_dir_all(&source).expect("mkdir");
+        std::fs::write(source.join("app.py"), "").expect("write");
+        std::fs::write(
+            source.join(manifest::FILE),
+            "imports = [\"wasi:http\", \"acme:inventory/stock\"]\n",
+        )
+        .expect("write");
+        let plugin = find(dir.path(), "py-bad")
+            .expect("discover")
+            .expect("found");
+        let e = format!("{:#}", build(dir.path(), &plugin).expect_err("refused"));
+        assert!(
+            e.starts_with("building py-bad: ")
+                && e.contains(
+                    "python/bad/strand-plugin.toml: unknown import \"acme:inventory/stock\""
+                ),
+            "{e}"
+        );
+        assert!(!plugin.output(dir.path()).exists());
+    }
 
     #[test]
     fn discovers_plugins_by_layout() {

@@ -18,7 +18,9 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::manifest::{ExtraImport, Manifest};
 use crate::process::{on_path, run};
+use crate::wasi_wit::Assembled;
 use crate::{Language, PolyglotPlugin, STATE_MODEL_WORLD};
 
 /// The componentize-py release the Python plugins are built with.
@@ -142,22 +144,40 @@ fn ensure_js(plugins_dir: &Path) -> Result<Toolchain> {
 }
 
 impl Toolchain {
-    /// Builds `plugin` against the WIT in `wit`, writing the component to
-    /// `out`.
-    pub(crate) fn build(&self, plugin: &PolyglotPlugin, wit: &Path, out: &Path) -> Result<()> {
+    /// Builds `plugin` against the WIT in `wit` (a Python plugin with extra
+    /// imports against its `assembled` tree instead), writing the component
+    /// to `out`.
+    pub(crate) fn build(
+        &self,
+        plugin: &PolyglotPlugin,
+        wit: &Path,
+        manifest: &Manifest,
+        assembled: Option<&Assembled>,
+        out: &Path,
+    ) -> Result<()> {
         let mut command = Command::new(&self.program);
         match self.language {
             Language::Python => {
                 let module = Language::Python.entry().trim_end_matches(".py");
+                match assembled {
+                    Some(tree) => {
+                        command
+                            .arg("--wit-path")
+                            .arg(&tree.dir)
+                            .args(["--world", tree.world]);
+                        for name in &tree.interface_names {
+                            command.args(["--import-interface-name", name]);
+                        }
+                    }
+                    None => {
+                        command
+                            .arg("--wit-path")
+                            .arg(wit)
+                            .args(["--world", STATE_MODEL_WORLD]);
+                    }
+                }
                 command
-                    .arg("--wit-path")
-                    .arg(wit)
-                    .args([
-                        "--world",
-                        STATE_MODEL_WORLD,
-                        "componentize",
-                        "--python-path",
-                    ])
+                    .args(["componentize", "--python-path"])
                     .arg(&plugin.source)
                     .arg(module)
                     .arg("--output")
@@ -170,10 +190,16 @@ impl Toolchain {
                     .arg(plugin.source.join(Language::JavaScript.entry()))
                     .arg("--wit")
                     .arg(wit)
-                    .args(["--world-name", STATE_MODEL_WORLD])
-                    // Without these the component imports wasi:http, which
-                    // the host does not link.
-                    .args(["--disable", "http", "--disable", "fetch-event"])
+                    .args(["--world-name", STATE_MODEL_WORLD]);
+                // Without `http` the component imports no wasi:http; with it
+                // `fetch` goes through wasi:http/outgoing-handler, which the
+                // host provides (and denies unless granted). A plugin
+                // serves no incoming requests.
+                if !manifest.imports.contains(&ExtraImport::WasiHttp) {
+                    command.args(["--disable", "http"]);
+                }
+                command
+                    .args(["--disable", "fetch-event"])
                     .arg("--out")
                     .arg(out);
             }

@@ -207,6 +207,16 @@ pub enum LoadError {
         /// What the host supports.
         supported: String,
     },
+    /// It imports an interface (with functions or resources) that this
+    /// host does not provide to plugins of its world.
+    #[error("imports {import}, which this host does not provide (it provides: {provided})")]
+    UnprovidedImport {
+        /// The import, as the component names it
+        /// (`acme:inventory/stock@0.1.0`).
+        import: String,
+        /// What the host provides to the world ([`crate::provided::describe`]).
+        provided: String,
+    },
     /// Its imports or exports do not type-check against the world.
     #[error("does not fit the {world} world: {reason}")]
     TypeCheck {

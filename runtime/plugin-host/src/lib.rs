@@ -49,6 +49,7 @@ pub mod net;
 mod offload;
 mod options;
 mod output;
+pub mod provided;
 mod registry;
 pub mod routing;
 mod slot;

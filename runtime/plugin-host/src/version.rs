@@ -78,9 +78,17 @@ impl<K: Kind> Version<K> {
         options: PluginOptions,
         canary: bool,
     ) -> Result<Self, LoadError> {
-        let pre = K::pre(host, component).map_err(|e| LoadError::TypeCheck {
-            world: K::WORLD,
-            reason: format!("{e:#}"),
+        let pre = K::pre(host, component).map_err(|e| {
+            match crate::provided::first_unprovided(K::WORLD, host.engine(), component) {
+                Some(import) => LoadError::UnprovidedImport {
+                    import,
+                    provided: crate::provided::describe(K::WORLD),
+                },
+                None => LoadError::TypeCheck {
+                    world: K::WORLD,
+                    reason: format!("{e:#}"),
+                },
+            }
         })?;
         let deadline = host.config().canary_deadline.min(options.limits.deadline);
         let label: Arc<str> = Arc::from(name);

@@ -28,13 +28,13 @@ pub fn build_plugins(root: &Path) -> Result<()> {
 }
 
 /// Runs the unit tests of `plugins/sdk` (pure logic: model specs, lookups,
-/// error mapping) on the host, in release mode so that they reuse the
+/// error mapping; with its `http` feature, URLs and JSON) on the host, in release mode so that they reuse the
 /// proc-macros the plugin build compiled; with `no_run`, only compiles them.
 pub fn test_sdk(root: &Path, no_run: bool) -> Result<()> {
     let host = host_triple()?;
     let dir = root.join("plugins");
     eprintln!(
-        "xtask: testing the plugin SDK (cargo test --release -p strand-plugin-sdk --target {host})"
+        "xtask: testing the plugin SDK (cargo test --release -p strand-plugin-sdk --features http --target {host})"
     );
     let mut command = guest_cargo(&dir);
     command.args([
@@ -42,6 +42,8 @@ pub fn test_sdk(root: &Path, no_run: bool) -> Result<()> {
         "--release",
         "-p",
         "strand-plugin-sdk",
+        "--features",
+        "http",
         "--target",
         &host,
     ]);

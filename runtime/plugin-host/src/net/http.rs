@@ -1,7 +1,8 @@
 //! `wasi:http/outgoing-handler` for plugins: every request is checked
 //! against the call's [`NetPolicy`] (a denied one fails with
-//! `ErrorCode::HttpRequestDenied` and a warning naming the plugin, the
-//! address and the grant it lacks) and then sent by a plain HTTP/1.1
+//! `ErrorCode::HttpRequestDenied` once the guest has written its body, and
+//! a warning naming the plugin, the address and the grant it lacks) and
+//! then sent by a plain HTTP/1.1
 //! client, over a connection that lasts at most until the call's deadline.
 //! There is no TLS: grants name `http://` origins (a node's own
 //! application), so `https://` requests are denied.
@@ -56,11 +57,28 @@ impl WasiHttpHooks for HttpHooks {
                     request.method(),
                     request.uri()
                 );
-                Box::new(async { Err(Error::HttpRequestDenied) })
+                // The guest's body is taken (and discarded) before the
+                // denial, so its writes succeed and it learns why from the
+                // response: componentize-js's `fetch` aborts the whole
+                // component when a body write fails first.
+                let body = request.into_body();
+                Box::new(async move {
+                    let _ = bounded(deadline, Error::HttpRequestDenied, drain(body)).await;
+                    Err(Error::HttpRequestDenied)
+                })
             }
             Ok(authority) => Box::new(send(request, authority, deadline)),
         }
     }
+}
+
+/// Reads `body` to its end, keeping nothing.
+async fn drain(mut body: WasiBody) -> Result<(), Error> {
+    use http_body_util::BodyExt;
+    while let Some(frame) = body.frame().await {
+        frame?;
+    }
+    Ok(())
 }
 
 /// The request's `host:port` if the policy allows it, else why not.

@@ -3,20 +3,29 @@
 //! by the test (a small HTTP/1.1 server, a line-based TCP server, and
 //! servers that accept and never answer).
 //!
+//! `HttpNotify` in each language — Rust (the SDK's `http::post_json`),
+//! Python (`plugins/python/http-notify`, componentize-py's `wasi:http`
+//! bindings) and JavaScript (`plugins/js/http-notify`, `fetch`) — is run
+//! the same way: granted, each transition reaches the server as one POST
+//! of its JSON and succeeds; a non-2xx answer fails it; outside the grants
+//! the plugin sees the permission error and the host logs the plugin, the
+//! address and the grant it lacked.
+//!
 //! Granted, the transition succeeds and the server saw the request; not
 //! granted, it fails with the permission error (`HttpRequestDenied`,
 //! access denied), nothing reached the server, and the host logged the
 //! plugin, the address and the grant it lacked; a hung application ends
 //! the call at its deadline (the call's timeout), never a stuck caller.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use strand_devcluster::loopback::{Answer, serve};
 use strand_devcluster::plugins::names;
 use strand_plugin_host::net::{InstanceAddress, NetRule};
 use strand_plugin_host::{
-    CallError, CallOptions, Grants, PluginOptions, Rejection, StateModelHandle, TransitionContext,
+    CallError, CallOptions, Grants, PluginOptions, PluginRegistry, Rejection, StateModelHandle,
+    TransitionContext,
 };
 
 use crate::common::{ctx, registry_with};
@@ -205,4 +214,138 @@ fn a_hung_application_ends_the_call_at_its_deadline() {
     assert_eq!(seen.connections(), 2, "both calls reached the server");
     // The plugin still serves: a transition without a call succeeds.
     call(&m, &ctx("db_4", "OFFLINE", "SLAVE"), CallOptions::default()).expect("still serving");
+}
+
+/// `HttpNotify` in the three languages.
+const LANGUAGES: [&str; 3] = [
+    names::HTTP_NOTIFY,
+    names::PY_HTTP_NOTIFY,
+    names::JS_HTTP_NOTIFY,
+];
+
+/// The plugin `name` installed under its own name (so log lines say which
+/// language), on the persistent compiled cache: a Python or JavaScript
+/// component compiles once per machine.
+fn installed(name: &str, options: PluginOptions) -> (Arc<PluginRegistry>, StateModelHandle) {
+    let registry = PluginRegistry::new(crate::polyglot::host());
+    registry
+        .install_file(name, &crate::polyglot::compiled(name), options)
+        .unwrap_or_else(|e| panic!("install {name}: {e}"));
+    let model = registry.state_model(name).expect("installed");
+    (registry, model)
+}
+
+/// A transition of `db_3` by the instance `127.0.0.1_<port>`, told to POST
+/// to `http://{host}:{port}/hooks/transition` (the instance's own address).
+fn to_own_application(port: u16, from: &str, to: &str) -> TransitionContext {
+    let mut c = ctx("db_3", from, to);
+    c.instance = format!("127.0.0.1_{port}");
+    c.config.push((
+        "NOTIFY_URL".into(),
+        "http://{host}:{port}/hooks/transition".into(),
+    ));
+    c
+}
+
+#[test]
+fn every_language_posts_each_transition_to_its_granted_application() {
+    for name in LANGUAGES {
+        let (port, seen) = serve(Answer::Http);
+        let (_registry, m) = installed(name, grants(&[&format!("http://127.0.0.1:{port}/hooks")]));
+        for (from, to) in [("OFFLINE", "SLAVE"), ("SLAVE", "MASTER")] {
+            let note = call(
+                &m,
+                &to_own_application(port, from, to),
+                CallOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {from}->{to}: {e}"));
+            assert_eq!(
+                note,
+                format!("POST http://127.0.0.1:{port}/hooks/transition: 200"),
+                "{name}"
+            );
+        }
+        // A pair the model does not allow is refused before any request.
+        match call(
+            &m,
+            &to_own_application(port, "OFFLINE", "MASTER"),
+            CallOptions::default(),
+        ) {
+            Err(CallError::Rejected {
+                kind: Rejection::IllegalTransition,
+                ..
+            }) => {}
+            other => panic!("{name}: expected an illegal transition, got {other:?}"),
+        }
+        assert_eq!(
+            seen.requests(),
+            [
+                r#"POST /hooks/transition HTTP/1.1 {"partition":"db_3","from":"OFFLINE","to":"SLAVE"}"#,
+                r#"POST /hooks/transition HTTP/1.1 {"partition":"db_3","from":"SLAVE","to":"MASTER"}"#,
+            ],
+            "{name}: one POST of its JSON per transition"
+        );
+    }
+}
+
+#[test]
+fn every_language_fails_the_transition_when_the_application_answers_non_2xx() {
+    for name in LANGUAGES {
+        let (port, seen) = serve(Answer::HttpStatus(503));
+        let (_registry, m) = installed(name, grants(&[&format!("http://127.0.0.1:{port}")]));
+        let reason = fatal_reason(call(
+            &m,
+            &to_own_application(port, "OFFLINE", "SLAVE"),
+            CallOptions::default(),
+        ));
+        assert!(
+            reason.starts_with(&format!("POST http://127.0.0.1:{port}/hooks/transition: "))
+                && reason.contains("503"),
+            "{name}: {reason}"
+        );
+        assert_eq!(seen.requests().len(), 1, "{name}: the request got there");
+    }
+}
+
+#[test]
+fn every_language_sees_a_permission_error_outside_its_grants_and_the_host_logs_it() {
+    let log = captured_log();
+    for name in LANGUAGES {
+        let (port, seen) = serve(Answer::Http);
+        // A grant for another path prefix of the same origin.
+        let (_registry, m) = installed(name, grants(&[&format!("http://127.0.0.1:{port}/other")]));
+        let reason = fatal_reason(call(
+            &m,
+            &to_own_application(port, "OFFLINE", "SLAVE"),
+            CallOptions::default(),
+        ));
+        // Rust and Python get wasi:http's own error code; componentize-js's
+        // `fetch` rejects with its generic network error, whatever the code.
+        let permission_error = if name == names::JS_HTTP_NOTIFY {
+            "request failed: NetworkError when attempting to fetch resource"
+        } else {
+            "HttpRequestDenied"
+        };
+        assert!(
+            reason.starts_with(&format!("POST http://127.0.0.1:{port}/hooks/transition: "))
+                && reason.contains(permission_error),
+            "{name}: {reason}"
+        );
+        assert_eq!(seen.connections(), 0, "{name}: nothing reached the server");
+        let wanted = format!(
+            "lacks a grant such as http://127.0.0.1:{port}/hooks/transition (grants: http://127.0.0.1:{port}/other)"
+        );
+        let text = log.text();
+        let line = text
+            .lines()
+            .find(|l| l.contains(&wanted))
+            .unwrap_or_else(|| panic!("{name}: no denial logged with {wanted:?} in:\n{text}"));
+        assert!(
+            line.contains(&format!("plugin {name}@"))
+                && line.contains(&format!(
+                    "denied HTTP POST http://127.0.0.1:{port}/hooks/transition"
+                )),
+            "{name}: {line}"
+        );
+    }
 }

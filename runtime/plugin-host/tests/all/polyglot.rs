@@ -35,7 +35,9 @@ const POLYGLOT: [(&str, &str); 2] = [
     (names::JS_MASTER_SLAVE, "0.1.0+js"),
 ];
 
-fn host() -> Arc<PluginHost> {
+/// A host on the persistent compiled-artefact cache (shared with
+/// `network.rs`, which runs the polyglot `HttpNotify` plugins).
+pub(crate) fn host() -> Arc<PluginHost> {
     PluginHost::new(HostConfig {
         cache_dir: Some(compiled_cache_dir()),
         ..HostConfig::default()
@@ -46,7 +48,7 @@ fn host() -> Arc<PluginHost> {
 /// The plugin's component, compiled into the shared cache (once per
 /// process, one plugin at a time: two parallel 20 s compiles of the same
 /// component would only slow each other down).
-fn compiled(name: &str) -> PathBuf {
+pub(crate) fn compiled(name: &str) -> PathBuf {
     static DONE: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     let mut done = DONE.lock().unwrap_or_else(PoisonError::into_inner);
     done.entry(name.to_owned())

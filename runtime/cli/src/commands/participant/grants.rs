@@ -49,7 +49,16 @@ pub fn load(file: Option<&Path>, flags: &[String]) -> Result<GrantTable> {
 }
 
 fn from_toml(table: &mut GrantTable, text: &str) -> Result<()> {
-    let file: GrantsFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // One line: toml's own Display quotes the source over several.
+    let file: GrantsFile = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        match line {
+            Some(line) => anyhow::anyhow!("line {line}: {}", e.message()),
+            None => anyhow::anyhow!("{}", e.message()),
+        }
+    })?;
     for (plugin, grants) in file.plugins {
         if plugin.trim().is_empty() {
             bail!("a [plugins.\"\"] table needs a plugin name");
@@ -108,7 +117,11 @@ mod tests {
             ("[plugins.x]\n", "missing field `allow`"),
             ("[plugin.x]\nallow = []\n", "unknown field"),
             ("[plugins.x]\nallow = \"dns\"\n", "invalid type"),
-            ("plugins = [", ""),
+            ("plugins = [", "line 1: "),
+            (
+                "\n[plugins.x]\nallow = [\"tcp:x:1\",\n",
+                "line 3: unclosed array",
+            ),
         ];
         for (text, wanted) in cases {
             match parse(text) {
@@ -116,6 +129,7 @@ mod tests {
                 Err(e) => {
                     let e = format!("{e:#}");
                     assert!(e.contains(wanted), "{text:?}: {e}");
+                    assert!(!e.contains('\n'), "{text:?}: not one line: {e}");
                 }
             }
         }
