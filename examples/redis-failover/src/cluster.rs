@@ -138,21 +138,9 @@ impl StrandCluster {
             routes,
             converged_in: Duration::ZERO,
         };
-        cluster.converged("the first convergence").await?;
+        cluster.handed_back("the first convergence").await?;
         cluster.converged_in = started.elapsed();
         Ok(cluster)
-    }
-
-    /// Waits until every partition has one MASTER and two SLAVEs.
-    ///
-    /// # Errors
-    /// Not within [`STEP_TIMEOUT`].
-    pub async fn converged(&self, what: &str) -> Result<Duration> {
-        let partitions = self.layout.partitions;
-        wait_routes(&self.routes, what, STEP_TIMEOUT, |s| {
-            master_slave_converged(s, RESOURCE, partitions, REPLICAS)
-        })
-        .await
     }
 
     /// Waits until no partition routes to a MASTER on `instance` and every
@@ -191,7 +179,8 @@ impl StrandCluster {
         (0..REPLICAS).find(|&n| self.layout.instance(n) == *master)
     }
 
-    /// Starts node `n` again after it stopped, and waits for convergence.
+    /// Starts node `n` again after it stopped, and waits until every
+    /// MASTER is back on its preferred node ([`Self::handed_back`]).
     ///
     /// # Errors
     /// It still runs, cannot be started, or the cluster does not converge.
@@ -199,7 +188,8 @@ impl StrandCluster {
         self.nodes[n].wait_exit(STEP_TIMEOUT)?;
         let restarted = Instant::now();
         self.nodes[n].start(&self.strand)?;
-        self.converged(&format!("convergence after {what}")).await?;
+        self.handed_back(&format!("convergence after {what}"))
+            .await?;
         Ok(restarted.elapsed())
     }
 

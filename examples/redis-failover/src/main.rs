@@ -131,7 +131,7 @@ async fn main_inner() -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
-        "redis-failover: 3 nodes, {} partitions x 3 replicas; a graceful stop, a kill -9 of a MASTER's redis-server, a kill -9 of a node",
+        "redis-failover: 3 nodes, {} partitions x 3 replicas; a graceful stop, a kill -9 of a MASTER's redis-server, of a node, of a participant alone",
         args.partitions
     );
     let report = run(Options {

@@ -15,7 +15,10 @@ use anyhow::{Context, Result, bail};
 use crate::layout::{Layout, MODEL};
 
 /// Runs the node's redis-servers (one per port argument) and exits when the
-/// first of them exits, stopping the rest; SIGTERM stops them all. Each
+/// first of them exits, stopping the rest; SIGTERM stops them all, and so
+/// does the participant's death (a watchdog polls it: a participant killed
+/// alone must not leave a writable master behind, unseen by the cluster,
+/// while the controller promotes another once its session expires). Each
 /// starts as a replica of itself — read-only, the plugin's fence — until
 /// the plugin tells it whom to follow or to be master: a fresh server must
 /// never be a second writable master. `--repl-diskless-sync-delay 0`: a
@@ -28,6 +31,9 @@ for port in "$@"; do
     --repl-diskless-sync-delay 0 --loglevel warning --logfile "redis-$port.log" &
   pids+=($!)
 done
+participant=$PPID
+( while kill -0 "$participant" 2>/dev/null; do sleep 0.1; done ) &
+pids+=($!)
 trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 0' TERM INT
 wait -n
 kill "${pids[@]}" 2>/dev/null
@@ -196,6 +202,18 @@ impl Node {
                 .map(|launcher| format!("-{launcher}")),
         );
         signal_all("-KILL", &targets);
+        self.wait_exit(Duration::from_secs(10))
+    }
+
+    /// kill -9 of its participant alone: the launcher's watchdog stops the
+    /// redis-servers, and the controller fails over once the session
+    /// expires.
+    ///
+    /// # Errors
+    /// It was not running, or did not die.
+    pub fn kill_participant(&mut self) -> Result<()> {
+        let pid = self.pid().context("the node is not running")?;
+        signal("-KILL", &pid.to_string());
         self.wait_exit(Duration::from_secs(10))
     }
 

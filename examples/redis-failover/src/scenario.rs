@@ -1,11 +1,14 @@
 //! The whole example run: a [`StrandCluster`] of three nodes; then, with
-//! the writer and the watcher running, three planned and unplanned events,
+//! the writer and the watcher running, four planned and unplanned events,
 //! each followed by the node's return:
 //!
 //! 1. a graceful stop of a node (SIGTERM: it hands its MASTERs over first);
 //! 2. kill -9 of a redis-server that is a MASTER (its node leaves at once);
 //! 3. kill -9 of a whole node (participant and redis-servers: the
-//!    controller acts when the session expires).
+//!    controller acts when the session expires);
+//! 4. kill -9 of a participant alone (its launcher stops the node's
+//!    redis-servers when it sees the participant gone, so no unseen master
+//!    is left behind; the controller acts when the session expires).
 //!
 //! After each, every write acknowledged during the event must be readable
 //! from the partition's MASTER; the report says how many were not (only
@@ -41,9 +44,22 @@ pub struct Options {
     pub logs: Option<PathBuf>,
 }
 
+/// What the run does to a node.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// SIGTERM: it drains, then stops.
+    GracefulStop,
+    /// kill -9 of a redis-server that is a MASTER.
+    RedisKill,
+    /// kill -9 of the participant and its redis-servers.
+    NodeKill,
+    /// kill -9 of the participant alone.
+    ParticipantKill,
+}
+
 /// One event and the node's return.
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
+pub struct Outcome {
     /// What happened.
     pub name: String,
     /// From the event to every partition routing to a MASTER on another
@@ -67,7 +83,7 @@ pub struct Report {
     /// From the controller's start to convergence.
     pub converged_ms: u64,
     /// The events, in order.
-    pub events: Vec<Event>,
+    pub events: Vec<Outcome>,
     /// What the ROLE watcher saw over the whole run.
     pub watched: Watched,
     /// Where the logs are (removed after a clean run unless `logs` was
@@ -172,35 +188,47 @@ impl Run {
         })
     }
 
-    async fn each_event(&mut self, writer: &Writer) -> Result<Vec<Event>> {
+    async fn each_event(&mut self, writer: &Writer) -> Result<Vec<Outcome>> {
         // Writes acknowledged before the first event: a warm-up.
         tokio::time::sleep(SETTLE).await;
         let _ = writer.take();
         let mut events = Vec::new();
-        for (n, name) in [
-            (0, "graceful stop of a node (SIGTERM)"),
-            (1, "kill -9 of a MASTER's redis-server"),
-            (2, "kill -9 of a node (participant and redis-servers)"),
+        for (n, event, name) in [
+            (0, Event::GracefulStop, "graceful stop of a node (SIGTERM)"),
+            (1, Event::RedisKill, "kill -9 of a MASTER's redis-server"),
+            (
+                2,
+                Event::NodeKill,
+                "kill -9 of a node (participant and redis-servers)",
+            ),
+            (0, Event::ParticipantKill, "kill -9 of a participant alone"),
         ] {
-            events.push(self.event(writer, n, name).await?);
+            events.push(self.event(writer, n, event, name).await?);
         }
         Ok(events)
     }
 
-    async fn event(&mut self, writer: &Writer, n: usize, name: &str) -> Result<Event> {
+    async fn event(
+        &mut self,
+        writer: &Writer,
+        n: usize,
+        event: Event,
+        name: &str,
+    ) -> Result<Outcome> {
         let cluster = &mut self.cluster;
         let instance = cluster.layout.instance(n);
         let start = Instant::now();
-        match n {
-            0 => cluster.nodes[n].stop(STEP_TIMEOUT)?,
-            1 => {
+        match event {
+            Event::GracefulStop => cluster.nodes[n].stop(STEP_TIMEOUT)?,
+            Event::RedisKill => {
                 let Some(k) = cluster.mastered_by(&cluster.routes.load(), n) else {
                     bail!("{instance} masters no partition before: {name}");
                 };
                 let port = cluster.layout.redis_port(n, k);
                 cluster.nodes[n].kill_redis(port)?;
             }
-            _ => cluster.nodes[n].kill()?,
+            Event::NodeKill => cluster.nodes[n].kill()?,
+            Event::ParticipantKill => cluster.nodes[n].kill_participant()?,
         }
         let failover = cluster
             .moved_off(&instance, &format!("failover after {name}"))
@@ -209,7 +237,7 @@ impl Run {
         let recovery_ms = ms(cluster.restart(n, name).await?);
         tokio::time::sleep(SETTLE).await;
         let (written, lost_examples, lost) = writer.take();
-        Ok(Event {
+        Ok(Outcome {
             name: name.to_owned(),
             failover_ms,
             recovery_ms,

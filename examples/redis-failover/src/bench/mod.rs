@@ -222,7 +222,7 @@ async fn run(options: &BenchOptions, logs: &std::path::Path) -> Result<Compariso
     let ports: Vec<u16> = (0..REPLICAS)
         .map(|n| cluster.layout.redis_port(n, 0))
         .collect();
-    strand::steady(&cluster, &ports).await?;
+    strand::servers_settled(&ports).await?;
     let mut strand_runs = Vec::new();
     let mut outcome = Ok(());
     'rounds: for _ in 0..options.rounds {

@@ -49,18 +49,17 @@ pub async fn event(
     })
     .await??;
     cluster.restart(n, fault.name()).await?;
-    steady(cluster, &ports).await?;
+    servers_settled(&ports).await?;
     Ok(taken)
 }
 
-/// Waits until the cluster is at rest: every MASTER handed back to its
-/// preferred node, and the partition's servers one master and two
-/// replicas copying from it.
+/// Waits until the partition's servers are one master and two replicas
+/// copying from it (after [`StrandCluster::restart`] handed the MASTER
+/// back).
 ///
 /// # Errors
 /// Not within [`STEP_TIMEOUT`].
-pub async fn steady(cluster: &StrandCluster, ports: &[u16]) -> Result<()> {
-    cluster.handed_back("the MASTER handed back").await?;
+pub async fn servers_settled(ports: &[u16]) -> Result<()> {
     let ends = Instant::now() + STEP_TIMEOUT;
     loop {
         if one_master_followed(ports) {
