@@ -3,7 +3,10 @@
 //! `redis_<k>`; the plugin's `REDIS_PORT_OFFSET` is 1), on loopback ports
 //! found free when the run starts.
 
+use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, TcpListener};
+use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Result, bail};
 
@@ -25,28 +28,15 @@ pub struct Layout {
 
 impl Layout {
     /// Three nodes whose ports (`P` and `P + 1 ..= P + partitions`) are all
-    /// free now.
+    /// free now and reserved for this process ([`reserve_block`]).
     ///
     /// # Errors
     /// No free block of ports was found.
     pub fn find(partitions: u32) -> Result<Self> {
         let width = u16::try_from(partitions + 1)?;
         let mut helix_ports = Vec::new();
-        for _ in 0..200 {
-            if helix_ports.len() == REPLICAS {
-                break;
-            }
-            let base = fastrand::u16(20_000..60_000);
-            let block = base..base + width;
-            let clashes = helix_ports
-                .iter()
-                .any(|&p: &u16| block.contains(&p) || (p..p + width).contains(&base));
-            if !clashes && block.clone().all(port_is_free) {
-                helix_ports.push(base);
-            }
-        }
-        if helix_ports.len() < REPLICAS {
-            bail!("no free block of {width} loopback ports found for every node");
+        for _ in 0..REPLICAS {
+            helix_ports.push(reserve_block(width)?);
         }
         Ok(Self {
             partitions,
@@ -96,6 +86,37 @@ impl Layout {
             .saturating_add(self.partitions as u16);
         format!("tcp:{{host}}:{lo}-{hi}")
     }
+}
+
+/// Where the example's servers listen: below Linux's default range of
+/// ephemeral ports (32768–60999), so that no outgoing connection's local
+/// port takes a server's port while the server is down (a node restarting).
+const PORTS: Range<u16> = 10_000..32_000;
+
+/// Ports handed out in this process and never handed out again: two runs
+/// in one process (two tests) must not take each other's ports while one
+/// of them has a node down.
+static RESERVED: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// `width` consecutive loopback ports, free now and reserved for this
+/// process; the first of them.
+///
+/// # Errors
+/// No such block was found.
+pub fn reserve_block(width: u16) -> Result<u16> {
+    let mut reserved = RESERVED.lock().unwrap_or_else(PoisonError::into_inner);
+    for _ in 0..500 {
+        let base = fastrand::u16(PORTS.start..PORTS.end - width);
+        let block = base..base + width;
+        if block
+            .clone()
+            .all(|p| !reserved.contains(&p) && port_is_free(p))
+        {
+            reserved.extend(block);
+            return Ok(base);
+        }
+    }
+    bail!("no free block of {width} loopback ports found in {PORTS:?}");
 }
 
 fn port_is_free(port: u16) -> bool {

@@ -31,6 +31,9 @@ pub struct Written {
     pub failed: usize,
     /// The longest time one partition went without an acknowledged write.
     pub longest_gap_ms: u64,
+    /// Acknowledged writes whose check could not be made: the MASTER did
+    /// not answer the read (after retries). Neither lost nor confirmed.
+    pub unverified: usize,
 }
 
 struct Shared {
@@ -83,22 +86,22 @@ impl Writer {
             (std::mem::take(&mut shared.acked), written)
         };
         let snapshot = self.routes.load();
+        let mut written = written;
         let mut lost = 0;
         let mut examples = Vec::new();
+        let mut readers: Vec<Reader> = (0..self.layout.partitions)
+            .map(|k| Reader::new(master_port(&snapshot, &self.layout, k)))
+            .collect();
         for a in &acked {
-            let read = master_port(&snapshot, &self.layout, a.partition)
-                .and_then(|port| connect(port).ok())
-                .and_then(|mut con| {
-                    redis::cmd("GET")
-                        .arg(&a.key)
-                        .query::<Option<String>>(&mut con)
-                        .ok()
-                });
-            if read.flatten().as_deref() != Some(a.value.as_str()) {
-                lost += 1;
-                if examples.len() < 5 {
-                    examples.push(format!("partition {}: {}", a.partition, a.key));
+            match readers[a.partition as usize].get(&a.key) {
+                Some(value) if value.as_deref() == Some(a.value.as_str()) => {}
+                Some(_) => {
+                    lost += 1;
+                    if examples.len() < 5 {
+                        examples.push(format!("partition {}: {}", a.partition, a.key));
+                    }
                 }
+                None => written.unverified += 1,
             }
         }
         (written, examples, lost)
@@ -110,6 +113,42 @@ impl Writer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Reads back one partition's keys from its MASTER over one connection,
+/// reconnecting and retrying when a read fails: a slow answer is not a
+/// lost write.
+struct Reader {
+    port: Option<u16>,
+    con: Option<redis::Connection>,
+}
+
+impl Reader {
+    /// Tries to read from the server on `port`.
+    const ATTEMPTS: u32 = 5;
+
+    fn new(port: Option<u16>) -> Self {
+        Self { port, con: None }
+    }
+
+    /// The key's value (`Some(None)`: no such key), or `None` when the
+    /// server could not be asked.
+    fn get(&mut self, key: &str) -> Option<Option<String>> {
+        let port = self.port?;
+        for attempt in 0..Self::ATTEMPTS {
+            if self.con.is_none() {
+                self.con = connect(port).ok();
+            }
+            if let Some(con) = self.con.as_mut() {
+                match redis::cmd("GET").arg(key).query::<Option<String>>(con) {
+                    Ok(value) => return Some(value),
+                    Err(_) => self.con = None,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50 * u64::from(attempt + 1)));
+        }
+        None
     }
 }
 

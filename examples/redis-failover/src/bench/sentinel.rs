@@ -57,7 +57,7 @@ impl SentinelSet {
         for &redis_port in redis_ports {
             hosts.push(Host {
                 redis_port,
-                sentinel_port: strand_devcluster::zookeeper::free_port()?,
+                sentinel_port: crate::layout::reserve_block(1)?,
                 redis: None,
                 sentinel: None,
             });
