@@ -2,10 +2,11 @@
 //! built against, and the WIT tree it is built from.
 //!
 //! The WASI packages come from the `wasmtime-wasi-http` crate the host
-//! links (found with `cargo metadata` on the host workspace, offline: its
-//! sources are on the machine once the host builds), so a plugin imports
-//! exactly the `wasi:http` version the host provides; nothing is downloaded
-//! and nothing is copied into the repository. [`assemble`] writes, under
+//! links (found with `cargo metadata` on the host workspace, offline; on a
+//! machine that has not fetched the host's dependencies yet — a fresh
+//! clone building its plugins first — after `cargo fetch` of this
+//! platform's), so a plugin imports exactly the `wasi:http` version the
+//! host provides, and nothing is copied into the repository. [`assemble`] writes, under
 //! `plugins/target/polyglot/wit/<plugin>/`, a WIT tree whose root package
 //! `strand:build` has one world: `strand:plugins/state-model` plus the
 //! extra imports, with Strand's packages and the WASI ones in `deps/`.
@@ -31,7 +32,7 @@ pub const HTTP_TYPES_MODULE: &str = "http_types";
 /// The `wit/` directory of the host workspace's `wasmtime-wasi-http`.
 ///
 /// # Errors
-/// When cargo cannot describe the workspace offline, or the crate is not
+/// When cargo cannot fetch or describe the workspace, or the crate is not
 /// exactly once in it, or has no `wit/deps/`.
 pub fn locate(plugins_dir: &Path) -> Result<PathBuf> {
     let manifest = plugins_dir.join("..").join("Cargo.toml");
@@ -39,13 +40,34 @@ pub fn locate(plugins_dir: &Path) -> Result<PathBuf> {
     // This machine's packages only: offline, cargo cannot fetch the
     // manifests of other platforms' dependencies.
     let host = host_triple()?;
-    let out = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
-        .args(["--filter-platform", &host])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .output()
-        .with_context(|| format!("running {cargo:?} metadata"))?;
+    let metadata = || {
+        Command::new(&cargo)
+            .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+            .args(["--filter-platform", &host])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .with_context(|| format!("running {cargo:?} metadata"))
+    };
+    let mut out = metadata()?;
+    if !out.status.success() {
+        // Not fetched yet: this platform's sources are what the host's
+        // build downloads anyway.
+        let fetch = Command::new(&cargo)
+            .args(["fetch", "--locked", "--target", &host])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .output()
+            .with_context(|| format!("running {cargo:?} fetch"))?;
+        if !fetch.status.success() {
+            bail!(
+                "cargo fetch on {} failed (needed to find {WASI_HTTP_CRATE}'s WIT): {}",
+                manifest.display(),
+                String::from_utf8_lossy(&fetch.stderr).trim()
+            );
+        }
+        out = metadata()?;
+    }
     if !out.status.success() {
         bail!(
             "cargo metadata on {} failed (needed to find {WASI_HTTP_CRATE}'s WIT): {}",
