@@ -5,7 +5,9 @@
 //!   `Message.attachRelayMessage`) is forwarded by a Strand participant:
 //!   with no controller running, a MASTER→SLAVE message to one participant
 //!   carrying the SLAVE→MASTER message of another makes the other MASTER —
-//!   the promotion can only have come from the demoted participant.
+//!   the promotion can only have come from the demoted participant; a
+//!   relayed message that arrives after its `EXPIRY_PERIOD` is deleted
+//!   without running, as Helix's participant drops it.
 //! * Strand's controller sends them where `P2P_MESSAGE_ENABLED` is set: a
 //!   drain hands every MASTER over through the drained participant (each
 //!   new MASTER's `TRIGGERED_BY` names it, as Helix records a relayed
@@ -147,6 +149,37 @@ async fn a_java_style_relay_message_is_forwarded_when_the_demotion_is_recorded()
             .map(String::as_str),
         Some(old.instance()),
         "a relayed transition is triggered by the relaying participant"
+    );
+
+    // A relayed promotion that arrives after its expiry (Helix drops it on
+    // receipt): deleted, never run — `old` stays SLAVE.
+    let mut late = transition("promote-late", &old, "SLAVE", "MASTER");
+    let record = late.record_mut();
+    record.set_simple("MSG_SUBTYPE", "RELAYED_MESSAGE");
+    record.set_simple("RELAY_FROM", new.instance());
+    record.set_simple("EXPIRY_PERIOD", "5000");
+    record.set_simple("RELAY_TIME", (now_ms() - 10_000).to_string());
+    send(&cluster, &late).await;
+    let path = cluster.paths.message(old.instance(), late.id());
+    let start = Instant::now();
+    while cluster
+        .admin
+        .accessor()
+        .get(&path)
+        .await
+        .expect("read")
+        .is_some()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the expired relayed message was never deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        current_state(&cluster, &old).await.state(PARTITION),
+        Some("SLAVE"),
+        "an expired relayed message never runs"
     );
 
     watch.catch_up().await;

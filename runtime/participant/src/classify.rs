@@ -36,8 +36,8 @@ pub(crate) enum Shape {
 }
 
 impl Shape {
-    /// Classifies `message` for the session `session`.
-    pub(crate) fn of(message: &Message, session: SessionId) -> Shape {
+    /// Classifies `message` for the session `session`, read at `now_ms`.
+    pub(crate) fn of(message: &Message, session: SessionId, now_ms: i64) -> Shape {
         match message.msg_type() {
             Some(MessageType::NoOp) => return Shape::Discard(None),
             Some(MessageType::StateTransition) => {}
@@ -75,6 +75,22 @@ impl Shape {
                 return Shape::Discard(Some(format!("it is in state {state}")));
             }
         };
+        // Helix's `HelixTaskExecutor` drops an expired message on receipt
+        // (`Message.isExpired`: a relayed one `EXPIRY_PERIOD` after it was
+        // relayed): a promotion relayed too late must not run after the
+        // controller has moved on.
+        if !read && message.is_expired(now_ms) {
+            let relayed = message
+                .record()
+                .simple("RELAY_FROM")
+                .filter(|_| message.is_relay_message())
+                .map(|from| format!(" (relayed by {from})"))
+                .unwrap_or_default();
+            return Shape::Discard(Some(format!(
+                "it expired{relayed}: EXPIRY_PERIOD {} ms",
+                message.expiry_period()
+            )));
+        }
         Shape::Transition(Box::new(Transition {
             key: (resource.to_owned(), partition.to_owned()),
             from: from.to_owned(),
@@ -96,6 +112,7 @@ mod tests {
     use super::*;
 
     const SESSION: SessionId = SessionId(0x1234);
+    const NOW: i64 = 10_000;
 
     fn message(fields: &[(&str, &str)]) -> Message {
         let mut record = ZNRecord::new("m1");
@@ -120,7 +137,7 @@ mod tests {
 
     #[test]
     fn a_new_transition_keeps_what_a_pass_needs() {
-        let Shape::Transition(t) = Shape::of(&message(&[]), SESSION) else {
+        let Shape::Transition(t) = Shape::of(&message(&[]), SESSION, NOW) else {
             panic!("a transition");
         };
         assert_eq!(t.key, ("db".to_owned(), "db_0".to_owned()));
@@ -130,7 +147,8 @@ mod tests {
             ("MasterSlave", "DEFAULT")
         );
         assert!(!t.read);
-        let Shape::Transition(read) = Shape::of(&message(&[("MSG_STATE", "read")]), SESSION) else {
+        let Shape::Transition(read) = Shape::of(&message(&[("MSG_STATE", "read")]), SESSION, NOW)
+        else {
             panic!("a transition");
         };
         assert!(read.read);
@@ -138,7 +156,7 @@ mod tests {
 
     #[test]
     fn what_never_runs_is_discarded_with_the_reason() {
-        let reason = |fields: &[(&str, &str)]| match Shape::of(&message(fields), SESSION) {
+        let reason = |fields: &[(&str, &str)]| match Shape::of(&message(fields), SESSION, NOW) {
             Shape::Discard(reason) => reason,
             Shape::Transition(_) => panic!("discarded: {fields:?}"),
         };
@@ -147,5 +165,40 @@ mod tests {
         assert!(reason(&[("TO_STATE", "")]).is_some_and(|r| r.contains("malformed")));
         assert!(reason(&[("MSG_STATE", "unprocessable")]).is_some_and(|r| r.contains("in state")));
         assert!(reason(&[("MSG_TYPE", "TASK_REPLY")]).is_some_and(|r| r.contains("unsupported")));
+        let relayed_late = [
+            ("MSG_SUBTYPE", "RELAYED_MESSAGE"),
+            ("RELAY_FROM", "host_0"),
+            ("RELAY_TIME", "4000"),
+            ("EXPIRY_PERIOD", "5000"),
+        ];
+        assert!(
+            reason(&relayed_late).is_some_and(|r| r.contains("expired (relayed by host_0)")),
+            "relayed 6 s ago, expiring after 5 s"
+        );
+        assert!(
+            reason(&[("CREATE_TIMESTAMP", "1000"), ("EXPIRY_PERIOD", "2000")])
+                .is_some_and(|r| r.contains("expired"))
+        );
+    }
+
+    #[test]
+    fn a_message_within_its_expiry_period_runs() {
+        let relayed_in_time = [
+            ("MSG_SUBTYPE", "RELAYED_MESSAGE"),
+            ("RELAY_FROM", "host_0"),
+            ("RELAY_TIME", "6000"),
+            ("EXPIRY_PERIOD", "5000"),
+        ];
+        assert!(matches!(
+            Shape::of(&message(&relayed_in_time), SESSION, NOW),
+            Shape::Transition(_)
+        ));
+        assert!(
+            matches!(
+                Shape::of(&message(&[("CREATE_TIMESTAMP", "1")]), SESSION, NOW),
+                Shape::Transition(_)
+            ),
+            "no EXPIRY_PERIOD: never expires"
+        );
     }
 }

@@ -6,12 +6,13 @@
 //! after a reconnect (when ZooKeeper may have dropped events, and the
 //! client does not restore persistent watches) it watches again, lists
 //! MESSAGES, reads the ids it does not know, and re-reads its current
-//! states. Each pass looks at every message not yet taken, oldest
-//! first, and decides: run it (see [`crate::transition`]), let it wait, or
+//! states. Each pass looks at every message not yet taken — handoffs
+//! before bootstraps, by the state model's transition priorities, then
+//! oldest first; one replica's messages in creation order
+//! ([`crate::inbox`]) — and decides: run it (see [`crate::transition`]), let it wait, or
 //! delete it with the reason. Passes are cheap however many messages
 //! wait: what a message asks is classified once, when it is read
-//! ([`crate::classify`]), the inbox keeps creation order
-//! ([`crate::inbox`]), and a message whose resource has no free slot
+//! ([`crate::classify`]), ranked once, the inbox keeps the order, and a message whose resource has no free slot
 //! waits without further checks.
 //!
 //! # Guarantees (level-triggered)
@@ -46,10 +47,10 @@ use crate::config::ParticipantConfig;
 use crate::current_state::{CurrentStates, ReplicaState};
 use crate::customized::CustomizedStateProvider;
 use crate::errors::ErrorLog;
-use crate::inbox::{Inbox, Tracked};
+use crate::inbox::{Inbox, Rank, Tracked};
 use crate::lookups::Lookups;
 use crate::routing::Routing;
-use crate::scheduler::{Slots, Standing, is_failover_critical};
+use crate::scheduler::{Slots, Standing, Urgency};
 
 /// Why serving a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,7 +362,7 @@ impl Served {
                 Ok(Some((data, stat))) => match ZNRecord::from_bytes(&data) {
                     Ok(Some(record)) => {
                         let message = Message::from(record);
-                        let shape = Shape::of(&message, self.session);
+                        let shape = Shape::of(&message, self.session, strand_model::time::now_ms());
                         let tracked = Tracked::new(message, shape, stat.version);
                         lock(&self.messages).insert(id.clone(), tracked);
                     }
@@ -393,7 +394,7 @@ impl Served {
         tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
-    /// Looks at every message not taken yet, oldest first.
+    /// Looks at every message not taken yet, in the inbox's order.
     async fn scan(self: &Arc<Self>) {
         if !self.accepting.load(Ordering::SeqCst) {
             return;
@@ -403,6 +404,7 @@ impl Served {
         let mut admitted = Vec::new();
         {
             let mut messages = lock(&self.messages);
+            messages.rank_new(|tracked| self.rank(tracked));
             let mut taken = Vec::new();
             for (id, tracked) in messages.waiting() {
                 match self.decide(id, tracked) {
@@ -514,7 +516,7 @@ impl Served {
         if lock(&self.busy).contains(&t.key) {
             return Decision::Wait; // runs after the transition in flight
         }
-        if !lock(&self.slots).has_room(resource) {
+        if !lock(&self.slots).has_room(resource, tracked.rank.urgency) {
             // Nothing of this resource can start now: the rest of this
             // message's checks wait for a free slot (a pass then looks again).
             return Decision::Wait;
@@ -564,14 +566,15 @@ impl Served {
         } else {
             from.to_owned()
         };
-        let critical = match definition.as_ref().and_then(|d| d.top_state()) {
-            Some(top) => is_failover_critical(Some(top), &previous, to),
+        let urgency = match &definition {
+            Some(def) => Urgency::of(def.top_state(), def.initial_state(), &previous, to),
             None => {
-                let top = handle.definition().states.first().map(|s| s.name.clone());
-                is_failover_critical(top.as_deref(), &previous, to)
+                let spec = handle.definition();
+                let top = spec.states.first().map(|s| s.name.as_str());
+                Urgency::of(top, Some(&spec.initial_state), &previous, to)
             }
         };
-        let Some(standing) = lock(&self.slots).try_admit(resource, critical) else {
+        let Some(standing) = lock(&self.slots).try_admit(resource, urgency) else {
             return Decision::Wait;
         };
         Decision::Run(Box::new(Admitted {
@@ -585,6 +588,45 @@ impl Served {
             to: to.to_owned(),
             standing,
         }))
+    }
+
+    /// Where a transition goes in the inbox's order: its position in the
+    /// state model's `STATE_TRANSITION_PRIORITYLIST` (the StateModelDef
+    /// znode, or the plugin's definition when there is none), and which
+    /// slots it may take. `None` while neither is known.
+    fn rank(&self, tracked: &Tracked) -> Option<Rank> {
+        let Shape::Transition(t) = &tracked.shape else {
+            return None;
+        };
+        let (from, to) = (t.from.as_str(), t.to.as_str());
+        let listed = |position: Option<usize>, count: usize| {
+            u32::try_from(position.unwrap_or(count)).unwrap_or(u32::MAX - 1)
+        };
+        let matches = |f: &str, t: &str| {
+            (from == "*" || f.eq_ignore_ascii_case(from)) && t.eq_ignore_ascii_case(to)
+        };
+        if let Ok(Some(definition)) = self.lookups.model(&t.model) {
+            let transitions = definition.transitions();
+            let position = transitions.iter().position(|&(f, t)| matches(f, t));
+            return Some(Rank {
+                order: listed(position, transitions.len()),
+                urgency: Urgency::of(definition.top_state(), definition.initial_state(), from, to),
+            });
+        }
+        let spec = self.registry.state_model(&t.model)?.definition();
+        let position = spec
+            .transitions
+            .iter()
+            .position(|tr| matches(&tr.from, &tr.to));
+        Some(Rank {
+            order: listed(position, spec.transitions.len()),
+            urgency: Urgency::of(
+                spec.states.first().map(|s| s.name.as_str()),
+                Some(&spec.initial_state),
+                from,
+                to,
+            ),
+        })
     }
 
     /// A resource whose current state is unknown (does not parse): read it

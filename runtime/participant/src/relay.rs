@@ -11,7 +11,9 @@
 //!
 //! As in Helix: nothing is forwarded for a message of another session,
 //! after a failed transition, or once the relayed message has expired
-//! (`RELAY_TIME + EXPIRY_PERIOD`, default 5 s). Unlike Helix's single
+//! (`RELAY_TIME + EXPIRY_PERIOD`, 5 s as controllers set it), and the
+//! target drops a relayed message that arrives expired
+//! ([`crate::classify`]). Unlike Helix's single
 //! attempt, a create that fails with the session alive is retried with
 //! the workspace's backoff until it lands, the message expires or the
 //! session ends; a create that finds the message there already is done
@@ -76,12 +78,7 @@ pub(crate) fn triggered_by(message: &Message) -> &str {
 /// Whether a relayed message has expired (`RELAY_TIME + EXPIRY_PERIOD`,
 /// a negative period never expires).
 fn expired(relayed: &Message, now: i64) -> bool {
-    let expiry = relayed.expiry_period();
-    if expiry < 0 {
-        return false;
-    }
-    let relay_time: i64 = relayed.record().simple_parsed(RELAY_TIME).unwrap_or(0);
-    relay_time > 0 && relay_time + expiry < now
+    relayed.is_expired(now)
 }
 
 /// Creates each relayed message at its target (see the module docs).

@@ -9,7 +9,14 @@
 //!   other resources;
 //! * failover-critical transitions (toward the model's top state or away
 //!   from it, e.g. SLAVE→MASTER, MASTER→SLAVE) may use `reserve` extra
-//!   slots beyond `N`, still within their resource's bound;
+//!   slots beyond `N`, shared by all resources;
+//! * handoffs — critical transitions that do not start from the initial
+//!   state (SLAVE→MASTER, MASTER→SLAVE, but not OnlineOffline's
+//!   OFFLINE→ONLINE bootstrap) — may take those reserve slots beyond
+//!   their resource's bound too: a handoff never waits for a rejoining
+//!   instance's bootstraps of the same resource (the inbox also looks at
+//!   it first, [`crate::inbox`]), while a resource whose bootstraps hang
+//!   still holds only `N - reserve`;
 //! * a call that runs longer than `straggler_after` (default 5 s) stops
 //!   counting as active: it keeps its resource's slot (so a resource never
 //!   has more than `N - reserve` calls running, hung or not), but no longer
@@ -19,6 +26,34 @@
 //! [`Slots::demote`] / [`Slots::release`].
 
 use std::collections::HashMap;
+
+/// What a transition may take (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Urgency {
+    /// Active slots within its resource's bound.
+    #[default]
+    Routine,
+    /// Failover-critical: also the reserve, within its resource's bound.
+    Critical,
+    /// A handoff: also the reserve beyond its resource's bound.
+    Handoff,
+}
+
+impl Urgency {
+    /// The urgency of `from → to` in a model with this top and initial
+    /// state. `from` may be `*` (any state): a critical `* → to` counts as
+    /// a handoff, the most it might be once its replica's state is known.
+    pub(crate) fn of(top: Option<&str>, initial: Option<&str>, from: &str, to: &str) -> Self {
+        if !is_failover_critical(top, from, to) {
+            return Urgency::Routine;
+        }
+        if initial.is_some_and(|i| i.eq_ignore_ascii_case(from)) {
+            Urgency::Critical
+        } else {
+            Urgency::Handoff
+        }
+    }
+}
 
 /// How a running transition counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,25 +100,30 @@ impl Slots {
         self.per_resource.values().sum()
     }
 
-    /// Whether some transition of `resource` could be admitted now (the
-    /// resource is under its bound, and an active or reserve slot is free):
-    /// when not, a pass need not look further at its messages.
-    pub(crate) fn has_room(&self, resource: &str) -> bool {
+    /// Whether a transition of `resource` of this `urgency` could be
+    /// admitted now: when not, a pass need not look further at the message.
+    pub(crate) fn has_room(&self, resource: &str, urgency: Urgency) -> bool {
         let held = self.per_resource.get(resource).copied().unwrap_or(0);
-        held < self.per_resource_bound()
-            && (self.active < self.max_parallel || self.reserve_used < self.reserve)
+        let reserve_free = self.reserve_used < self.reserve;
+        if held >= self.per_resource_bound() {
+            return urgency == Urgency::Handoff && reserve_free;
+        }
+        self.active < self.max_parallel || (urgency != Urgency::Routine && reserve_free)
     }
 
     /// Takes a slot for a transition of `resource` if the rule allows it.
-    pub(crate) fn try_admit(&mut self, resource: &str, critical: bool) -> Option<Standing> {
+    pub(crate) fn try_admit(&mut self, resource: &str, urgency: Urgency) -> Option<Standing> {
         let held = self.per_resource.get(resource).copied().unwrap_or(0);
-        if held >= self.per_resource_bound() {
-            return None;
-        }
-        let standing = if self.active < self.max_parallel {
+        let under_bound = held < self.per_resource_bound();
+        let may_reserve = match urgency {
+            Urgency::Routine => false,
+            Urgency::Critical => under_bound,
+            Urgency::Handoff => true,
+        };
+        let standing = if under_bound && self.active < self.max_parallel {
             self.active += 1;
             Standing::Active
-        } else if critical && self.reserve_used < self.reserve {
+        } else if may_reserve && self.reserve_used < self.reserve {
             self.reserve_used += 1;
             Standing::Reserve
         } else {
@@ -135,29 +175,84 @@ mod tests {
         let mut slots = Slots::new(4);
         assert_eq!(slots.per_resource_bound(), 3);
         for _ in 0..3 {
-            assert_eq!(slots.try_admit("hung", false), Some(Standing::Active));
+            assert_eq!(
+                slots.try_admit("hung", Urgency::Routine),
+                Some(Standing::Active)
+            );
         }
-        assert_eq!(slots.try_admit("hung", false), None, "bound per resource");
-        assert_eq!(slots.try_admit("healthy", false), Some(Standing::Active));
         assert_eq!(
-            slots.try_admit("healthy", false),
+            slots.try_admit("hung", Urgency::Routine),
+            None,
+            "bound per resource"
+        );
+        assert_eq!(
+            slots.try_admit("healthy", Urgency::Routine),
+            Some(Standing::Active)
+        );
+        assert_eq!(
+            slots.try_admit("healthy", Urgency::Routine),
             None,
             "all active slots taken"
         );
         assert_eq!(
-            slots.try_admit("healthy", true),
+            slots.try_admit("healthy", Urgency::Critical),
             Some(Standing::Reserve),
             "a failover uses the reserve"
         );
-        assert_eq!(slots.try_admit("other", true), None, "reserve used up");
-        assert!(!slots.has_room("other"), "nothing can be admitted");
-        assert!(!slots.has_room("hung"), "nor for a resource at its bound");
+        assert_eq!(
+            slots.try_admit("other", Urgency::Critical),
+            None,
+            "reserve used up"
+        );
+        assert!(
+            !slots.has_room("other", Urgency::Critical),
+            "nothing can be admitted"
+        );
+        assert!(
+            !slots.has_room("hung", Urgency::Routine),
+            "nor for a resource at its bound"
+        );
         slots.release("healthy", Standing::Reserve);
         assert!(
-            slots.has_room("other"),
+            slots.has_room("other", Urgency::Critical),
             "a failover can use the reserve again"
         );
-        assert!(!slots.has_room("hung"), "still at its bound");
+        assert!(
+            !slots.has_room("other", Urgency::Routine),
+            "but nothing else"
+        );
+        assert!(
+            !slots.has_room("hung", Urgency::Routine),
+            "still at its bound"
+        );
+    }
+
+    #[test]
+    fn a_handoff_passes_its_own_resource_s_bootstraps() {
+        let mut slots = Slots::new(40);
+        while slots.try_admit("db", Urgency::Routine).is_some() {}
+        assert_eq!(slots.running(), 30, "one resource holds N - reserve");
+        assert!(!slots.has_room("db", Urgency::Routine));
+        assert!(
+            slots.has_room("db", Urgency::Handoff),
+            "a handoff may use the reserve"
+        );
+        for _ in 0..10 {
+            assert_eq!(
+                slots.try_admit("db", Urgency::Handoff),
+                Some(Standing::Reserve)
+            );
+        }
+        assert_eq!(
+            slots.try_admit("db", Urgency::Handoff),
+            None,
+            "the reserve is used up"
+        );
+        assert_eq!(
+            slots.try_admit("other", Urgency::Routine),
+            Some(Standing::Active),
+            "other resources keep the rest of the active slots"
+        );
     }
 
     #[test]
@@ -165,17 +260,24 @@ mod tests {
         let mut slots = Slots::new(16);
         let mut hung = Vec::new();
         for resource in ["a", "b"] {
-            while let Some(standing) = slots.try_admit(resource, false) {
+            while let Some(standing) = slots.try_admit(resource, Urgency::Routine) {
                 hung.push((resource, standing));
             }
         }
         assert_eq!(slots.running(), 16);
-        assert_eq!(slots.try_admit("c", false), None);
+        assert_eq!(slots.try_admit("c", Urgency::Routine), None);
         for (_, standing) in &mut hung {
             *standing = slots.demote(*standing);
         }
-        assert_eq!(slots.try_admit("c", false), Some(Standing::Active));
-        assert_eq!(slots.try_admit("a", false), None, "a still holds its bound");
+        assert_eq!(
+            slots.try_admit("c", Urgency::Routine),
+            Some(Standing::Active)
+        );
+        assert_eq!(
+            slots.try_admit("a", Urgency::Routine),
+            None,
+            "a still holds its bound"
+        );
         for (resource, standing) in hung {
             slots.release(resource, standing);
         }
@@ -186,11 +288,54 @@ mod tests {
     fn a_single_slot_still_serves() {
         let mut slots = Slots::new(0);
         assert_eq!(slots.per_resource_bound(), 1);
-        let standing = slots.try_admit("r", false).expect("admitted");
-        assert_eq!(slots.try_admit("r", true), None);
-        assert_eq!(slots.try_admit("s", true), Some(Standing::Reserve));
+        let standing = slots.try_admit("r", Urgency::Routine).expect("admitted");
+        assert_eq!(slots.try_admit("r", Urgency::Routine), None);
+        assert_eq!(
+            slots.try_admit("s", Urgency::Critical),
+            Some(Standing::Reserve)
+        );
+        assert_eq!(
+            slots.try_admit("r", Urgency::Handoff),
+            None,
+            "the reserve is taken"
+        );
         slots.release("r", standing);
-        assert_eq!(slots.try_admit("r", false), Some(Standing::Active));
+        assert_eq!(
+            slots.try_admit("r", Urgency::Routine),
+            Some(Standing::Active)
+        );
+    }
+
+    #[test]
+    fn a_bootstrap_toward_the_top_state_stays_within_its_resource_s_bound() {
+        let mut slots = Slots::new(4);
+        for _ in 0..3 {
+            slots
+                .try_admit("spin", Urgency::Critical)
+                .expect("admitted");
+        }
+        assert_eq!(slots.try_admit("spin", Urgency::Critical), None);
+        assert_eq!(
+            Urgency::of(Some("ONLINE"), Some("OFFLINE"), "OFFLINE", "ONLINE"),
+            Urgency::Critical
+        );
+        assert_eq!(
+            Urgency::of(Some("MASTER"), Some("OFFLINE"), "SLAVE", "MASTER"),
+            Urgency::Handoff
+        );
+        assert_eq!(
+            Urgency::of(Some("MASTER"), Some("OFFLINE"), "MASTER", "SLAVE"),
+            Urgency::Handoff
+        );
+        assert_eq!(
+            Urgency::of(Some("MASTER"), Some("OFFLINE"), "OFFLINE", "SLAVE"),
+            Urgency::Routine
+        );
+        assert_eq!(
+            Urgency::of(Some("MASTER"), Some("OFFLINE"), "*", "MASTER"),
+            Urgency::Handoff,
+            "any state: the most it might take"
+        );
     }
 
     #[test]

@@ -600,9 +600,40 @@ impl Message {
             .insert(instance.to_owned(), fields);
     }
 
-    /// `EXPIRY_PERIOD` of a relay message (default 5000 ms).
+    /// `EXPIRY_PERIOD` in ms; `-1` (never expires) when absent, as Helix's
+    /// `Message.getExpiryPeriod`. Relayed messages carry
+    /// [`RELAY_MESSAGE_DEFAULT_EXPIRY_MS`].
     pub fn expiry_period(&self) -> i64 {
-        self.0.simple_parsed(keys::EXPIRY_PERIOD).unwrap_or(5000)
+        self.0.simple_parsed(keys::EXPIRY_PERIOD).unwrap_or(-1)
+    }
+
+    /// `RELAY_TIME` (ms): when the relaying participant finished the
+    /// transition the message rode on.
+    pub fn relay_time(&self) -> Option<i64> {
+        self.0.simple_parsed(keys::RELAY_TIME)
+    }
+
+    /// Helix's `isRelayMessage`: `MSG_SUBTYPE=RELAYED_MESSAGE` with a
+    /// `RELAY_FROM`.
+    pub fn is_relay_message(&self) -> bool {
+        self.msg_subtype() == Some("RELAYED_MESSAGE") && self.0.simple(keys::RELAY_FROM).is_some()
+    }
+
+    /// Helix's `Message.isExpired` at `now_ms`: never with a negative
+    /// period; a relayed message `RELAY_TIME + EXPIRY_PERIOD` after it was
+    /// relayed (never before it is); any other `CREATE_TIMESTAMP +
+    /// EXPIRY_PERIOD` after it was created.
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        let expiry = self.expiry_period();
+        if expiry < 0 {
+            return false;
+        }
+        if self.is_relay_message() {
+            return self
+                .relay_time()
+                .is_some_and(|relayed| relayed > 0 && relayed.saturating_add(expiry) < now_ms);
+        }
+        self.create_timestamp().unwrap_or(0).saturating_add(expiry) < now_ms
     }
 
     /// Helix's `isValid`: state-transition and cancellation messages need non-empty
@@ -708,6 +739,26 @@ mod tests {
         let r = m.relay_message("host_2").expect("attached");
         assert_eq!((r.id(), r.to_state()), ("r1", Some("MASTER")));
         assert_eq!(m.relay_participants(), ["host_2"]);
-        assert_eq!(r.expiry_period(), 5000);
+        assert_eq!(r.expiry_period(), -1, "no EXPIRY_PERIOD: never expires");
+        assert!(!r.is_expired(i64::MAX));
+    }
+
+    #[test]
+    fn expiry_as_helix_counts_it() {
+        let mut m = Message::new(&MessageType::StateTransition, "m1", 1_000);
+        m.record_mut().set_simple(keys::EXPIRY_PERIOD, "500");
+        assert!(!m.is_expired(1_500) && m.is_expired(1_501), "from creation");
+        m.record_mut()
+            .set_simple(keys::MSG_SUBTYPE, "RELAYED_MESSAGE");
+        assert!(m.is_expired(1_501), "no RELAY_FROM: not a relay message");
+        m.record_mut().set_simple(keys::RELAY_FROM, "host_1");
+        assert!(!m.is_expired(9_999), "relayed but no RELAY_TIME yet");
+        m.record_mut().set_simple(keys::RELAY_TIME, "3000");
+        assert!(
+            !m.is_expired(3_500) && m.is_expired(3_501),
+            "from the relay"
+        );
+        m.record_mut().set_simple(keys::EXPIRY_PERIOD, "-1");
+        assert!(!m.is_expired(i64::MAX));
     }
 }
