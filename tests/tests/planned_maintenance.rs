@@ -8,13 +8,16 @@
 //!   an instance that leaves keeps its replicas placed while it is away
 //!   within the delay (its MASTERs move at once), gets them back when it
 //!   returns, and after the delay its replicas are placed elsewhere;
+//! * with the cluster's handoff limit at 1 (`STRAND_MAX_TOP_STATE_HANDOFFS`),
+//!   a SEMI_AUTO drain and undrain never leave two partitions without a
+//!   MASTER at once;
 //! * a watcher never sees two MASTERs of a partition.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use strand_admin::{DrainGoal, DrainWatch, RebalanceMode, RecordEdit};
-use strand_model::ZNRecord;
+use strand_model::{CurrentState, ZNRecord};
 use strand_tests::cluster::{CLUSTER, Cluster, View, count, instance};
 use strand_tests::master_watch::MasterWatch;
 
@@ -201,6 +204,167 @@ async fn delayed_rebalance_keeps_replicas_placed_within_the_delay_and_moves_them
     assert_eq!(watch.max(), 1, "a partition had two MASTERs");
     controller.shutdown().await.expect("controller stops");
     for p in participants.into_iter().flatten() {
+        p.shutdown().await;
+    }
+}
+
+/// Every participant's current state of `db`, by instance.
+async fn current_states(
+    cluster: &Cluster,
+    participants: &[strand_participant::Participant],
+) -> BTreeMap<String, CurrentState> {
+    let mut states = BTreeMap::new();
+    for p in participants {
+        let path = cluster.paths.current_state(p.instance(), p.session(), "db");
+        let record = cluster
+            .admin
+            .accessor()
+            .get(&path)
+            .await
+            .expect("read")
+            .expect("a current state");
+        states.insert(p.instance().to_owned(), CurrentState::from(record.value));
+    }
+    states
+}
+
+/// The windows without a MASTER of the handoffs that just ended, from the
+/// current-state timestamps: for each partition whose MASTER moved from
+/// `from` (or to `to`), the demoted replica's `START_TIME` to the new
+/// MASTER's `END_TIME`. Returns the most windows open at one instant.
+fn overlapping_windows(
+    states: &BTreeMap<String, CurrentState>,
+    moved: &[(String, String, String)],
+) -> usize {
+    let mut events = Vec::new();
+    for (partition, old, new) in moved {
+        let start = states[old].start_time(partition).expect("START_TIME");
+        let end = states[new].end_time(partition).expect("END_TIME");
+        assert!(start <= end, "{partition}: {start} > {end}");
+        // An end sorts before a start at the same millisecond: windows
+        // that only touch do not overlap.
+        events.push((start, 1i32));
+        events.push((end, -1i32));
+    }
+    events.sort();
+    let (mut open, mut most) = (0, 0);
+    for (_, step) in events {
+        open += step;
+        most = most.max(open);
+    }
+    usize::try_from(most).unwrap_or(0)
+}
+
+fn masters(view: &View) -> BTreeMap<String, String> {
+    view.iter()
+        .filter_map(|(p, m)| {
+            let (holder, _) = m.iter().find(|(_, s)| *s == "MASTER")?;
+            Some((p.clone(), holder.clone()))
+        })
+        .collect()
+}
+
+/// (partition, old MASTER, new MASTER) of every partition whose MASTER
+/// moved between the two views.
+fn moved(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<(String, String, String)> {
+    before
+        .iter()
+        .filter_map(|(p, old)| {
+            let new = after.get(p)?;
+            (new != old).then(|| (p.clone(), old.clone(), new.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoffs_start_at_most_the_clusters_limit_at_once() {
+    let cluster = Cluster::new(3).await;
+    cluster
+        .admin
+        .add_resource(
+            CLUSTER,
+            "db",
+            PARTITIONS,
+            "MasterSlave",
+            RebalanceMode::SemiAuto,
+        )
+        .await
+        .expect("resource");
+    cluster
+        .admin
+        .rebalance(CLUSTER, "db", 3)
+        .await
+        .expect("rebalance");
+    let mut limit = ZNRecord::new(CLUSTER);
+    limit.set_simple(strand_rebalance::handoffs::LIMIT_FIELD, "1");
+    cluster
+        .admin
+        .edit_cluster_config(CLUSTER, RecordEdit::Update, &limit)
+        .await
+        .expect("cluster config");
+    let watch = MasterWatch::connect(&cluster.server.connect_string()).await;
+    let mut participants = Vec::new();
+    for i in 0..3 {
+        participants.push(cluster.participant(i).await);
+    }
+    let controller = cluster.controller("ctl0").await;
+    cluster.wait_view("db", "convergence", converged).await;
+    let host = instance(0);
+    let mastered = |view: &View| {
+        view.values()
+            .filter(|m| m.get(&host).map(String::as_str) == Some("MASTER"))
+            .count()
+    };
+    let preferred = masters(&cluster.view("db").await);
+    let on_host = mastered(&cluster.view("db").await);
+    assert_eq!(on_host, PARTITIONS as usize / 3);
+
+    cluster
+        .admin
+        .drain_instance(CLUSTER, &host, None)
+        .await
+        .expect("drain");
+    cluster
+        .wait_view("db", "every MASTER handed over", |view| {
+            converged(view) && mastered(view) == 0
+        })
+        .await;
+    let drained = masters(&cluster.view("db").await);
+    let away = moved(&preferred, &drained);
+    assert_eq!(away.len(), on_host);
+    let states = current_states(&cluster, &participants).await;
+    assert_eq!(
+        overlapping_windows(&states, &away),
+        1,
+        "handoffs away overlapped"
+    );
+
+    cluster
+        .admin
+        .undrain_instance(CLUSTER, &host)
+        .await
+        .expect("undrain");
+    cluster
+        .wait_view("db", "the MASTERs handed back", |view| {
+            converged(view) && mastered(view) == on_host
+        })
+        .await;
+    let back = moved(&drained, &masters(&cluster.view("db").await));
+    assert_eq!(back.len(), on_host);
+    let states = current_states(&cluster, &participants).await;
+    assert_eq!(
+        overlapping_windows(&states, &back),
+        1,
+        "handoffs back overlapped"
+    );
+
+    watch.catch_up().await;
+    assert_eq!(watch.max(), 1, "a partition had two MASTERs");
+    controller.shutdown().await.expect("controller stops");
+    for p in participants {
         p.shutdown().await;
     }
 }

@@ -7,7 +7,10 @@
 //! changed (FULL_AUTO placement, SEMI_AUTO edits), the best possible
 //! state of the marked partitions (`strand_rebalance::best_possible`),
 //! their transitions (`strand_rebalance::messages`) and their external
-//! view; then the marked partitions of the customized views. A resource
+//! view; then the cluster's limit on top-state handoffs at once
+//! (`strand_rebalance::handoffs`: partitions whose demotion waits are
+//! decided again in every run until it starts); then the marked
+//! partitions of the customized views. A resource
 //! whose records do not parse or make no sense is held back: nothing is
 //! sent for it, and the reason is reported.
 
@@ -18,7 +21,7 @@ use std::time::{Duration, Instant};
 use strand_model::records::DROPPED;
 use strand_model::{FieldMap, Message, PropertyPaths, RebalanceMode};
 use strand_rebalance::{
-    PreferenceLists, ResourceAssignment, Sender, Snapshot, best_possible, messages,
+    PreferenceLists, ResourceAssignment, Sender, Snapshot, best_possible, handoffs, messages,
     views as rebalance_views,
 };
 use tracing::{debug, info, warn};
@@ -81,6 +84,10 @@ pub(crate) struct Decider {
     pub views: ViewBook,
     /// Stale messages whose delete was sent, and when.
     stale_deleted: HashMap<String, Instant>,
+    /// Partitions whose demotion from the top state the handoff limit held
+    /// back (`strand_rebalance::handoffs`): decided again in every run
+    /// until it starts.
+    held_handoffs: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Decider {
@@ -92,6 +99,7 @@ impl Decider {
             decisions: HashMap::new(),
             held_back: BTreeMap::new(),
             stale_deleted: HashMap::new(),
+            held_handoffs: BTreeMap::new(),
         }
     }
 
@@ -126,6 +134,9 @@ impl Decider {
             let event = decided.event;
             self.decide_resource(model, resource, marks, &mut decided, event, now);
         }
+        if !model.paused {
+            self.limit_handoffs(model, &mut decided);
+        }
         decided.resources = resources.len();
         let all_resources = model.snapshot.resources();
         if dirty.everything {
@@ -148,6 +159,26 @@ impl Decider {
         self.stale(model, &mut decided);
         decided.jobs = self.customized(model, dirty, &resources, &all_resources, bound);
         decided
+    }
+
+    /// Holds back the demotions from the top state beyond the handoff
+    /// limit; their partitions are decided again in the next runs.
+    fn limit_handoffs(&mut self, model: &ClusterModel, decided: &mut Decided) {
+        let held = handoffs::gate(&model.snapshot, &mut decided.send);
+        if !held.is_empty() {
+            debug!(
+                cluster = self.paths.cluster_name(),
+                held = held.len(),
+                "top-state handoffs held back by the limit"
+            );
+        }
+        self.held_handoffs.clear();
+        for (resource, partition) in held {
+            self.held_handoffs
+                .entry(resource)
+                .or_default()
+                .insert(partition);
+        }
     }
 
     /// Deletes of messages for old sessions of live instances.
@@ -175,6 +206,12 @@ impl Decider {
         dirty: &Dirty,
     ) -> BTreeMap<String, ResourceMarks> {
         let mut resources = dirty.resources.clone();
+        for (resource, partitions) in &self.held_handoffs {
+            let marks = resources.entry(resource.clone()).or_default();
+            if let Parts::Some(set) = &mut marks.parts {
+                set.extend(partitions.iter().cloned());
+            }
+        }
         if dirty.everything {
             let all = model.snapshot.resources();
             for resource in all.iter().chain(self.decisions.keys()) {

@@ -48,6 +48,12 @@ impl Fleet {
         total
     }
 
+    /// The name of participant `index`.
+    pub async fn name(&self, index: usize) -> Option<String> {
+        let all = self.participants.lock().await;
+        all.get(index).map(|(name, _)| name.clone())
+    }
+
     /// Stops participant `index` — after handing its top states over for
     /// at most `drain`, when given (what `strand participant` does on
     /// SIGTERM) — and returns its name.

@@ -9,9 +9,12 @@
 //! * [`views`]: external views and default customized views.
 //! * [`delay`]: delayed rebalance (offline instances kept placed).
 //! * [`relay`]: relay (P2P) messages: when they are sent, what they carry.
+//! * [`handoffs`]: how many partitions a run may leave without their top
+//!   state at once (planned handoffs).
 
 pub mod best_possible;
 pub mod delay;
+pub mod handoffs;
 pub mod messages;
 pub mod pending;
 pub mod placement;

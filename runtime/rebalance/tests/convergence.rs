@@ -9,7 +9,8 @@ use strand_model::{
     CurrentState, IdealState, InstanceConfig, Message, RebalanceMode, Replicas, SessionId, builtin,
 };
 use strand_rebalance::{
-    LiveParticipant, PendingTransition, PreferenceLists, Sender, Snapshot, best_possible, messages,
+    LiveParticipant, PendingTransition, PreferenceLists, Sender, Snapshot, best_possible, handoffs,
+    messages,
 };
 
 const RESOURCE: &str = "DB";
@@ -101,6 +102,17 @@ fn assert_at_most_one_master(s: &Snapshot) {
 /// Runs pipeline rounds until nothing is sent; in "partial" mode the
 /// participants apply only the first pending message each round.
 fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> usize {
+    converge_checking(s, previous, partial, None)
+}
+
+/// [`converge`], asserting before each round's messages apply that at
+/// most `window_limit` partitions have no MASTER.
+fn converge_checking(
+    s: &mut Snapshot,
+    previous: &mut PreferenceLists,
+    partial: bool,
+    window_limit: Option<usize>,
+) -> usize {
     let mut counter = 0u64;
     let mut total = 0;
     for _round in 0..200 {
@@ -110,7 +122,7 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
             counter += 1;
             format!("msg-{counter:06}")
         };
-        let plan = messages::plan(
+        let mut plan = messages::plan(
             s,
             RESOURCE,
             &best.assignment,
@@ -119,9 +131,19 @@ fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> 
             "Test",
             &mut new_id,
         );
+        // As the controller does after planning every resource.
+        handoffs::gate(s, &mut plan.send);
         for m in &plan.send {
             let target = m.tgt_name().expect("target").to_owned();
             s.pending.insert(&target, m);
+        }
+        if let Some(limit) = window_limit {
+            let without = s
+                .partitions(RESOURCE)
+                .iter()
+                .filter(|p| !s.holders(RESOURCE, p).values().any(|st| *st == "MASTER"))
+                .count();
+            assert!(without <= limit, "{without} partitions without a MASTER");
         }
         total += plan.send.len();
         // Oldest message first (ids count up).
@@ -489,6 +511,28 @@ fn semi_auto_drain_hands_every_master_over_keeps_slaves_and_undrain_hands_back()
             2,
             "preferred masters back"
         );
+    }
+}
+
+#[test]
+fn handoffs_start_at_most_the_limit_at_a_time_and_every_drain_ends() {
+    use strand_model::InstanceOperationKind::{Enable, Evacuate};
+    for (limit, partial) in [(1, false), (1, true), (3, false)] {
+        let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 12, 3);
+        let mut config = strand_model::ClusterConfig::new("c");
+        config
+            .record_mut()
+            .set_simple(handoffs::LIMIT_FIELD, limit.to_string());
+        s.cluster_config = Some(Arc::new(config));
+        let mut previous = PreferenceLists::new();
+        converge(&mut s, &mut previous, partial);
+        assert_eq!(count_in(&s, "host_0", "MASTER"), 4);
+        set_operation(&mut s, "host_0", Evacuate);
+        converge_checking(&mut s, &mut previous, partial, Some(limit));
+        assert_eq!(count_in(&s, "host_0", "MASTER"), 0, "the drain ended");
+        set_operation(&mut s, "host_0", Enable);
+        converge_checking(&mut s, &mut previous, partial, Some(limit));
+        assert_eq!(count_in(&s, "host_0", "MASTER"), 4, "handed back");
     }
 }
 

@@ -268,6 +268,11 @@ impl BenchCluster {
     /// participant` takes on SIGTERM: with `drain`, it first hands its top
     /// states over (at most that long), then stops, then a new session of
     /// the same instance starts. Returns its name.
+    /// The name of participant `index`.
+    pub async fn participant_name(&self, index: usize) -> Option<String> {
+        self.fleet.name(index).await
+    }
+
     pub async fn restart_one(&self, index: usize, drain: Option<Duration>) -> Result<String> {
         let name = self.fleet.stop(index, drain).await?;
         self.restart(&name).await?;

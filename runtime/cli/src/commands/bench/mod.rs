@@ -40,6 +40,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::{Value, json};
 use strand_controller::{Controller, ControllerHandle, RunReport};
+use strand_rebalance::handoffs;
 use strand_zk::RequestCounts;
 
 use super::GlobalArgs;
@@ -94,6 +95,12 @@ pub struct BenchArgs {
     /// participant --drain-timeout`).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    /// With `--rolling-restart`: the cluster's limit of partitions left
+    /// without their MASTER at once by planned handoffs (the cluster
+    /// config's `STRAND_MAX_TOP_STATE_HANDOFFS`; `-1` lifts it). Default:
+    /// the controller's.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_handoffs: Option<i64>,
 }
 
 fn progress(what: &str) {
@@ -410,6 +417,17 @@ async fn rolling_restart(
     bench
         .wait_converged(&[("db".to_owned(), args.partitions)], step)
         .await?;
+    let max_handoffs = args.max_handoffs.map(|n| n.to_string());
+    bench
+        .set_cluster_config(handoffs::LIMIT_FIELD, max_handoffs.as_deref())
+        .await?;
+    figures.record(
+        "max_top_state_handoffs",
+        match handoffs::limit_of(max_handoffs.as_deref()) {
+            Some(limit) => json!(limit),
+            None => json!("no limit"),
+        },
+    );
     let watcher =
         rolling::MasterGaps::start(&bench.connect_string(), bench.cluster(), "db").await?;
     let sent = || controller.status().messages_sent;

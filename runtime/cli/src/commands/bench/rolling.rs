@@ -34,11 +34,34 @@ use super::cluster::{BenchCluster, percentile};
 
 const MASTER: &str = "MASTER";
 
-/// One partition's open window: since when it has had no MASTER.
-#[derive(Debug, Clone, Copy)]
+/// One partition's open window: since when it has had no MASTER, and who
+/// held it.
+#[derive(Debug, Clone)]
 struct Open {
     seen: Instant,
     from_timestamps_ms: i64,
+    old: String,
+}
+
+/// Which part of a restart a window belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// The MASTER left the restarting instance.
+    Away,
+    /// The MASTER came back to it.
+    Back,
+    /// Neither (another instance's MASTER moved).
+    Other,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Away => "away_from_the_restarting_instance",
+            Phase::Back => "back_to_it",
+            Phase::Other => "elsewhere",
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -48,7 +71,21 @@ struct Gaps {
     open: HashMap<String, Open>,
     /// Partition → longest window (watcher's clock, timestamps), ms.
     longest: BTreeMap<String, (f64, f64)>,
+    /// The same per phase of the restart (watcher's clock).
+    by_phase: BTreeMap<Phase, BTreeMap<String, f64>>,
     windows: usize,
+    /// The instance being restarted.
+    restarting: Option<String>,
+}
+
+impl Gaps {
+    fn phase(&self, old: &str, new: &str) -> Phase {
+        match &self.restarting {
+            Some(r) if r == old => Phase::Away,
+            Some(r) if r == new => Phase::Back,
+            _ => Phase::Other,
+        }
+    }
 }
 
 /// The no-MASTER watcher of one resource (see the module docs).
@@ -93,7 +130,13 @@ impl MasterGaps {
     pub fn reset(&self) {
         let mut gaps = lock(&self.gaps);
         gaps.longest.clear();
+        gaps.by_phase.clear();
         gaps.windows = 0;
+    }
+
+    /// Windows from now on belong to the restart of `instance`.
+    pub fn restarting(&self, instance: Option<String>) {
+        lock(&self.gaps).restarting = instance;
     }
 
     /// Per-partition longest windows so far, summarised.
@@ -110,7 +153,23 @@ impl MasterGaps {
                 "max": longest.last().copied().unwrap_or(0.0),
             })
         };
+        let by_phase: serde_json::Map<String, Value> = gaps
+            .by_phase
+            .iter()
+            .map(|(phase, longest)| {
+                let mut longest: Vec<f64> = longest.values().copied().collect();
+                longest.sort_by(f64::total_cmp);
+                let figures = json!({
+                    "partitions": longest.len(),
+                    "p50": percentile(&longest, 0.50),
+                    "p99": percentile(&longest, 0.99),
+                    "max": longest.last().copied().unwrap_or(0.0),
+                });
+                (phase.name().to_owned(), figures)
+            })
+            .collect();
         json!({
+            "longest_window_by_phase_ms": by_phase,
             "windows_without_master": gaps.windows,
             "partitions_that_lost_their_master": gaps.longest.len(),
             "still_open": gaps.open.len(),
@@ -178,7 +237,7 @@ fn observe(
         // left without one, now).
         let (old, _) = gaps.masters[&partition].clone();
         let from = started
-            .get(&(partition.clone(), old))
+            .get(&(partition.clone(), old.clone()))
             .copied()
             .unwrap_or(now);
         gaps.open.insert(
@@ -186,6 +245,7 @@ fn observe(
             Open {
                 seen,
                 from_timestamps_ms: from.min(now),
+                old,
             },
         );
     }
@@ -194,6 +254,7 @@ fn observe(
             Some(open) => Some((
                 seen.duration_since(open.seen).as_secs_f64() * 1e3,
                 (end - open.from_timestamps_ms).max(0) as f64,
+                open.old,
             )),
             // A handoff the watcher saw in one look: the timestamps still
             // tell how long it took.
@@ -201,14 +262,24 @@ fn observe(
                 .masters
                 .get(&partition)
                 .filter(|(old, _)| *old != instance)
-                .and_then(|(old, _)| started.get(&(partition.clone(), old.clone())))
-                .map(|demoted| (0.0, (end - demoted).max(0) as f64)),
+                .and_then(|(old, _)| {
+                    let demoted = started.get(&(partition.clone(), old.clone()))?;
+                    Some((0.0, (end - demoted).max(0) as f64, old.clone()))
+                }),
         };
-        if let Some((watcher, stamps)) = window {
+        if let Some((watcher, stamps, old)) = window {
             gaps.windows += 1;
             let longest = gaps.longest.entry(partition.clone()).or_insert((0.0, 0.0));
             longest.0 = longest.0.max(watcher);
             longest.1 = longest.1.max(stamps);
+            let phase = gaps.phase(&old, &instance);
+            let longest = gaps
+                .by_phase
+                .entry(phase)
+                .or_default()
+                .entry(partition.clone())
+                .or_insert(0.0);
+            *longest = longest.max(watcher);
         }
         gaps.masters.insert(partition, (instance, start));
     }
@@ -232,6 +303,7 @@ pub(super) async fn round(
     let mut restarts = Vec::new();
     for index in 0..participants {
         let at = Instant::now();
+        watcher.restarting(bench.participant_name(index).await);
         let name = bench.restart_one(index, drain).await?;
         bench
             .wait_masters_preferred("db", partitions, step)
@@ -239,6 +311,7 @@ pub(super) async fn round(
             .with_context(|| format!("after restarting {name}"))?;
         restarts.push(at.elapsed().as_secs_f64());
     }
+    watcher.restarting(None);
     let mut figures = watcher.figures(partitions);
     figures["drain"] = json!(drain.map(|d| format!("{} s timeout", d.as_secs_f64())));
     figures["transitions"] = json!(transitions() - sent);
