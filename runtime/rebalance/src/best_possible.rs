@@ -228,11 +228,12 @@ fn full_auto_lists(
         .max_partitions_per_instance()
         .and_then(|m| usize::try_from(m).ok())
         .filter(|&m| m > 0);
-    // Delayed rebalance: offline instances within the delay stay active.
+    // Delayed rebalance: offline or disabled instances within the delay
+    // stay placed.
     let tag = ideal.instance_group_tag();
     let kept = delay::delay_ms(snapshot, ideal)
         .map(|delay| {
-            delay::kept_offline(snapshot, delay, |instance| match tag {
+            delay::kept_inactive(snapshot, delay, |instance| match tag {
                 Some(tag) => snapshot
                     .configs
                     .get(instance)

@@ -16,10 +16,21 @@
 //!   nothing, as in Helix);
 //! * an instance whose config says `DELAY_REBALANCE_ENABLED=false` is
 //!   never kept.
+//!
+//! Which instances are kept is Helix's `getInactiveTime`: an instance that
+//! is offline, disabled, or both is kept until the earliest of "went
+//! offline + delay" and "disabled (`HELIX_ENABLED_TIMESTAMP`) + delay";
+//! without either time it is not kept, and an on-demand rebalance (the
+//! cluster config's `LAST_ON_DEMAND_REBALANCE_TIMESTAMP`) after it went
+//! offline or was disabled, within the delay, ends its delay at once. A
+//! disabled instance that is kept holds its replicas OFFLINE (a disabled
+//! instance serves nothing) without their being placed elsewhere. Not
+//! read: the deprecated batch disable of the cluster config
+//! (`DISABLED_INSTANCES`), which Strand does not honour either.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use strand_model::IdealState;
+use strand_model::{IdealState, InstanceOperationKind};
 
 use crate::best_possible::PreferenceLists;
 use crate::snapshot::Snapshot;
@@ -29,6 +40,7 @@ const DISABLED: &str = "DELAY_REBALANCE_DISABLED";
 const REBALANCE_DELAY: &str = "REBALANCE_DELAY";
 const DELAY_TIME: &str = "DELAY_REBALANCE_TIME";
 const MIN_ACTIVE_REPLICAS: &str = "MIN_ACTIVE_REPLICAS";
+const LAST_ON_DEMAND_REBALANCE: &str = "LAST_ON_DEMAND_REBALANCE_TIMESTAMP";
 
 /// Helix's boolean pair: `…_DISABLED=true` wins, else `…_ENABLED`
 /// (default true).
@@ -73,28 +85,74 @@ pub fn min_active_replicas(
         .unwrap_or(replicas)
 }
 
-/// Offline instances still within the delay (their replicas stay placed):
-/// instance → the time (ms) the delay ends for it.
-pub fn kept_offline(
+/// Offline or disabled instances still within the delay (their replicas
+/// stay placed): instance → the time (ms) the delay ends for it (module
+/// docs).
+pub fn kept_inactive(
     snapshot: &Snapshot,
     delay: i64,
     eligible: impl Fn(&str) -> bool,
 ) -> BTreeMap<String, i64> {
+    let on_demand = snapshot
+        .cluster_config
+        .as_deref()
+        .and_then(|c| c.record().simple_parsed::<i64>(LAST_ON_DEMAND_REBALANCE))
+        .unwrap_or(-1);
     snapshot
-        .offline_since
+        .configs
         .iter()
-        .filter(|(instance, _)| !snapshot.is_live(instance))
-        .filter(|(instance, _)| {
-            snapshot.configs.get(instance.as_str()).is_some_and(|c| {
-                c.instance_enabled() && c.record().simple_bool(ENABLED).unwrap_or(true)
-            })
+        // Helix's assignable instances (ENABLE or DISABLE): an EVACUATE
+        // instance is being drained, never kept.
+        .filter(|(_, config)| {
+            matches!(
+                config.instance_operation(),
+                InstanceOperationKind::Enable | InstanceOperationKind::Disable
+            ) && config.record().simple_bool(ENABLED).unwrap_or(true)
         })
         .filter(|(instance, _)| eligible(instance))
-        .filter_map(|(instance, since)| {
-            let until = since.saturating_add(delay);
-            (*since > 0 && until > snapshot.now_ms).then(|| (instance.clone(), until))
+        .filter_map(|(instance, config)| {
+            let inactive = Inactive {
+                offline_since: (!snapshot.is_live(instance))
+                    .then(|| snapshot.offline_since.get(instance).copied().unwrap_or(-1)),
+                disabled_since: (!config.instance_enabled())
+                    .then(|| config.enabled_timestamp().unwrap_or(-1)),
+            };
+            let until = inactive.until(delay, on_demand, snapshot.now_ms)?;
+            (until > snapshot.now_ms).then(|| (instance.clone(), until))
         })
         .collect()
+}
+
+/// Why an instance is not serving: since when it has been offline and
+/// since when disabled (`None`: it is not; `-1`: unknown).
+struct Inactive {
+    offline_since: Option<i64>,
+    disabled_since: Option<i64>,
+}
+
+impl Inactive {
+    /// Helix's `getInactiveTime`: when the instance's delay ends, or
+    /// `None` when it is not kept at all (serving, no known time, or an
+    /// on-demand rebalance ended its delay).
+    fn until(&self, delay: i64, on_demand: i64, now: i64) -> Option<i64> {
+        let forced = |since: i64| {
+            on_demand != -1 && since > 0 && now <= since.saturating_add(delay) && since < on_demand
+        };
+        let mut until: Option<i64> = None;
+        for since in [self.offline_since, self.disabled_since]
+            .into_iter()
+            .flatten()
+        {
+            if forced(since) {
+                return None;
+            }
+            if since > 0 {
+                let end = since.saturating_add(delay);
+                until = Some(until.map_or(end, |u| u.min(end)));
+            }
+        }
+        until
+    }
 }
 
 /// The earliest time (ms) a delay of any FULL_AUTO resource ends, so the
@@ -105,7 +163,7 @@ pub fn next_expiry(snapshot: &Snapshot) -> Option<i64> {
         .values()
         .filter(|ideal| ideal.rebalance_mode() == strand_model::RebalanceMode::FullAuto)
         .filter_map(|ideal| delay_ms(snapshot, ideal))
-        .flat_map(|delay| kept_offline(snapshot, delay, |_| true).into_values())
+        .flat_map(|delay| kept_inactive(snapshot, delay, |_| true).into_values())
         .min()
 }
 
@@ -154,6 +212,46 @@ mod tests {
             .iter()
             .map(|(p, l)| ((*p).to_owned(), l.iter().map(|s| (*s).to_owned()).collect()))
             .collect()
+    }
+
+    #[test]
+    fn an_instance_is_kept_until_the_earliest_end_of_its_delays() {
+        let (delay, now) = (60_000, 1_000_000);
+        let kept = |offline: Option<i64>, disabled: Option<i64>, on_demand: i64| {
+            Inactive {
+                offline_since: offline,
+                disabled_since: disabled,
+            }
+            .until(delay, on_demand, now)
+        };
+        assert_eq!(kept(None, None, -1), None, "serving");
+        assert_eq!(kept(Some(now - 1_000), None, -1), Some(now + 59_000));
+        assert_eq!(kept(None, Some(now - 2_000), -1), Some(now + 58_000));
+        assert_eq!(
+            kept(Some(now - 1_000), Some(now - 30_000), -1),
+            Some(now + 30_000),
+            "the earlier of the two"
+        );
+        assert_eq!(
+            kept(Some(-1), None, -1),
+            None,
+            "offline since an unknown time"
+        );
+        assert_eq!(
+            kept(None, Some(-1), -1),
+            None,
+            "disabled since an unknown time"
+        );
+        assert_eq!(
+            kept(Some(now - 1_000), None, now - 500),
+            None,
+            "an on-demand rebalance after it left"
+        );
+        assert_eq!(
+            kept(Some(now - 1_000), None, now - 2_000),
+            Some(now + 59_000),
+            "an on-demand rebalance before it left changes nothing"
+        );
     }
 
     #[test]

@@ -704,6 +704,78 @@ fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_
 }
 
 #[test]
+fn delayed_rebalance_keeps_a_disabled_instances_replicas_placed_until_the_delay_ends() {
+    let mut s = full_auto(4, 8);
+    let mut cluster = strand_model::ClusterConfig::new("C");
+    cluster
+        .record_mut()
+        .set_simple("DELAY_REBALANCE_TIME", "60000");
+    s.cluster_config = Some(cluster.into());
+    let mut resource = strand_model::ZNRecord::new(RESOURCE);
+    resource.set_simple("MIN_ACTIVE_REPLICAS", "2");
+    s.resource_configs
+        .insert(RESOURCE.to_owned(), resource.into());
+    s.now_ms = 1_000_000;
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let on_host_0: Vec<String> = s
+        .partitions(RESOURCE)
+        .into_iter()
+        .filter(|p| s.current_state("host_0", RESOURCE, p).is_some())
+        .collect();
+    assert!(!on_host_0.is_empty());
+    let disable = |s: &mut Snapshot, since: i64| {
+        let mut config = InstanceConfig::new("host_0");
+        config.set_instance_enabled(false, since);
+        s.configs.insert("host_0".into(), config.into());
+    };
+    let serving_elsewhere = |s: &Snapshot, p: &str| {
+        states(s, p)
+            .iter()
+            .filter(|(i, st)| *i != "host_0" && *st != "OFFLINE")
+            .count()
+    };
+
+    // Disabled a second ago, delay 60 s: its replicas go OFFLINE and stay
+    // placed; its MASTERs move.
+    let now = s.now_ms;
+    disable(&mut s, now - 1_000);
+    assert_eq!(
+        strand_rebalance::delay::next_expiry(&s),
+        Some(s.now_ms - 1_000 + 60_000)
+    );
+    converge(&mut s, &mut previous, false);
+    for p in s.partitions(RESOURCE) {
+        let st = states(&s, &p);
+        assert_eq!(
+            st.values().filter(|v| *v == "MASTER").count(),
+            1,
+            "{p}: {st:?}"
+        );
+        if on_host_0.contains(&p) {
+            assert_eq!(
+                st.get("host_0").map(String::as_str),
+                Some("OFFLINE"),
+                "{p}: {st:?}"
+            );
+            assert_eq!(
+                serving_elsewhere(&s, &p),
+                2,
+                "{p}: placed elsewhere: {st:?}"
+            );
+        }
+    }
+
+    // Past the delay: its replicas are placed elsewhere.
+    disable(&mut s, now - 61_000);
+    assert_eq!(strand_rebalance::delay::next_expiry(&s), None);
+    converge(&mut s, &mut previous, false);
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(serving_elsewhere(&s, &p), 3, "{p}: {:?}", states(&s, &p));
+    }
+}
+
+#[test]
 fn with_p2p_enabled_the_promotion_rides_on_the_demotion() {
     let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 3, 3);
     let mut previous = PreferenceLists::new();

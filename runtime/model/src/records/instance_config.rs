@@ -399,38 +399,108 @@ impl InstanceConfig {
     /// replaces the whole list, any other replaces the entry of its source
     /// (a missing `SOURCE` reads as `USER`, as Helix reads it); `ENABLE` is
     /// inserted after the last `ENABLE` (so it never hides another source's
-    /// operation), anything else is appended and becomes the active one. An
-    /// `ENABLE` that leaves no `DISABLE` behind also sets the legacy
-    /// `HELIX_ENABLED` back to true, as Helix's legacy-field sync does.
+    /// operation), anything else is appended and becomes the active one.
+    /// Before that, a list that is not empty takes in the effective
+    /// operation, so a legacy `HELIX_ENABLED=false` written by an older
+    /// tool becomes a `DISABLE` entry (or a stale `DISABLE` an `ENABLE`).
+    /// Then the legacy fields follow, as Helix's
+    /// `setLegacyFieldsForInstanceOperation` writes them for older readers:
+    /// `DISABLE` sets `HELIX_ENABLED=false` (with the operation's
+    /// `TIMESTAMP` as `HELIX_ENABLED_TIMESTAMP`, the disable time delayed
+    /// rebalance counts from), `HELIX_DISABLED_REASON` and
+    /// `HELIX_DISABLED_TYPE`; `ENABLE` sets `HELIX_ENABLED` back to true
+    /// unless a `DISABLE` of another source remains (whose reason and type
+    /// the legacy fields then show). `now_ms` stamps what has no timestamp.
     pub fn set_instance_operation(&mut self, operation: &InstanceOperation, now_ms: i64) {
-        let source = |op: &InstanceOperation| op.source.unwrap_or(InstanceOperationSource::User);
         let mut operations = self.instance_operations();
-        if source(operation) == InstanceOperationSource::Admin {
-            operations.clear();
-        } else {
-            operations.retain(|op| source(op) != source(operation));
+        if !operations.is_empty() {
+            let effective = self.effective_instance_operation(now_ms);
+            update_operations(&mut operations, effective);
         }
-        if operation.operation == InstanceOperationKind::Enable {
-            let at = operations
-                .iter()
-                .rposition(|op| op.operation == InstanceOperationKind::Enable)
-                .map_or(0, |i| i + 1);
-            operations.insert(at, operation.clone());
-        } else {
-            operations.push(operation.clone());
-        }
+        update_operations(&mut operations, operation.clone());
         self.record_mut().set_list(
             keys::HELIX_INSTANCE_OPERATIONS,
             operations.iter().map(InstanceOperation::to_entry),
         );
-        let disabled = operations
-            .iter()
-            .any(|op| op.operation == InstanceOperationKind::Disable);
-        if operation.operation == InstanceOperationKind::Enable
-            && !self.helix_enabled()
-            && !disabled
+        match operation.operation {
+            InstanceOperationKind::Disable => {
+                if self.helix_enabled() {
+                    self.set_instance_enabled(false, operation.timestamp.unwrap_or(now_ms));
+                }
+                self.record_mut().remove_simple(keys::HELIX_DISABLED_REASON);
+                self.record_mut().remove_simple(keys::HELIX_DISABLED_TYPE);
+                self.set_legacy_disable_fields(operation);
+            }
+            InstanceOperationKind::Enable if !self.helix_enabled() => {
+                let latest_disable = operations
+                    .iter()
+                    .filter(|op| op.operation == InstanceOperationKind::Disable)
+                    .max_by_key(|op| op.timestamp.unwrap_or(-1));
+                match latest_disable {
+                    Some(disable) => {
+                        let disable = disable.clone();
+                        self.set_legacy_disable_fields(&disable);
+                    }
+                    None => {
+                        self.set_instance_enabled(true, operation.timestamp.unwrap_or(now_ms));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Helix's `getInstanceOperation` as an entry: the active operation
+    /// (`ENABLE` from `DEFAULT` when there is none), overridden by the
+    /// legacy `HELIX_ENABLED` — `false` makes an `ENABLE` or `EVACUATE` a
+    /// `DISABLE` with the legacy reason and type, `true` makes a `DISABLE`
+    /// an `ENABLE`.
+    fn effective_instance_operation(&self, now_ms: i64) -> InstanceOperation {
+        let active = self
+            .instance_operations()
+            .pop()
+            .unwrap_or_else(|| InstanceOperation {
+                source: Some(InstanceOperationSource::Default),
+                timestamp: Some(-1),
+                ..InstanceOperation::new(InstanceOperationKind::Enable)
+            });
+        let built = |kind| InstanceOperation {
+            source: Some(InstanceOperationSource::User),
+            timestamp: Some(now_ms),
+            ..InstanceOperation::new(kind)
+        };
+        match (self.helix_enabled(), active.operation) {
+            (false, InstanceOperationKind::Enable | InstanceOperationKind::Evacuate) => {
+                InstanceOperation {
+                    reason: Some(self.disabled_reason().unwrap_or_default().to_owned()),
+                    legacy_disabled_type: self
+                        .0
+                        .simple(keys::HELIX_DISABLED_TYPE)
+                        .map(str::to_owned),
+                    ..built(InstanceOperationKind::Disable)
+                }
+            }
+            (true, InstanceOperationKind::Disable) => built(InstanceOperationKind::Enable),
+            _ => active,
+        }
+    }
+
+    /// `HELIX_DISABLED_REASON` and `HELIX_DISABLED_TYPE` from a `DISABLE`
+    /// operation, written only while the instance is disabled (Helix's
+    /// `setInstanceDisabledReason` / `setInstanceDisabledType`; the default
+    /// type is not written).
+    fn set_legacy_disable_fields(&mut self, disable: &InstanceOperation) {
+        if self.instance_operation() != InstanceOperationKind::Disable {
+            return;
+        }
+        self.set_disabled_reason(disable.reason.clone().unwrap_or_default());
+        if let Some(kind) = disable
+            .legacy_disabled_type
+            .as_deref()
+            .map(DisabledType::parse)
+            .filter(|kind| *kind != DisabledType::Default)
         {
-            self.set_instance_enabled(true, now_ms);
+            self.set_disabled_type(&kind);
         }
     }
 
@@ -571,6 +641,27 @@ impl InstanceConfig {
     }
 }
 
+/// Helix's `updateInstanceOperation`: an `ADMIN` operation clears the
+/// list, another replaces its source's entry; `ENABLE` goes after the last
+/// `ENABLE`, anything else last.
+fn update_operations(operations: &mut Vec<InstanceOperation>, operation: InstanceOperation) {
+    let source = |op: &InstanceOperation| op.source.unwrap_or(InstanceOperationSource::User);
+    if source(&operation) == InstanceOperationSource::Admin {
+        operations.clear();
+    } else {
+        operations.retain(|op| source(op) != source(&operation));
+    }
+    if operation.operation == InstanceOperationKind::Enable {
+        let at = operations
+            .iter()
+            .rposition(|op| op.operation == InstanceOperationKind::Enable)
+            .map_or(0, |i| i + 1);
+        operations.insert(at, operation);
+    } else {
+        operations.push(operation);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,6 +790,88 @@ mod tests {
             14,
         );
         assert!(d.helix_enabled() && d.instance_enabled());
+    }
+
+    #[test]
+    fn set_instance_operation_keeps_the_legacy_fields_as_helix_does() {
+        let op = |kind, source, reason: &str, at: i64| InstanceOperation {
+            reason: Some(reason.to_owned()),
+            source: Some(source),
+            timestamp: Some(at),
+            ..InstanceOperation::new(kind)
+        };
+        let mut c = InstanceConfig::new("i");
+        c.set_instance_operation(
+            &InstanceOperation {
+                legacy_disabled_type: Some("CLOUD_EVENT".into()),
+                ..op(
+                    InstanceOperationKind::Disable,
+                    InstanceOperationSource::Automation,
+                    "host repair",
+                    100,
+                )
+            },
+            999,
+        );
+        assert!(!c.helix_enabled(), "older readers see it disabled");
+        assert_eq!(c.enabled_timestamp(), Some(100), "the operation's time");
+        assert_eq!(c.disabled_reason(), Some("host repair"));
+        assert_eq!(c.disabled_type(), Some(DisabledType::CloudEvent));
+
+        // USER enables, but AUTOMATION's DISABLE stays: still disabled,
+        // the legacy fields show the remaining DISABLE.
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Enable,
+                InstanceOperationSource::User,
+                "",
+                200,
+            ),
+            999,
+        );
+        assert!(!c.helix_enabled() && !c.instance_enabled());
+        assert_eq!(c.disabled_reason(), Some("host repair"));
+        // AUTOMATION enables: no DISABLE left, enabled for everyone.
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Enable,
+                InstanceOperationSource::Automation,
+                "",
+                300,
+            ),
+            999,
+        );
+        assert!(c.helix_enabled() && c.instance_enabled());
+        assert_eq!(c.enabled_timestamp(), Some(300));
+        assert_eq!(c.disabled_reason(), None);
+
+        // An older tool disables through HELIX_ENABLED only; the next
+        // operation takes that in as USER's DISABLE first.
+        c.set_instance_enabled(false, 400);
+        c.set_disabled_reason("legacy");
+        c.set_instance_operation(
+            &op(
+                InstanceOperationKind::Evacuate,
+                InstanceOperationSource::Automation,
+                "drain",
+                500,
+            ),
+            999,
+        );
+        let entries: Vec<_> = c
+            .instance_operations()
+            .iter()
+            .map(|o| (o.operation, o.source, o.reason.clone()))
+            .collect();
+        assert!(
+            entries.contains(&(
+                InstanceOperationKind::Disable,
+                Some(InstanceOperationSource::User),
+                Some("legacy".into())
+            )),
+            "{entries:?}"
+        );
+        assert!(!c.instance_enabled());
     }
 
     #[test]
