@@ -23,6 +23,8 @@ use strand_tests::cluster::{CLUSTER, Cluster, instance};
 use strand_tests::master_watch::MasterWatch;
 
 const PARTITION: &str = "db_0";
+/// A relay target that is not in the cluster.
+const GHOST: &str = "ghost_9";
 
 fn transition(id: &str, to: &Participant, from: &str, state: &str) -> Message {
     Message::state_transition(&StateTransitionSpec {
@@ -122,23 +124,38 @@ async fn a_java_style_relay_message_is_forwarded_when_the_demotion_is_recorded()
     send(&cluster, &transition("master-0", &old, "SLAVE", "MASTER")).await;
     wait_state(&cluster, &old, "MASTER").await;
 
-    // The handoff, P2P: the demotion carries the promotion.
+    // The handoff, P2P: the demotion carries the promotion — and, first,
+    // one for an instance that is not in the cluster (no MESSAGES to
+    // create it in), which must not hold up the demotion's record or the
+    // real promotion.
     let mut demotion = transition("demote-0", &old, "MASTER", "SLAVE");
     let promotion = transition("promote-1", &new, "SLAVE", "MASTER");
     let record = demotion.record_mut();
-    record.set_list("RELAY_PARTICIPANTS", [new.instance()]);
-    let attached = record.map_mut(new.instance());
-    for (key, value) in &promotion.record().simple_fields {
-        attached.insert(key.clone(), value.clone());
+    record.set_list("RELAY_PARTICIPANTS", [GHOST, new.instance()]);
+    for target in [GHOST, new.instance()] {
+        let attached = record.map_mut(target);
+        for (key, value) in &promotion.record().simple_fields {
+            attached.insert(key.clone(), value.clone());
+        }
+        attached.insert("RELAY_MSG_ID".into(), "promote-1".into());
+        attached.insert("MSG_SUBTYPE".into(), "RELAYED_MESSAGE".into());
+        attached.insert("RELAY_FROM".into(), old.instance().to_owned());
+        attached.insert("EXPIRY_PERIOD".into(), "60000".into());
     }
-    attached.insert("RELAY_MSG_ID".into(), "promote-1".into());
-    attached.insert("MSG_SUBTYPE".into(), "RELAYED_MESSAGE".into());
-    attached.insert("RELAY_FROM".into(), old.instance().to_owned());
-    attached.insert("EXPIRY_PERIOD".into(), "60000".into());
     send(&cluster, &demotion).await;
 
     wait_state(&cluster, &old, "SLAVE").await;
     wait_state(&cluster, &new, "MASTER").await;
+    assert!(
+        cluster
+            .admin
+            .accessor()
+            .get(&cluster.paths.message(GHOST, "promote-1"))
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing created for an instance not in the cluster"
+    );
     assert_eq!(new.instance(), instance(1));
     let promoted = current_state(&cluster, &new).await;
     assert_eq!(

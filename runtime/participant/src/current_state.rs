@@ -14,7 +14,9 @@
 //! * Transitions of one resource finishing together are written as one
 //!   multi-op: the record's versioned set plus the delete of every message
 //!   they finish (the current state lands before, or with, the message's
-//!   deletion — never after). None is lost: a conflict re-reads and
+//!   deletion — never after) and the create of every relayed message they
+//!   carry ([`crate::relay`]; one the multi-op cannot carry is left out and
+//!   handed back to be forwarded on its own). None is lost: a conflict re-reads and
 //!   re-applies every edit of the batch; a connection loss retries with
 //!   [`Backoff`] until the write lands or the session ends.
 //! * Reads and writes of one record take turns: a re-read (after a
@@ -30,10 +32,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use strand_model::records::DROPPED;
+use strand_model::time::now_ms;
 use strand_model::{CurrentState, PropertyPaths, SessionId, ZNRecord};
 use strand_zk::{Backoff, CreateKind, Zk, ZkError};
 use tokio::sync::oneshot;
-use tracing::{error, warn};
+use tracing::{debug, error, warn};
+
+use crate::relay::Outgoing;
 
 /// A finished transition, as recorded in the current state.
 #[derive(Debug, Clone)]
@@ -93,13 +98,19 @@ pub(crate) enum ReplicaState {
     Unknown,
 }
 
-type Waiter = oneshot::Sender<Result<(), ZkError>>;
+/// Answers a queued transition: the relayed messages still to forward.
+type Waiter = oneshot::Sender<Result<Vec<Outgoing>, ZkError>>;
 
 struct Queued {
     model: String,
     factory: String,
     entry: Recorded,
     delete: Option<String>,
+    /// Relayed messages created in the same multi-op.
+    relays: Vec<Outgoing>,
+    /// Relayed messages the multi-op could not carry: [`crate::relay::forward`]
+    /// creates them after the write.
+    unsent: Vec<Outgoing>,
     waiter: Waiter,
 }
 
@@ -129,6 +140,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 enum Op {
     Record,
     Delete(usize),
+    /// Relayed message `.1` of queued transition `.0`.
+    Relay(usize, usize),
 }
 
 impl CurrentStates {
@@ -315,10 +328,12 @@ impl CurrentStates {
         };
     }
 
-    /// Records a finished transition and deletes the message it finishes
-    /// (`delete`), batched with the other transitions of the resource
-    /// finishing at the same time. Retries until it lands or the session
-    /// ends.
+    /// Records a finished transition, deletes the message it finishes
+    /// (`delete`) and creates the relayed messages it carries (`relays`),
+    /// batched with the other transitions of the resource finishing at the
+    /// same time. Retries until it lands or the session ends; returns the
+    /// relayed messages the write could not carry (for
+    /// [`crate::relay::forward`]).
     pub(crate) async fn commit(
         &self,
         resource: &str,
@@ -326,7 +341,8 @@ impl CurrentStates {
         factory: &str,
         entry: Recorded,
         delete: Option<String>,
-    ) -> Result<(), ZkError> {
+        relays: Vec<Outgoing>,
+    ) -> Result<Vec<Outgoing>, ZkError> {
         let shared = self.resource(resource);
         let (tx, rx) = oneshot::channel();
         lock(&shared.queue).push(Queued {
@@ -334,6 +350,8 @@ impl CurrentStates {
             factory: factory.to_owned(),
             entry,
             delete,
+            relays,
+            unsent: Vec::new(),
             waiter: tx,
         });
         {
@@ -390,11 +408,27 @@ impl CurrentStates {
                     ops.push(Op::Delete(index));
                 }
             }
+            let now = now_ms();
+            for (index, queued) in batch.iter_mut().enumerate() {
+                // One that expired while the write was retried is not sent.
+                queued.relays.retain(|relay| !relay.expired(now));
+                for (r, relay) in queued.relays.iter().enumerate() {
+                    multi.create(
+                        relay.path.clone(),
+                        relay.data.clone(),
+                        CreateKind::Persistent,
+                    );
+                    ops.push(Op::Relay(index, r));
+                }
+            }
             match multi.commit().await {
                 Ok(()) => {
                     plan.landed(&mut lock(&shared.known));
                     for queued in batch {
-                        let _ = queued.waiter.send(Ok(()));
+                        for relay in &queued.relays {
+                            debug!(message = relay.message.id(), instance = %relay.instance, "relay message sent with the current state");
+                        }
+                        let _ = queued.waiter.send(Ok(queued.unsent));
                     }
                     return;
                 }
@@ -403,6 +437,15 @@ impl CurrentStates {
                         // That message is gone already (deleted by an earlier
                         // attempt whose answer was lost, or by the controller).
                         batch[*i].delete = None;
+                    }
+                    Some(Op::Relay(i, r)) => {
+                        // Left out of the next attempt: there already (an
+                        // earlier attempt landed), or for `relay::forward`
+                        // to try on its own (it logs a target that left).
+                        let relay = batch[*i].relays.remove(*r);
+                        if !matches!(*source, ZkError::NodeExists { .. }) {
+                            batch[*i].unsent.push(relay);
+                        }
                     }
                     Some(Op::Record)
                         if matches!(
@@ -612,6 +655,8 @@ mod tests {
                 triggered_by: "controller".into(),
             },
             delete: None,
+            relays: Vec::new(),
+            unsent: Vec::new(),
             waiter,
         }
     }

@@ -3,11 +3,17 @@
 //! demotion the promotion that must follow it — a map field per target
 //! instance, listed in `RELAY_PARTICIPANTS`, whose fields are the relayed
 //! message (`MSG_SUBTYPE=RELAYED_MESSAGE`, `RELAY_FROM`, `EXPIRY_PERIOD`).
-//! Once the demotion succeeded and its current state is written, the
-//! participant creates each relayed message at
-//! `INSTANCES/<target>/MESSAGES/<its id>` with `RELAY_TIME` set to when the
-//! demotion completed, so the promotion starts with no controller round
-//! trip in between.
+//! Once the demotion succeeded, the participant creates each relayed
+//! message at `INSTANCES/<target>/MESSAGES/<its id>` with `RELAY_TIME` set
+//! to when the demotion completed, so the promotion starts with no
+//! controller round trip in between. Helix creates them right after the
+//! demotion's current state is written; Strand creates them in the same
+//! multi-op as that write ([`crate::current_state`]), which saves the
+//! promotion one ZooKeeper round trip and keeps Helix's order (no
+//! promotion is visible before the demotion is); a relayed message the
+//! multi-op cannot carry (its target left, or it failed for another
+//! reason) is left out of it and, unless it is there already, created
+//! afterwards by [`forward`].
 //!
 //! As in Helix: nothing is forwarded for a message of another session,
 //! after a failed transition, or once the relayed message has expired
@@ -18,7 +24,7 @@
 //! the workspace's backoff until it lands, the message expires or the
 //! session ends; a create that finds the message there already is done
 //! (the id is the controller's, so forwarding twice cannot duplicate it).
-//! The plugin never runs again for it: forwarding comes after the
+//! The plugin never runs again for it: forwarding is part of the
 //! transition's record, outside the run-once path.
 
 use strand_model::time::now_ms;
@@ -81,17 +87,56 @@ fn expired(relayed: &Message, now: i64) -> bool {
     relayed.is_expired(now)
 }
 
-/// Creates each relayed message at its target (see the module docs).
-pub(crate) async fn forward(zk: Zk, paths: PropertyPaths, relayed: Vec<(String, Message)>) {
-    for (instance, message) in relayed {
-        let path = paths.message(&instance, message.id());
-        let data = match message.record().to_bytes() {
-            Ok(data) => data,
+/// A relayed message ready to be created at its target.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    /// The target instance.
+    pub instance: String,
+    /// `INSTANCES/<target>/MESSAGES/<id>`.
+    pub path: String,
+    /// The encoded record.
+    pub data: Vec<u8>,
+    /// The message.
+    pub message: Message,
+}
+
+impl Outgoing {
+    /// Whether it expired by `now` (then it is not sent).
+    pub(crate) fn expired(&self, now: i64) -> bool {
+        expired(&self.message, now)
+    }
+}
+
+/// Encodes the relayed messages [`due`] returned (one that cannot be
+/// encoded is logged and dropped).
+pub(crate) fn prepare(paths: &PropertyPaths, relayed: Vec<(String, Message)>) -> Vec<Outgoing> {
+    relayed
+        .into_iter()
+        .filter_map(|(instance, message)| match message.record().to_bytes() {
+            Ok(data) => Some(Outgoing {
+                path: paths.message(&instance, message.id()),
+                instance,
+                data,
+                message,
+            }),
             Err(err) => {
                 warn!(message = message.id(), error = %err, "relay message cannot be encoded; not sent");
-                continue;
+                None
             }
-        };
+        })
+        .collect()
+}
+
+/// Creates each relayed message at its target (see the module docs): the
+/// ones the current-state write could not carry.
+pub(crate) async fn forward(zk: Zk, relayed: Vec<Outgoing>) {
+    for Outgoing {
+        instance,
+        path,
+        data,
+        message,
+    } in relayed
+    {
         let mut backoff = Backoff::default();
         loop {
             if expired(&message, now_ms()) {

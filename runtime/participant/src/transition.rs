@@ -255,26 +255,25 @@ impl Served {
             triggered_by: crate::relay::triggered_by(&run.message).to_owned(),
         };
         let delete = Some(self.paths.message(&self.config.instance, &run.id));
+        // Relay: the promotion attached to this demotion goes out with its
+        // record, with no controller round trip (module `relay`).
+        let relays = if succeeded {
+            crate::relay::prepare(
+                &self.paths,
+                crate::relay::due(&run.message, self.session, end_ms),
+            )
+        } else {
+            Vec::new()
+        };
         match self
             .states
-            .commit(resource, &run.model, &run.factory, entry, delete)
+            .commit(resource, &run.model, &run.factory, entry, delete, relays)
             .await
         {
-            Ok(()) => {
+            Ok(unsent) => {
                 self.hook(TransitionStep::Done, &run.id);
-                // Relay: the promotion attached to this demotion goes out
-                // now, with no controller round trip (module `relay`).
-                let relayed = if succeeded {
-                    crate::relay::due(&run.message, self.session, end_ms)
-                } else {
-                    Vec::new()
-                };
-                if !relayed.is_empty() {
-                    tokio::spawn(crate::relay::forward(
-                        self.zk.clone(),
-                        self.paths.clone(),
-                        relayed,
-                    ));
+                if !unsent.is_empty() {
+                    tokio::spawn(crate::relay::forward(self.zk.clone(), unsent));
                 }
             }
             Err(err) => {
