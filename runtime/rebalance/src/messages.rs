@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use strand_model::records::DROPPED;
+use strand_model::records::{DROPPED, ERROR};
 use strand_model::{Count, Message, SessionId, StateModelDefinition, StateTransitionSpec};
 use tracing::warn;
 
@@ -150,7 +150,9 @@ pub fn plan(
                 );
                 return None;
             };
-            let active = if model.is_upward_transition(&candidate.from, &candidate.to) {
+            let active = if model.is_upward_transition(&candidate.from, &candidate.to)
+                && is_active(model, &candidate.to)
+            {
                 active_replicas(model, &holders)
             } else {
                 -1
@@ -223,14 +225,24 @@ fn obsolete(message: &PendingTransition, current: &str, now_ms: i64) -> Option<&
     }
 }
 
-/// Replicas of the partition in the top or a second-top state.
+/// The state Helix's `MessageGenerationPhase` never counts as active.
+const OFFLINE: &str = "OFFLINE";
+
+/// Whether a replica in `state` serves (Helix's
+/// `MessageGenerationPhase.isStateActive`): the top state, a second-top
+/// state other than OFFLINE and DROPPED, or ERROR (an ERROR replica does
+/// not change availability).
+fn is_active(model: &StateModelDefinition, state: &str) -> bool {
+    model.top_state() == Some(state)
+        || state == ERROR
+        || (state != OFFLINE && state != DROPPED && model.second_top_states().contains(&state))
+}
+
+/// `CURRENT_ACTIVE_REPLICA_NUMBER` of an upward transition toward an
+/// active state (Helix's `calculateCurrentActiveReplicaCount`): the live
+/// replicas of the partition in an active state.
 fn active_replicas(model: &StateModelDefinition, holders: &BTreeMap<&str, &str>) -> i32 {
-    let top = model.top_state().unwrap_or_default();
-    let second = model.second_top_states();
-    let n = holders
-        .values()
-        .filter(|s| **s == top || second.contains(s))
-        .count();
+    let n = holders.values().filter(|s| is_active(model, s)).count();
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 

@@ -834,3 +834,62 @@ fn with_p2p_enabled_the_promotion_rides_on_the_demotion() {
     s.resource_configs.insert(RESOURCE.to_owned(), off.into());
     assert!(plan_for_drain(&s).send[0].relay_participants().is_empty());
 }
+
+/// The messages one pipeline round plans (no gate, nothing applied).
+fn plan_once(s: &Snapshot) -> Vec<Message> {
+    let best = best_possible::compute(s, RESOURCE, &PreferenceLists::new()).expect("best");
+    let mut n = 0;
+    let mut new_id = || {
+        n += 1;
+        format!("once-{n}")
+    };
+    messages::plan(
+        s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        1_000,
+        "Test",
+        &mut new_id,
+    )
+    .send
+}
+
+#[test]
+fn current_active_replica_number_counts_serving_replicas_as_helix_does() {
+    // OnlineOffline: a rejoining replica's OFFLINE→ONLINE sees the two
+    // ONLINE ones (OFFLINE, a second-top state there, does not count).
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "OnlineOffline", 1, 3);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    set_state(&mut s, "host_2", "DB_0", "OFFLINE");
+    let sent = plan_once(&s);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to_state(), Some("ONLINE"));
+    assert_eq!(sent[0].current_active_replica_number(), 2);
+
+    // MasterSlave: MASTER and ERROR count, OFFLINE does not; a transition
+    // toward OFFLINE gets -1.
+    let mut s = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 1, 3);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    set_state(&mut s, "host_1", "DB_0", "ERROR");
+    set_state(&mut s, "host_2", "DB_0", "OFFLINE");
+    let sent = plan_once(&s);
+    let to_slave = sent
+        .iter()
+        .find(|m| m.tgt_name() == Some("host_2"))
+        .expect("host_2 bootstraps");
+    assert_eq!(to_slave.to_state(), Some("SLAVE"));
+    assert_eq!(to_slave.current_active_replica_number(), 2);
+    set_state(&mut s, "host_1", "DB_0", "SLAVE");
+    let mut ideal = (*s.ideal_states[RESOURCE]).clone();
+    ideal.set_preference_list("DB_0", ["host_1", "host_0"]);
+    s.ideal_states.insert(RESOURCE.to_owned(), ideal.into());
+    let downward: Vec<Message> = plan_once(&s)
+        .into_iter()
+        .filter(|m| m.from_state() == Some("MASTER"))
+        .collect();
+    assert_eq!(downward.len(), 1, "the MASTER moves to host_1");
+    assert_eq!(downward[0].current_active_replica_number(), -1);
+}
