@@ -199,8 +199,9 @@ async fn create_live_instance(
     session: SessionId,
 ) -> Result<()> {
     let instance = &config.instance;
-    let record =
-        LiveInstance::new(instance.as_str(), session, HELIX_VERSION, &process_name()).into_record();
+    let mut live = LiveInstance::new(instance.as_str(), session, HELIX_VERSION, &process_name());
+    live.set_current_task_thread_pool_size(task_thread_pool_size(accessor, paths, instance).await);
+    let record = live.into_record();
     let path = paths.live_instance(instance);
     let give_up = Instant::now() + zk.session_timeout() + Duration::from_secs(5);
     loop {
@@ -226,6 +227,44 @@ async fn create_live_instance(
             Err(err) => return Err(err.into()),
         }
     }
+}
+
+/// Helix's default task thread pool size (`TaskConstants`).
+const DEFAULT_TASK_THREAD_POOL_SIZE: i32 = 40;
+
+/// The `CURRENT_TASK_THREAD_POOL_SIZE` a Java participant announces
+/// (`TaskUtil.getTargetThreadPoolSize`): the instance config's
+/// `TARGET_TASK_THREAD_POOL_SIZE`, else the cluster config's
+/// `GLOBAL_TARGET_TASK_THREAD_POOL_SIZE` (negative or unreadable values
+/// count as unset), else 40. Strand runs no tasks; Helix's task framework
+/// reads the value to size what it assigns here. A record that cannot be
+/// read counts as unset.
+async fn task_thread_pool_size(accessor: &Accessor, paths: &PropertyPaths, instance: &str) -> i32 {
+    let field = |record: Option<ZNRecord>, key: &str| {
+        record
+            .and_then(|r| r.simple_parsed::<i32>(key))
+            .filter(|n| *n >= 0)
+    };
+    let read = |path: String| async move {
+        match accessor.get(&path).await {
+            Ok(found) => found.map(|v| v.value),
+            Err(err) => {
+                warn!(znode = %path, error = %err, "cannot read it for the task thread pool size; counting it unset");
+                None
+            }
+        }
+    };
+    if let Some(n) = field(
+        read(paths.instance_config(instance)).await,
+        "TARGET_TASK_THREAD_POOL_SIZE",
+    ) {
+        return n;
+    }
+    field(
+        read(paths.cluster_config()).await,
+        "GLOBAL_TARGET_TASK_THREAD_POOL_SIZE",
+    )
+    .unwrap_or(DEFAULT_TASK_THREAD_POOL_SIZE)
 }
 
 async fn record_history(

@@ -198,6 +198,51 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_live_instance_announces_the_configured_task_thread_pool_size() {
+    let f = Fixture::new().await;
+    let mut cluster = ZNRecord::new(CLUSTER);
+    cluster.set_simple("GLOBAL_TARGET_TASK_THREAD_POOL_SIZE", "12");
+    f.admin
+        .edit_cluster_config(CLUSTER, strand_admin::RecordEdit::Update, &cluster)
+        .await
+        .expect("cluster config");
+    let announced = |f: &Fixture| {
+        let zk = f.admin.zk().clone();
+        let path = f.paths.live_instance(INSTANCE);
+        async move {
+            let (data, _) = zk.get(&path).await.expect("read").expect("live");
+            LiveInstance::from(ZNRecord::from_bytes(&data).expect("record").expect("data"))
+                .current_task_thread_pool_size()
+        }
+    };
+    let p = f.start().await;
+    assert_eq!(announced(&f).await, Some(12), "the cluster's setting");
+    p.shutdown().await;
+
+    // The instance's own setting wins; a negative one counts as unset.
+    for (own, want) in [("7", 7), ("-1", 12)] {
+        let mut instance = ZNRecord::new(INSTANCE);
+        instance.set_simple("TARGET_TASK_THREAD_POOL_SIZE", own);
+        f.admin
+            .edit_instance_config(
+                CLUSTER,
+                INSTANCE,
+                strand_admin::RecordEdit::Update,
+                &instance,
+            )
+            .await
+            .expect("instance config");
+        let p = f.start().await;
+        assert_eq!(
+            announced(&f).await,
+            Some(want),
+            "TARGET_TASK_THREAD_POOL_SIZE={own}"
+        );
+        p.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn joins_and_runs_transitions_like_the_java_participant() {
     let f = Fixture::new().await;
     let p = f.start().await;
@@ -215,6 +260,11 @@ async fn joins_and_runs_transitions_like_the_java_participant() {
     let live = LiveInstance::from(ZNRecord::from_bytes(&data).expect("record").expect("data"));
     assert_eq!(live.session_id_str(), Some(session.to_string().as_str()));
     assert!(live.helix_version().is_some_and(|v| v.starts_with("2.0.1")));
+    assert_eq!(
+        live.current_task_thread_pool_size(),
+        Some(40),
+        "Helix's default, as a Java participant announces it"
+    );
 
     f.transition(
         session,
