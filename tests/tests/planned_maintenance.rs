@@ -368,3 +368,66 @@ async fn handoffs_start_at_most_the_clusters_limit_at_once() {
         p.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_reports_an_instance_that_went_without_a_word_offline() {
+    let cluster = Cluster::new(3).await;
+    // instance 2 was online once and never said it left (it crashed).
+    let gone = instance(2);
+    let mut history = strand_model::ParticipantHistory::new(gone.as_str());
+    let online_at = strand_model::time::now_ms() - 60_000;
+    history.report_online(
+        strand_model::SessionId(0x77),
+        online_at,
+        "2.0.1",
+        "gone-host",
+    );
+    let path = cluster.paths.participant_history(&gone);
+    let record = history.into_record();
+    cluster
+        .admin
+        .accessor()
+        .update(&path, true, |_| strand_zk::Update::Write(record.clone()))
+        .await
+        .expect("history written");
+    let read = |path: String| {
+        let accessor = cluster.admin.accessor();
+        async move {
+            accessor
+                .get(&path)
+                .await
+                .expect("read")
+                .map(|v| v.value)
+                .expect("history")
+        }
+    };
+    let live = cluster.participant(0).await;
+    let controller = cluster.controller("ctl0").await;
+
+    let start = std::time::Instant::now();
+    loop {
+        let record = read(path.clone()).await;
+        if record
+            .simple_parsed::<i64>("LAST_OFFLINE_TIME")
+            .is_some_and(|t| t > online_at)
+        {
+            assert_eq!(record.list("OFFLINE").map(<[String]>::len), Some(1));
+            assert_eq!(
+                record.list("HISTORY").map(<[String]>::len),
+                Some(1),
+                "its session entry stays"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the leader never reported {gone} offline: {record:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A live instance's history is left alone.
+    let own = read(cluster.paths.participant_history(&instance(0))).await;
+    assert_eq!(own.simple("LAST_OFFLINE_TIME"), Some("-1"));
+    controller.shutdown().await.expect("controller stops");
+    live.shutdown().await;
+}

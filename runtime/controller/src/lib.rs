@@ -14,6 +14,8 @@
 //! * `decide` — the pure half of a run: from the model and the marks to
 //!   messages and views (best possible states, transitions).
 //! * [`pipeline`] — one run over what is marked: decide, then write.
+//! * `offline_history` — offline reports a crashed participant did not
+//!   make in its history.
 //! * `dispatch` — fenced writes: messages, deletes, views.
 //! * `views` — the views as they should be, and when to write them.
 //! * [`aggregate`] — customized-view aggregation, default or bound
@@ -33,6 +35,7 @@ mod dispatch;
 mod election;
 mod error;
 mod model;
+mod offline_history;
 pub mod pipeline;
 mod plugin_aggregators;
 mod trigger;

@@ -81,12 +81,24 @@ pub(crate) struct ClusterModel {
     pub customized_views: BTreeMap<String, BTreeMap<String, InZk>>,
     /// Messages addressed to another session of a live instance, by path.
     pub stale: BTreeSet<String>,
+    /// Configured instances that are not live while their history still
+    /// says ONLINE (`LAST_OFFLINE_TIME=-1`: they went without reporting
+    /// it), with the newest `HISTORY` entry seen: the leader reports them
+    /// offline as Helix's `updateOfflineInstanceHistory` does (`pipeline`).
+    pub unreported_offline: BTreeMap<String, Option<String>>,
     /// Records that exist but cannot be used, by path.
     bad: BTreeMap<String, BadRecord>,
     /// Relayed messages counted as pending for their targets, by the
     /// (instance, message id) of the message carrying them.
     relays: BTreeMap<(String, String), Vec<Relay>>,
 }
+
+/// `LAST_OFFLINE_TIME` of an instance's history (`-1` while online).
+const LAST_OFFLINE_TIME: &str = "LAST_OFFLINE_TIME";
+/// The history's session entries.
+const HISTORY: &str = "HISTORY";
+/// `LAST_OFFLINE_TIME` of an instance that has not reported going offline.
+const ONLINE: i64 = -1;
 
 /// A relayed message counted as pending for its target until it arrives
 /// in the target's MESSAGES or expires.
@@ -112,6 +124,7 @@ impl ClusterModel {
             customized: BTreeMap::new(),
             customized_views: BTreeMap::new(),
             stale: BTreeSet::new(),
+            unreported_offline: BTreeMap::new(),
             bad: BTreeMap::new(),
             relays: BTreeMap::new(),
         }
@@ -338,17 +351,25 @@ impl ClusterModel {
     /// records there), else unknown — and then delayed rebalance does not
     /// keep it, as in Helix.
     fn note_offline(&mut self, cache: &TreeCache, instance: &str, seen_leaving: bool) {
+        self.unreported_offline.remove(instance);
         if self.snapshot.is_live(instance) {
             self.snapshot.offline_since.remove(instance);
             return;
         }
+        let history = cache.record(&self.paths.participant_history(instance));
+        let last_offline = history
+            .as_ref()
+            .and_then(|r| r.simple_parsed::<i64>(LAST_OFFLINE_TIME));
+        if let Some(history) = &history
+            && last_offline == Some(ONLINE)
+        {
+            let newest = history.list(HISTORY).and_then(|l| l.last()).cloned();
+            self.unreported_offline.insert(instance.to_owned(), newest);
+        }
         let since = if seen_leaving {
             Some(strand_model::time::now_ms())
         } else {
-            cache
-                .record(&self.paths.participant_history(instance))
-                .and_then(|r| r.simple_parsed::<i64>("LAST_OFFLINE_TIME"))
-                .filter(|t| *t > 0)
+            last_offline.filter(|t| *t > 0)
         };
         match since {
             Some(since) => {

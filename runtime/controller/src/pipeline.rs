@@ -190,6 +190,7 @@ impl Pipeline {
     ) -> Result<RunReport> {
         let started = Instant::now();
         self.writer.fence(cache)?;
+        crate::offline_history::report(&self.zk, &self.paths, model).await;
         self.expire_in_doubt(model, cache);
         let customized_work = dirty.everything
             || dirty.all_customized

@@ -2,7 +2,8 @@
 //! `ParticipantManager.handleNewSession` does: require the cluster, make
 //! sure the instance exists (or add it when allowed), carry the previous
 //! sessions' current states over at the initial state, create the
-//! LiveInstance ephemeral, record the session in the instance history.
+//! LiveInstance ephemeral, record the session in the instance history —
+//! and, when leaving, the departure ([`record_offline`]).
 
 use std::time::{Duration, Instant};
 
@@ -265,6 +266,28 @@ async fn task_thread_pool_size(accessor: &Accessor, paths: &PropertyPaths, insta
         "GLOBAL_TARGET_TASK_THREAD_POOL_SIZE",
     )
     .unwrap_or(DEFAULT_TASK_THREAD_POOL_SIZE)
+}
+
+/// Records a graceful departure in the instance history, as Helix's
+/// `ParticipantManager.disconnect` does (`reportOffline`:
+/// `LAST_OFFLINE_TIME` and an `OFFLINE` entry), while the session is still
+/// live; a history that does not exist is not created. A failure is
+/// logged: the leader reports an instance that went without it.
+pub(crate) async fn record_offline(zk: &Zk, paths: &PropertyPaths, instance: &str) {
+    let accessor = Accessor::new(zk.clone());
+    let result = accessor
+        .update(&paths.participant_history(instance), false, |current| {
+            let Some(record) = current else {
+                return Update::Keep;
+            };
+            let mut history = ParticipantHistory::from(record);
+            history.report_offline(now_ms());
+            Update::Write(history.into_record())
+        })
+        .await;
+    if let Err(err) = result {
+        warn!(instance, error = %err, "could not record the departure in the instance history");
+    }
 }
 
 async fn record_history(

@@ -211,7 +211,9 @@ async fn leave(config: &ParticipantConfig, zk: &Zk, served: &Served) {
     if !served.drain(config.shutdown_deadline).await {
         warn!(instance = %config.instance, "transitions still running at the shutdown deadline");
     }
-    let path = PropertyPaths::new(&config.cluster).live_instance(&config.instance);
+    let paths = PropertyPaths::new(&config.cluster);
+    crate::join::record_offline(zk, &paths, &config.instance).await;
+    let path = paths.live_instance(&config.instance);
     match zk.delete(&path, None).await {
         Ok(()) | Err(ZkError::NoNode { .. }) => {
             info!(instance = %config.instance, "left the cluster")

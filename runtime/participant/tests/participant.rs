@@ -577,8 +577,18 @@ async fn session_expiry_re_registers_and_carries_states_over() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn graceful_stop_removes_the_live_instance_at_once() {
+async fn graceful_stop_removes_the_live_instance_at_once_and_reports_offline() {
     let f = Fixture::new().await;
+    let history = || async {
+        let (data, _) = f
+            .admin
+            .zk()
+            .get(&f.paths.participant_history(INSTANCE))
+            .await
+            .expect("read")
+            .expect("history");
+        ZNRecord::from_bytes(&data).expect("record").expect("data")
+    };
     let p = f.start().await;
     assert!(
         f.admin
@@ -588,6 +598,8 @@ async fn graceful_stop_removes_the_live_instance_at_once() {
             .expect("exists")
             .is_some()
     );
+    assert_eq!(history().await.simple("LAST_OFFLINE_TIME"), Some("-1"));
+    let before = now_ms();
     p.shutdown().await;
     assert!(
         f.admin
@@ -597,6 +609,14 @@ async fn graceful_stop_removes_the_live_instance_at_once() {
             .expect("exists")
             .is_none()
     );
+    // As Helix's ParticipantManager.disconnect: LAST_OFFLINE_TIME and an
+    // OFFLINE entry.
+    let record = history().await;
+    let offline: i64 = record
+        .simple_parsed("LAST_OFFLINE_TIME")
+        .expect("LAST_OFFLINE_TIME");
+    assert!(offline >= before, "{offline} < {before}");
+    assert_eq!(record.list("OFFLINE").map(<[String]>::len), Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
