@@ -25,21 +25,8 @@ const PARTITIONS: u32 = 12;
 
 async fn full_auto(cluster: &Cluster) {
     cluster
-        .admin
-        .add_resource(
-            CLUSTER,
-            "db",
-            PARTITIONS,
-            "MasterSlave",
-            RebalanceMode::FullAuto,
-        )
-        .await
-        .expect("resource");
-    cluster
-        .admin
-        .rebalance(CLUSTER, "db", 3)
-        .await
-        .expect("rebalance");
+        .add_master_slave("db", PARTITIONS, RebalanceMode::FullAuto)
+        .await;
 }
 
 fn converged(view: &View) -> bool {
@@ -116,13 +103,9 @@ async fn an_admin_drain_moves_every_replica_off_and_undrain_brings_them_back() {
 }
 
 async fn set_delay(cluster: &Cluster, delay_ms: u64) {
-    let mut edit = ZNRecord::new(CLUSTER);
-    edit.set_simple("DELAY_REBALANCE_TIME", delay_ms.to_string());
     cluster
-        .admin
-        .edit_cluster_config(CLUSTER, RecordEdit::Update, &edit)
-        .await
-        .expect("cluster config");
+        .set_cluster_field("DELAY_REBALANCE_TIME", &delay_ms.to_string())
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,28 +266,11 @@ fn moved(
 async fn handoffs_start_at_most_the_clusters_limit_at_once() {
     let cluster = Cluster::new(3).await;
     cluster
-        .admin
-        .add_resource(
-            CLUSTER,
-            "db",
-            PARTITIONS,
-            "MasterSlave",
-            RebalanceMode::SemiAuto,
-        )
-        .await
-        .expect("resource");
+        .add_master_slave("db", PARTITIONS, RebalanceMode::SemiAuto)
+        .await;
     cluster
-        .admin
-        .rebalance(CLUSTER, "db", 3)
-        .await
-        .expect("rebalance");
-    let mut limit = ZNRecord::new(CLUSTER);
-    limit.set_simple(strand_rebalance::handoffs::LIMIT_FIELD, "1");
-    cluster
-        .admin
-        .edit_cluster_config(CLUSTER, RecordEdit::Update, &limit)
-        .await
-        .expect("cluster config");
+        .set_cluster_field(strand_rebalance::handoffs::LIMIT_FIELD, "1")
+        .await;
     let watch = MasterWatch::connect(&cluster.server.connect_string()).await;
     let mut participants = Vec::new();
     for i in 0..3 {

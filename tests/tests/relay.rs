@@ -210,28 +210,11 @@ async fn strands_controller_relays_the_promotion_through_the_drained_participant
     const PARTITIONS: u32 = 12;
     let cluster = Cluster::new(3).await;
     cluster
-        .admin
-        .add_resource(
-            CLUSTER,
-            "db",
-            PARTITIONS,
-            "MasterSlave",
-            RebalanceMode::SemiAuto,
-        )
-        .await
-        .expect("resource");
+        .add_master_slave("db", PARTITIONS, RebalanceMode::SemiAuto)
+        .await;
     cluster
-        .admin
-        .rebalance(CLUSTER, "db", 3)
-        .await
-        .expect("rebalance");
-    let mut enable = strand_model::ZNRecord::new(CLUSTER);
-    enable.set_simple("P2P_MESSAGE_ENABLED", "true");
-    cluster
-        .admin
-        .edit_cluster_config(CLUSTER, strand_admin::RecordEdit::Update, &enable)
-        .await
-        .expect("cluster config");
+        .set_cluster_field("P2P_MESSAGE_ENABLED", "true")
+        .await;
     let watch = MasterWatch::connect(&cluster.server.connect_string()).await;
     let mut participants = Vec::new();
     for i in 0..3 {

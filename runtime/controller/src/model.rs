@@ -26,13 +26,15 @@ use std::sync::Arc;
 use strand_model::records::message::RELAY_MESSAGE_DEFAULT_EXPIRY_MS;
 use strand_model::{
     ClusterConfig, CurrentState, CustomizedState, CustomizedStateConfig, IdealState,
-    InstanceConfig, Message, PropertyPaths, SessionId, StateModelDefinition, ZNRecord,
+    InstanceConfig, Message, ParticipantHistory, PropertyPaths, SessionId, StateModelDefinition,
+    ZNRecord,
 };
 use strand_rebalance::{LiveParticipant, PendingTransition, Snapshot};
 use strand_zk::TreeCache;
 use tracing::{debug, error};
 
 use crate::dirty::Dirty;
+use crate::offline_history;
 use crate::trigger::{self, Node};
 
 /// The `Task` state model: its resources belong to Helix's task pipeline,
@@ -92,13 +94,6 @@ pub(crate) struct ClusterModel {
     /// (instance, message id) of the message carrying them.
     relays: BTreeMap<(String, String), Vec<Relay>>,
 }
-
-/// `LAST_OFFLINE_TIME` of an instance's history (`-1` while online).
-const LAST_OFFLINE_TIME: &str = "LAST_OFFLINE_TIME";
-/// The history's session entries.
-const HISTORY: &str = "HISTORY";
-/// `LAST_OFFLINE_TIME` of an instance that has not reported going offline.
-const ONLINE: i64 = -1;
 
 /// A relayed message counted as pending for its target until it arrives
 /// in the target's MESSAGES or expires.
@@ -356,14 +351,16 @@ impl ClusterModel {
             self.snapshot.offline_since.remove(instance);
             return;
         }
-        let history = cache.record(&self.paths.participant_history(instance));
+        let history = cache
+            .record(&self.paths.participant_history(instance))
+            .map(|r| ParticipantHistory::from((*r).clone()));
         let last_offline = history
             .as_ref()
-            .and_then(|r| r.simple_parsed::<i64>(LAST_OFFLINE_TIME));
+            .and_then(ParticipantHistory::last_offline_time);
         if let Some(history) = &history
-            && last_offline == Some(ONLINE)
+            && offline_history::is_unreported(history)
         {
-            let newest = history.list(HISTORY).and_then(|l| l.last()).cloned();
+            let newest = offline_history::newest_entry(history).cloned();
             self.unreported_offline.insert(instance.to_owned(), newest);
         }
         let since = if seen_leaving {

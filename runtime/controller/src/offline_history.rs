@@ -10,15 +10,34 @@
 //! * Only a history that still exists, still says ONLINE and still ends
 //!   with the session entry the model saw is written: an instance that
 //!   came back meanwhile (a new entry) is left alone.
-//! * A write that fails is tried again at the next run (the instance stays
-//!   in `ClusterModel::unreported_offline`).
+//! * A write that fails is tried again at the next run — at the latest the
+//!   periodic one — while the instance stays in
+//!   `ClusterModel::unreported_offline`.
 
+use strand_model::records::history::keys as history_keys;
 use strand_model::time::now_ms;
 use strand_model::{ParticipantHistory, PropertyPaths};
 use strand_zk::{Accessor, Update, Zk};
 use tracing::{info, warn};
 
 use crate::model::ClusterModel;
+
+/// `LAST_OFFLINE_TIME` of a history whose instance never reported going
+/// offline.
+const ONLINE: i64 = -1;
+
+/// Whether `history` still says ONLINE.
+pub(crate) fn is_unreported(history: &ParticipantHistory) -> bool {
+    history.last_offline_time() == Some(ONLINE)
+}
+
+/// The newest session entry of `history`, verbatim.
+pub(crate) fn newest_entry(history: &ParticipantHistory) -> Option<&String> {
+    history
+        .record()
+        .list(history_keys::HISTORY)
+        .and_then(|l| l.last())
+}
 
 /// Reports every instance in `model.unreported_offline` offline; those
 /// reported become offline since now.
@@ -45,12 +64,10 @@ pub(crate) async fn report(zk: &Zk, paths: &PropertyPaths, model: &mut ClusterMo
                 let Some(record) = current else {
                     return Update::Keep;
                 };
-                let still_online = record.simple_parsed::<i64>("LAST_OFFLINE_TIME") == Some(-1);
-                let same_session = record.list("HISTORY").and_then(|l| l.last()) == newest.as_ref();
-                if !(still_online && same_session) {
+                let mut history = ParticipantHistory::from(record);
+                if !(is_unreported(&history) && newest_entry(&history) == newest.as_ref()) {
                     return Update::Keep;
                 }
-                let mut history = ParticipantHistory::from(record);
                 history.report_offline(now);
                 wrote = true;
                 Update::Write(history.into_record())

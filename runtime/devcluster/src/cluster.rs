@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use strand_admin::Admin;
+use strand_admin::{Admin, RebalanceMode, RecordEdit};
 use strand_controller::{Controller, ControllerHandle};
-use strand_model::{ExternalView, PropertyPaths};
+use strand_model::{ExternalView, PropertyPaths, ZNRecord};
 use strand_participant::{Participant, ParticipantConfig};
 use strand_plugin_host::PluginRegistry;
 use strand_spectator::{ProviderConfig, RoutingSnapshot, RoutingTableProvider};
@@ -192,6 +192,28 @@ impl Cluster {
         )
         .await
         .with_context(|| format!("starting participant {instance}"))
+    }
+
+    /// Adds `resource`: `partitions` × 3 MasterSlave in `mode`, rebalanced.
+    pub async fn add_master_slave(&self, resource: &str, partitions: u32, mode: RebalanceMode) {
+        self.admin
+            .add_resource(&self.name, resource, partitions, "MasterSlave", mode)
+            .await
+            .expect("resource");
+        self.admin
+            .rebalance(&self.name, resource, 3)
+            .await
+            .expect("rebalance");
+    }
+
+    /// Sets a simple field of the cluster config.
+    pub async fn set_cluster_field(&self, key: &str, value: &str) {
+        let mut edit = ZNRecord::new(&self.name);
+        edit.set_simple(key, value);
+        self.admin
+            .edit_cluster_config(&self.name, RecordEdit::Update, &edit)
+            .await
+            .expect("cluster config");
     }
 
     /// Starts a controller called `name`.

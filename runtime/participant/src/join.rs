@@ -241,11 +241,6 @@ const DEFAULT_TASK_THREAD_POOL_SIZE: i32 = 40;
 /// reads the value to size what it assigns here. A record that cannot be
 /// read counts as unset.
 async fn task_thread_pool_size(accessor: &Accessor, paths: &PropertyPaths, instance: &str) -> i32 {
-    let field = |record: Option<ZNRecord>, key: &str| {
-        record
-            .and_then(|r| r.simple_parsed::<i32>(key))
-            .filter(|n| *n >= 0)
-    };
     let read = |path: String| async move {
         match accessor.get(&path).await {
             Ok(found) => found.map(|v| v.value),
@@ -255,17 +250,16 @@ async fn task_thread_pool_size(accessor: &Accessor, paths: &PropertyPaths, insta
             }
         }
     };
-    if let Some(n) = field(
-        read(paths.instance_config(instance)).await,
-        "TARGET_TASK_THREAD_POOL_SIZE",
-    ) {
+    if let Some(n) = read(paths.instance_config(instance))
+        .await
+        .and_then(|r| InstanceConfig::from(r).target_task_thread_pool_size())
+    {
         return n;
     }
-    field(
-        read(paths.cluster_config()).await,
-        "GLOBAL_TARGET_TASK_THREAD_POOL_SIZE",
-    )
-    .unwrap_or(DEFAULT_TASK_THREAD_POOL_SIZE)
+    read(paths.cluster_config())
+        .await
+        .and_then(|r| ClusterConfig::from(r).global_target_task_thread_pool_size())
+        .unwrap_or(DEFAULT_TASK_THREAD_POOL_SIZE)
 }
 
 /// Records a graceful departure in the instance history, as Helix's

@@ -171,8 +171,7 @@ mod tests {
     use std::sync::Arc;
 
     use strand_model::{
-        ClusterConfig, CurrentState, IdealState, Message, RebalanceMode, SessionId,
-        StateTransitionSpec, builtin,
+        ClusterConfig, CurrentState, IdealState, Message, RebalanceMode, SessionId, builtin,
     };
 
     use super::*;
@@ -219,28 +218,8 @@ mod tests {
     }
 
     fn message(instance: &str, partition: usize, from: &str, to: &str) -> Message {
-        Message::state_transition(&StateTransitionSpec {
-            msg_id: format!("{instance}-{partition}-{to}"),
-            create_timestamp: 1,
-            src_name: "controller".into(),
-            src_session_id: SessionId(1),
-            tgt_name: instance.into(),
-            tgt_session_id: SessionId(0x100),
-            resource: DB.into(),
-            partition: format!("{DB}_{partition}"),
-            from_state: from.into(),
-            to_state: to.into(),
-            state_model_def: "MasterSlave".into(),
-            state_model_factory_name: "DEFAULT".into(),
-            current_active_replica_number: -1,
-            cluster_event_name: "Test".into(),
-            retry_count: 3,
-            rebalance_type: None,
-            bucket_size: 0,
-            resource_group_name: None,
-            resource_tag: None,
-            timeout: None,
-        })
+        let id = format!("{instance}-{partition}-{to}");
+        crate::test_support::transition(&id, instance, &format!("{DB}_{partition}"), from, to)
     }
 
     fn with_limit(s: &mut Snapshot, value: &str) {

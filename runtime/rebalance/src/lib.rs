@@ -20,6 +20,8 @@ pub mod pending;
 pub mod placement;
 pub mod relay;
 pub mod snapshot;
+#[cfg(test)]
+mod test_support;
 pub mod views;
 
 pub use best_possible::{BestPossible, PartitionMap, PreferenceLists, ResourceAssignment};

@@ -235,31 +235,9 @@ impl PendingMessages {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strand_model::{SessionId, StateTransitionSpec};
 
     fn message(id: &str, partition: &str) -> Message {
-        Message::state_transition(&StateTransitionSpec {
-            msg_id: id.into(),
-            create_timestamp: 1,
-            src_name: "controller".into(),
-            src_session_id: SessionId(1),
-            tgt_name: "host_0".into(),
-            tgt_session_id: SessionId(2),
-            resource: "db".into(),
-            partition: partition.into(),
-            from_state: "OFFLINE".into(),
-            to_state: "SLAVE".into(),
-            state_model_def: "MasterSlave".into(),
-            state_model_factory_name: "DEFAULT".into(),
-            current_active_replica_number: -1,
-            cluster_event_name: "Test".into(),
-            retry_count: 3,
-            rebalance_type: None,
-            bucket_size: 0,
-            resource_group_name: None,
-            resource_tag: None,
-            timeout: None,
-        })
+        crate::test_support::transition(id, "host_0", partition, "OFFLINE", "SLAVE")
     }
 
     #[test]

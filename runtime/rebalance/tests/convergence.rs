@@ -639,8 +639,9 @@ fn converge_steps(s: &mut Snapshot, previous: &mut PreferenceLists, rounds: usiz
     sent
 }
 
-#[test]
-fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_ends() {
+/// FULL_AUTO 8 × 3 on four instances with a 60 s rebalance delay and
+/// `MIN_ACTIVE_REPLICAS` 2, at a fixed time.
+fn delayed_full_auto() -> Snapshot {
     let mut s = full_auto(4, 8);
     let mut cluster = strand_model::ClusterConfig::new("C");
     cluster
@@ -652,6 +653,12 @@ fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_
     s.resource_configs
         .insert(RESOURCE.to_owned(), resource.into());
     s.now_ms = 1_000_000;
+    s
+}
+
+#[test]
+fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_ends() {
+    let mut s = delayed_full_auto();
     let mut previous = PreferenceLists::new();
     converge(&mut s, &mut previous, false);
     let held = |s: &Snapshot, host: &str| {
@@ -705,17 +712,7 @@ fn delayed_rebalance_keeps_an_offline_instances_replicas_placed_until_the_delay_
 
 #[test]
 fn delayed_rebalance_keeps_a_disabled_instances_replicas_placed_until_the_delay_ends() {
-    let mut s = full_auto(4, 8);
-    let mut cluster = strand_model::ClusterConfig::new("C");
-    cluster
-        .record_mut()
-        .set_simple("DELAY_REBALANCE_TIME", "60000");
-    s.cluster_config = Some(cluster.into());
-    let mut resource = strand_model::ZNRecord::new(RESOURCE);
-    resource.set_simple("MIN_ACTIVE_REPLICAS", "2");
-    s.resource_configs
-        .insert(RESOURCE.to_owned(), resource.into());
-    s.now_ms = 1_000_000;
+    let mut s = delayed_full_auto();
     let mut previous = PreferenceLists::new();
     converge(&mut s, &mut previous, false);
     let on_host_0: Vec<String> = s

@@ -33,6 +33,9 @@ pub mod keys {
     pub const MAX_CONCURRENT_TASK_PER_INSTANCE: &str = "MAX_CONCURRENT_TASK_PER_INSTANCE";
     /// Max partitions per instance.
     pub const MAX_PARTITIONS_PER_INSTANCE: &str = "MAX_PARTITIONS_PER_INSTANCE";
+    /// SF task thread pool size participants announce unless their own
+    /// config sets one.
+    pub const GLOBAL_TARGET_TASK_THREAD_POOL_SIZE: &str = "GLOBAL_TARGET_TASK_THREAD_POOL_SIZE";
     /// Offline/disabled instances allowed before auto-maintenance.
     pub const MAX_OFFLINE_INSTANCES_ALLOWED: &str = "MAX_OFFLINE_INSTANCES_ALLOWED";
     /// Offline count below which maintenance is exited automatically.
@@ -141,6 +144,14 @@ impl ClusterConfig {
     /// `MAX_PARTITIONS_PER_INSTANCE` (`None` if unset).
     pub fn max_partitions_per_instance(&self) -> Option<i32> {
         self.0.simple_parsed(keys::MAX_PARTITIONS_PER_INSTANCE)
+    }
+
+    /// `GLOBAL_TARGET_TASK_THREAD_POOL_SIZE`; `None` when unset, unreadable
+    /// or negative (Helix's "not set").
+    pub fn global_target_task_thread_pool_size(&self) -> Option<i32> {
+        self.0
+            .simple_parsed(keys::GLOBAL_TARGET_TASK_THREAD_POOL_SIZE)
+            .filter(|n: &i32| *n >= 0)
     }
 
     /// `TOPOLOGY`.

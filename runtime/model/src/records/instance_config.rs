@@ -557,6 +557,14 @@ impl InstanceConfig {
         self.instance_operation() == InstanceOperationKind::Enable
     }
 
+    /// `TARGET_TASK_THREAD_POOL_SIZE`; `None` when unset, unreadable or
+    /// negative (Helix's "not set").
+    pub fn target_task_thread_pool_size(&self) -> Option<i32> {
+        self.0
+            .simple_parsed(keys::TARGET_TASK_THREAD_POOL_SIZE)
+            .filter(|n: &i32| *n >= 0)
+    }
+
     /// LF `TAG_LIST`.
     pub fn tags(&self) -> &[String] {
         self.0.list(keys::TAG_LIST).unwrap_or_default()
