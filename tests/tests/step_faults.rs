@@ -5,10 +5,13 @@
 //! the current-state write (with the message's delete), after it. Every
 //! case ends converged: one MASTER and two SLAVEs per partition in the
 //! current states, no message left, the same sessions (no participant had
-//! to rejoin).
+//! to rejoin). One more case cuts only once the cluster has converged,
+//! before the current-state writes of a drain with relay (P2P) messages
+//! on — the writes that carry the relayed promotions — and ends with every
+//! MASTER handed over.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use strand_admin::RebalanceMode;
@@ -25,7 +28,20 @@ const REPLICAS: usize = 3;
 const CUTS: usize = 3;
 const OUTAGE: Duration = Duration::from_secs(1);
 
+/// When the cuts happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// From the start (the cold convergence).
+    Convergence,
+    /// Only during a drain of instance 0 with relay messages on.
+    RelayingDrain,
+}
+
 async fn cut_at(step: TransitionStep) {
+    cut_during(step, Phase::Convergence).await;
+}
+
+async fn cut_during(step: TransitionStep, phase: Phase) {
     // `RUST_LOG=strand_participant=debug` shows what each participant does.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -53,17 +69,27 @@ async fn cut_at(step: TransitionStep) {
         .rebalance(CLUSTER, "db", REPLICAS as u32)
         .await
         .expect("rebalance");
+    if phase == Phase::RelayingDrain {
+        cluster
+            .set_cluster_field("P2P_MESSAGE_ENABLED", "true")
+            .await;
+    }
     let direct = cluster.server.connect_string();
     let watch = MasterWatch::connect(&direct).await;
     let cut = Arc::new(AtomicUsize::new(0));
+    let armed = Arc::new(AtomicBool::new(phase == Phase::Convergence));
     let mut participants = Vec::new();
     for i in 0..3 {
         let zk =
             ZkConfig::new(proxy.connect_string()).with_session_timeout(Duration::from_secs(20));
         let mut config = ParticipantConfig::new(zk, CLUSTER, instance(i));
-        let (proxy, cut) = (Arc::clone(&proxy), Arc::clone(&cut));
+        let (proxy, cut, armed) = (Arc::clone(&proxy), Arc::clone(&cut), Arc::clone(&armed));
         config.step_hook = Some(StepHook(Arc::new(move |at, _message| {
-            if at == step && !proxy.in_outage() && cut.fetch_add(1, Ordering::SeqCst) < CUTS {
+            if at == step
+                && armed.load(Ordering::SeqCst)
+                && !proxy.in_outage()
+                && cut.fetch_add(1, Ordering::SeqCst) < CUTS
+            {
                 proxy.cut(OUTAGE);
             }
         })));
@@ -75,10 +101,31 @@ async fn cut_at(step: TransitionStep) {
     }
     let sessions: Vec<_> = participants.iter().map(Participant::session).collect();
     let controller = cluster.controller("ctl0").await;
-    Convergence::connect(&direct)
-        .await
+    let convergence = Convergence::connect(&direct).await;
+    convergence
         .wait("db", PARTITIONS, REPLICAS, Duration::from_secs(180))
         .await;
+    if phase == Phase::RelayingDrain {
+        armed.store(true, Ordering::SeqCst);
+        let drained = instance(0);
+        cluster
+            .admin
+            .drain_instance(CLUSTER, &drained, None)
+            .await
+            .expect("drain");
+        cluster
+            .wait_view("db", "every MASTER handed over", |view| {
+                view.len() == PARTITIONS
+                    && view.values().all(|m| {
+                        strand_tests::cluster::count(m, "MASTER") == 1
+                            && m.get(&drained).map(String::as_str) != Some("MASTER")
+                    })
+            })
+            .await;
+        convergence
+            .wait("db", PARTITIONS, REPLICAS, Duration::from_secs(180))
+            .await;
+    }
     assert!(
         proxy.cuts() >= 1,
         "the connection was never cut at {step:?}"
@@ -118,4 +165,9 @@ async fn a_drop_before_the_current_state_write_ends_converged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drop_after_the_current_state_write_ends_converged() {
     cut_at(TransitionStep::Done).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_before_a_write_that_carries_relayed_promotions_ends_handed_over() {
+    cut_during(TransitionStep::BeforeRecord, Phase::RelayingDrain).await;
 }
