@@ -11,39 +11,22 @@
 //!   the drain at once;
 //! * a watcher never sees two MASTERs of a partition.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{DEADLINE, StrandProcess};
 use strand_admin::RebalanceMode;
 use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::{CurrentState, PropertyPaths};
 use strand_tests::cluster::{CLUSTER, Cluster, count, instance};
 use strand_tests::master_watch::MasterWatch;
 
-/// Generous: the machine may be loaded.
-const DEADLINE: Duration = Duration::from_secs(180);
-
-/// A participant process; killed on drop so a failing test leaves nothing.
-struct Process {
-    child: Child,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Process {
-    fn spawn(zk: &str, i: usize, drain_timeout: &str) -> Self {
-        let plugin = plugin_path(names::MASTER_SLAVE).expect("plugin built");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let stderr = dir.path().join("stderr.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_strand"))
+/// A participant process draining for at most `drain_timeout` on SIGTERM.
+fn participant(zk: &str, i: usize, drain_timeout: &str) -> StrandProcess {
+    let plugin = plugin_path(names::MASTER_SLAVE).expect("plugin built");
+    StrandProcess::spawn(|command| {
+        command
             .args(["participant", "--cluster", CLUSTER, "--instance"])
             .arg(instance(i))
             .arg("--plugin")
@@ -51,59 +34,8 @@ impl Process {
             .arg("--cache-dir")
             .arg(compiled_cache_dir())
             .args(["--drain-timeout", drain_timeout, "--zk", zk])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-            .spawn()
-            .expect("spawn strand participant");
-        Self {
-            child,
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(status.success());
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// Waits for the process to exit; its status must be success.
-    async fn exits(&mut self, what: &str) -> Duration {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                assert!(status.success(), "{what}: {status}\n{}", self.stderr());
-                return start.elapsed();
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{what}: still running\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn stderr_shows(&self, text: &str) {
-        let start = Instant::now();
-        while !self.stderr().contains(text) {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "no {text:?} in\n{}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+            .env("RUST_LOG", "warn");
+    })
 }
 
 async fn live_session(cluster: &Cluster, i: usize) -> String {
@@ -120,21 +52,8 @@ async fn live_session(cluster: &Cluster, i: usize) -> String {
 
 async fn add_resource(cluster: &Cluster, partitions: u32, replicas: u32) {
     cluster
-        .admin
-        .add_resource(
-            CLUSTER,
-            "db",
-            partitions,
-            "MasterSlave",
-            RebalanceMode::SemiAuto,
-        )
-        .await
-        .expect("resource");
-    cluster
-        .admin
-        .rebalance(CLUSTER, "db", replicas)
-        .await
-        .expect("rebalance");
+        .add_master_slave_replicas("db", partitions, replicas, RebalanceMode::SemiAuto)
+        .await;
 }
 
 fn converged(replicas: usize) -> impl Fn(&strand_tests::cluster::View) -> bool {
@@ -153,7 +72,8 @@ async fn sigterm_hands_every_master_over_before_the_instance_leaves() {
     let connect = cluster.server.connect_string();
     add_resource(&cluster, PARTITIONS, 3).await;
     let watch = MasterWatch::connect(&connect).await;
-    let mut processes: Vec<Process> = (0..3).map(|i| Process::spawn(&connect, i, "60s")).collect();
+    let mut processes: Vec<StrandProcess> =
+        (0..3).map(|i| participant(&connect, i, "60s")).collect();
     let session = live_session(&cluster, 0).await;
     let controller = cluster.controller("ctl0").await;
     cluster.wait_view("db", "convergence", converged(3)).await;
@@ -211,7 +131,7 @@ async fn sigterm_hands_every_master_over_before_the_instance_leaves() {
         !strand_model::InstanceConfig::from(config).is_evacuating(),
         "the shutdown drain was cleared"
     );
-    processes[0] = Process::spawn(&connect, 0, "60s");
+    processes[0] = participant(&connect, 0, "60s");
     cluster
         .wait_view("db", "masters handed back", |view| {
             converged(3)(view)
@@ -235,7 +155,7 @@ async fn a_drain_with_no_other_replica_times_out_and_a_second_sigterm_skips_it()
     let connect = cluster.server.connect_string();
     add_resource(&cluster, 4, 1).await;
     let watch = MasterWatch::connect(&connect).await;
-    let mut process = Process::spawn(&connect, 0, "2s");
+    let mut process = participant(&connect, 0, "2s");
     let controller = cluster.controller("ctl0").await;
     cluster.wait_view("db", "convergence", converged(1)).await;
 
@@ -250,7 +170,7 @@ async fn a_drain_with_no_other_replica_times_out_and_a_second_sigterm_skips_it()
     );
 
     // A long drain timeout, skipped by a second SIGTERM.
-    let mut process = Process::spawn(&connect, 0, "10m");
+    let mut process = participant(&connect, 0, "10m");
     cluster
         .wait_view("db", "convergence again", converged(1))
         .await;

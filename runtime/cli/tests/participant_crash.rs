@@ -44,15 +44,8 @@ async fn kill_9_of_a_participant_process_fails_over_without_two_masters() {
     let cluster = Cluster::new(3).await;
     let connect = cluster.zk().connect;
     cluster
-        .admin
-        .add_resource(CLUSTER, "db", 6, "MasterSlave", RebalanceMode::SemiAuto)
-        .await
-        .expect("resource");
-    cluster
-        .admin
-        .rebalance(CLUSTER, "db", 3)
-        .await
-        .expect("rebalance");
+        .add_master_slave("db", 6, RebalanceMode::SemiAuto)
+        .await;
     let watch = MasterWatch::start(cluster.admin.zk().clone()).await;
     let mut processes: Vec<Process> = (0..3)
         .map(|i| Process(spawn_participant(&connect, i)))

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
+use strand_metrics::{RunOutcome, RunWrites};
 use strand_model::PropertyPaths;
 use strand_zk::{Backoff, CacheOptions, FeedBatch, SessionEvent, TreeCache, Zk, ZkConfig};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::aggregate::Aggregators;
 use crate::dirty::Dirty;
@@ -200,7 +201,14 @@ impl Controller {
             shared: Arc::clone(&shared),
             plugins,
         };
-        let task = tokio::spawn(supervise(ctx, zk));
+        // Every log line of this controller says which cluster and which
+        // controller it is.
+        let span = tracing::info_span!(
+            "controller",
+            cluster = %ctx.config.cluster,
+            controller = %ctx.config.name
+        );
+        let task = tokio::spawn(supervise(ctx, zk).instrument(span));
         Ok(ControllerHandle {
             cluster,
             shared,
@@ -349,6 +357,9 @@ struct Context {
 
 impl Context {
     fn set_role(&self, role: Role, session: Option<String>) {
+        strand_metrics::global()
+            .controller
+            .leading(&self.config.cluster, role == Role::Leader);
         self.shared.status.send_modify(|s| {
             s.role = role;
             s.session = session;
@@ -508,6 +519,22 @@ async fn serve_session(ctx: &Context, zk: Zk) -> SessionExit {
     }
 }
 
+/// A successful run, in the process's metrics.
+fn record_run(cluster: &str, report: &RunReport) {
+    strand_metrics::global().controller.run(
+        cluster,
+        RunOutcome::Ok,
+        report.compute,
+        report.total,
+        RunWrites {
+            sent: report.sent,
+            deleted: report.deleted,
+            views_written: report.views_written,
+            views_removed: report.views_removed,
+        },
+    );
+}
+
 /// One term as leader: the whole loop, level-triggered. Cache changes
 /// update the model and mark what they affect; a run recomputes what is
 /// marked and writes the result; a failed run is retried with backoff over
@@ -570,6 +597,10 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
             match pipeline.run(&mut model, &cache, marks, asked).await {
                 Ok(report) => {
                     backoff.reset();
+                    record_run(&ctx.config.cluster, &report);
+                    strand_metrics::global()
+                        .controller
+                        .gaps(&ctx.config.cluster, &pipeline.resource_gaps(&model));
                     ctx.shared.status.send_modify(|s| {
                         s.runs += 1;
                         s.messages_sent += report.sent as u64;
@@ -581,6 +612,13 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                 Err(ControllerError::LostLeadership { .. }) => return LeadExit::Lost,
                 Err(err) if err.is_session_expired() => return LeadExit::SessionEnded,
                 Err(err) => {
+                    strand_metrics::global().controller.run(
+                        &ctx.config.cluster,
+                        RunOutcome::Failed,
+                        Duration::ZERO,
+                        Duration::ZERO,
+                        RunWrites::default(),
+                    );
                     warn!(cluster = ctx.config.cluster, error = %err, "pipeline run failed; retrying");
                     ctx.set_error(&err);
                     pipeline.after_failure();

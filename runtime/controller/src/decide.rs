@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use strand_metrics::ResourceGap;
 use strand_model::records::DROPPED;
 use strand_model::{FieldMap, Message, PropertyPaths, RebalanceMode};
 use strand_rebalance::{
@@ -108,6 +109,26 @@ impl Decider {
         self.held_back
             .iter()
             .map(|(r, why)| (r.clone(), why.clone()))
+            .collect()
+    }
+
+    /// Each decided or held-back resource's gap, given its `pending`
+    /// message counts.
+    pub(crate) fn gaps(&self, pending: &HashMap<&str, usize>) -> Vec<ResourceGap> {
+        let mut resources: BTreeSet<&str> = self.decisions.keys().map(String::as_str).collect();
+        resources.extend(self.held_back.keys().map(String::as_str));
+        resources.extend(pending.keys().copied());
+        resources
+            .into_iter()
+            .map(|resource| ResourceGap {
+                resource: resource.to_owned(),
+                pending_messages: pending.get(resource).copied().unwrap_or(0),
+                not_best_possible: self
+                    .decisions
+                    .get(resource)
+                    .map_or(0, |d| d.unsatisfied.len()),
+                held_back: self.held_back.contains_key(resource),
+            })
             .collect()
     }
 
@@ -235,10 +256,13 @@ impl Decider {
         now: i64,
     ) {
         let snapshot = &model.snapshot;
+        // A resource whose IdealState has never parsed exists too: it is
+        // held back below, not forgotten.
         let exists = snapshot.ideal_states.contains_key(resource)
             || snapshot
                 .current_records(resource)
-                .any(|(_, cs)| cs.partitions().next().is_some());
+                .any(|(_, cs)| cs.partitions().next().is_some())
+            || model.problem(resource).is_some();
         if !exists {
             self.decisions.remove(resource);
             self.held_back.remove(resource);

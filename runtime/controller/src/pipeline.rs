@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use strand_metrics::ResourceGap;
 use strand_model::time::now_ms;
 use strand_model::{Message, PropertyPaths, SessionId};
 use strand_rebalance::{PendingTransition, Sender};
@@ -254,6 +255,16 @@ impl Pipeline {
         Ok(report)
     }
 
+    /// Every resource's distance from converged as of the last run: its
+    /// pending messages and partitions not in their best possible state.
+    pub(crate) fn resource_gaps(&self, model: &ClusterModel) -> Vec<ResourceGap> {
+        let mut pending: HashMap<&str, usize> = HashMap::new();
+        for (_, message) in model.snapshot.pending.iter() {
+            *pending.entry(message.resource_name()).or_default() += 1;
+        }
+        self.decider.gaps(&pending)
+    }
+
     /// After a failed run: forget view writes whose outcome is unknown.
     pub(crate) fn after_failure(&mut self) {
         self.decider.views.forget_writes();
@@ -327,6 +338,15 @@ impl Pipeline {
         let (outcome, result): (SendOutcome, Result<()>) = self.writer.send(cache, messages).await;
         let created = outcome.created.len();
         for message in &outcome.created {
+            info!(
+                msg_id = message.msg_id(),
+                instance = message.tgt_name().unwrap_or(""),
+                resource = message.resource_name().unwrap_or(""),
+                partition = message.partition_name().unwrap_or(""),
+                from = message.from_state().unwrap_or(""),
+                to = message.to_state().unwrap_or(""),
+                "message sent"
+            );
             if let Some(target) = message.tgt_name() {
                 model.snapshot.pending.insert(target, message);
                 model.sent_relays(target, message);

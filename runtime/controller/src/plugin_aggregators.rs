@@ -35,7 +35,7 @@ use strand_plugin_host::{
 use strand_plugin_store::{PluginKind, PluginRecord, StorePaths};
 use strand_zk::{Backoff, TreeCache, Zk, ZkConfig};
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{Instrument, warn};
 
 use crate::aggregate::{PartitionInput, ViewAggregator};
 
@@ -141,7 +141,9 @@ impl PluginAggregators {
                 kind: PluginKind::Aggregator,
                 instances: Vec::new(),
             };
-            tokio::spawn(follow(config, Arc::clone(registry), Arc::clone(&self.wake)))
+            tokio::spawn(
+                follow(config, Arc::clone(registry), Arc::clone(&self.wake)).in_current_span(),
+            )
         });
     }
 

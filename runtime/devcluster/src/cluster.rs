@@ -196,12 +196,25 @@ impl Cluster {
 
     /// Adds `resource`: `partitions` × 3 MasterSlave in `mode`, rebalanced.
     pub async fn add_master_slave(&self, resource: &str, partitions: u32, mode: RebalanceMode) {
+        self.add_master_slave_replicas(resource, partitions, 3, mode)
+            .await;
+    }
+
+    /// Adds `resource`: `partitions` × `replicas` MasterSlave in `mode`,
+    /// rebalanced.
+    pub async fn add_master_slave_replicas(
+        &self,
+        resource: &str,
+        partitions: u32,
+        replicas: u32,
+        mode: RebalanceMode,
+    ) {
         self.admin
             .add_resource(&self.name, resource, partitions, "MasterSlave", mode)
             .await
             .expect("resource");
         self.admin
-            .rebalance(&self.name, resource, 3)
+            .rebalance(&self.name, resource, replicas)
             .await
             .expect("rebalance");
     }

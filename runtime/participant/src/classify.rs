@@ -31,30 +31,34 @@ pub(crate) struct Transition {
 pub(crate) enum Shape {
     /// A transition that may run.
     Transition(Box<Transition>),
-    /// Never runs: delete it, with this reason (`None`: quietly).
-    Discard(Option<String>),
+    /// Never runs: delete it, with this reason (`None`: quietly); the
+    /// first field names the reason for metrics (`strand_messages_discarded_total`).
+    Discard(&'static str, Option<String>),
 }
 
 impl Shape {
     /// Classifies `message` for the session `session`, read at `now_ms`.
     pub(crate) fn of(message: &Message, session: SessionId, now_ms: i64) -> Shape {
         match message.msg_type() {
-            Some(MessageType::NoOp) => return Shape::Discard(None),
+            Some(MessageType::NoOp) => return Shape::Discard("no_op", None),
             Some(MessageType::StateTransition) => {}
             Some(other) => {
-                return Shape::Discard(Some(format!(
-                    "unsupported message type {}",
-                    other.as_str()
-                )));
+                return Shape::Discard(
+                    "unsupported_type",
+                    Some(format!("unsupported message type {}", other.as_str())),
+                );
             }
-            None => return Shape::Discard(Some("it has no MSG_TYPE".into())),
+            None => return Shape::Discard("no_type", Some("it has no MSG_TYPE".into())),
         }
         if !message.is_for_session(session) {
             let target = message.tgt_session_id().unwrap_or("none");
-            return Shape::Discard(Some(format!("it targets session {target}, not {session}")));
+            return Shape::Discard(
+                "other_session",
+                Some(format!("it targets session {target}, not {session}")),
+            );
         }
         if let Err(err) = message.validate() {
-            return Shape::Discard(Some(format!("it is malformed: {err}")));
+            return Shape::Discard("malformed", Some(format!("it is malformed: {err}")));
         }
         let (Some(resource), Some(partition), Some(from), Some(to), Some(model)) = (
             message.resource_name(),
@@ -63,16 +67,17 @@ impl Shape {
             message.to_state(),
             message.state_model_def(),
         ) else {
-            return Shape::Discard(Some(
-                "it lacks a resource, partition, state or state model".into(),
-            ));
+            return Shape::Discard(
+                "malformed",
+                Some("it lacks a resource, partition, state or state model".into()),
+            );
         };
         let read = match message.msg_state() {
             Some(MessageState::New) => false,
             Some(MessageState::Read) => true,
             other => {
                 let state = other.map_or("unknown", |s| s.as_str());
-                return Shape::Discard(Some(format!("it is in state {state}")));
+                return Shape::Discard("bad_state", Some(format!("it is in state {state}")));
             }
         };
         // Helix's `HelixTaskExecutor` drops an expired message on receipt
@@ -86,10 +91,13 @@ impl Shape {
                 .filter(|_| message.is_relay_message())
                 .map(|from| format!(" (relayed by {from})"))
                 .unwrap_or_default();
-            return Shape::Discard(Some(format!(
-                "it expired{relayed}: EXPIRY_PERIOD {} ms",
-                message.expiry_period()
-            )));
+            return Shape::Discard(
+                "expired",
+                Some(format!(
+                    "it expired{relayed}: EXPIRY_PERIOD {} ms",
+                    message.expiry_period()
+                )),
+            );
         }
         Shape::Transition(Box::new(Transition {
             key: (resource.to_owned(), partition.to_owned()),
@@ -157,7 +165,7 @@ mod tests {
     #[test]
     fn what_never_runs_is_discarded_with_the_reason() {
         let reason = |fields: &[(&str, &str)]| match Shape::of(&message(fields), SESSION, NOW) {
-            Shape::Discard(reason) => reason,
+            Shape::Discard(_, reason) => reason,
             Shape::Transition(_) => panic!("discarded: {fields:?}"),
         };
         assert_eq!(reason(&[("MSG_TYPE", "NO_OP")]), None);

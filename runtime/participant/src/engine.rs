@@ -36,11 +36,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use strand_model::{Message, PropertyPaths, SessionId, ZNRecord};
+use strand_model::{Message, MessageType, PropertyPaths, SessionId, ZNRecord};
 use strand_plugin_host::PluginRegistry;
 use strand_zk::{Backoff, NodeEvent, Zk, ZkError};
 use tokio::sync::Notify;
-use tracing::{debug, error, warn};
+use tracing::{Instrument, debug, error, warn};
 
 use crate::classify::Shape;
 use crate::config::ParticipantConfig;
@@ -68,8 +68,9 @@ pub(crate) type Replica = (String, String);
 enum Decision {
     /// Not now (partition busy, no plugin, no slot, a record unknown).
     Wait,
-    /// Delete it without running it, for this reason (`None`: quietly).
-    Discard(Option<String>),
+    /// Delete it without running it, for this reason (`None`: quietly);
+    /// the first field names the reason for metrics.
+    Discard(&'static str, Option<String>),
     /// Run the transition.
     Run(Box<Admitted>),
 }
@@ -200,8 +201,9 @@ impl Served {
         let mut plugin_updates = self.config.plugin_updates.clone();
         // Routing callbacks for this session's partitions, for as long as
         // it serves.
-        let _routing_callbacks =
-            AbortOnDrop(tokio::spawn(crate::routing::follow(Arc::clone(self))));
+        let _routing_callbacks = AbortOnDrop(tokio::spawn(
+            crate::routing::follow(Arc::clone(self)).in_current_span(),
+        ));
         let mut todo = Todo {
             relist: true,
             ..Todo::default()
@@ -230,10 +232,13 @@ impl Served {
                 // A read failed: try again after a delay (or sooner, on news).
                 let delay = backoff.next_delay();
                 let wake = Arc::clone(&self.wake);
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    wake.notify_one();
-                });
+                tokio::spawn(
+                    async move {
+                        tokio::time::sleep(delay).await;
+                        wake.notify_one();
+                    }
+                    .in_current_span(),
+                );
             } else {
                 backoff.reset();
             }
@@ -362,6 +367,9 @@ impl Served {
                 Ok(Some((data, stat))) => match ZNRecord::from_bytes(&data) {
                     Ok(Some(record)) => {
                         let message = Message::from(record);
+                        strand_metrics::global()
+                            .participant
+                            .message_received(type_label(message.msg_type().as_ref()));
                         let shape = Shape::of(&message, self.session, strand_model::time::now_ms());
                         let tracked = Tracked::new(message, shape, stat.version);
                         lock(&self.messages).insert(id.clone(), tracked);
@@ -409,7 +417,8 @@ impl Served {
             for (id, tracked) in messages.waiting() {
                 match self.decide(id, tracked) {
                     Decision::Wait => {}
-                    Decision::Discard(reason) => {
+                    Decision::Discard(kind, reason) => {
+                        strand_metrics::global().participant.message_discarded(kind);
                         if let Some(reason) = reason {
                             warn!(instance = %self.config.instance, message = %id, "deleting message: {reason}");
                         }
@@ -429,12 +438,15 @@ impl Served {
         }
         if !discards.is_empty() {
             let this = Arc::clone(self);
-            tokio::spawn(async move { this.delete_messages(discards).await });
+            tokio::spawn(async move { this.delete_messages(discards).await }.in_current_span());
         }
         if !admitted.is_empty() {
             self.in_flight.fetch_add(admitted.len(), Ordering::SeqCst);
+            strand_metrics::global()
+                .participant
+                .transitions_started(admitted.len());
             let this = Arc::clone(self);
-            tokio::spawn(async move { this.run_batch(admitted).await });
+            tokio::spawn(async move { this.run_batch(admitted).await }.in_current_span());
         }
     }
 
@@ -448,7 +460,7 @@ impl Served {
                 .untaken()
                 .filter_map(|t| match &t.shape {
                     Shape::Transition(t) => Some((t.key.0.as_str(), t.model.as_str())),
-                    Shape::Discard(_) => None,
+                    Shape::Discard(..) => None,
                 })
                 .collect();
             pairs
@@ -483,6 +495,7 @@ impl Served {
     pub(crate) fn finished(&self, key: &Replica, standing: Standing) {
         lock(&self.busy).remove(key);
         lock(&self.slots).release(&key.0, standing);
+        strand_metrics::global().participant.transition_ended();
         if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.idle.notify_waiters();
         }
@@ -491,11 +504,11 @@ impl Served {
 
     fn decide(&self, id: &str, tracked: &Tracked) -> Decision {
         let t = match &tracked.shape {
-            Shape::Discard(reason) => {
+            Shape::Discard(kind, reason) => {
                 if reason.is_none() {
                     debug!(message = %id, "NO_OP acknowledged");
                 }
-                return Decision::Discard(reason.clone());
+                return Decision::Discard(kind, reason.clone());
             }
             Shape::Transition(t) => t,
         };
@@ -504,14 +517,22 @@ impl Served {
         if t.read {
             // Not marked by this process (ours are taken): Helix never
             // executes a READ message again.
-            return Decision::Discard(Some(match self.states.replica(resource, partition) {
+            return match self.states.replica(resource, partition) {
                 ReplicaState::Recorded(state) if state.eq_ignore_ascii_case(to) => {
-                    format!("already applied: {resource} {partition} is {to}")
+                    Decision::Discard(
+                        "already_applied",
+                        Some(format!("already applied: {resource} {partition} is {to}")),
+                    )
                 }
-                _ => "it was marked read but not run by this process; a READ message is \
-                      never run again (the controller sends a fresh one)"
-                    .to_owned(),
-            }));
+                _ => Decision::Discard(
+                    "already_read",
+                    Some(
+                        "it was marked read but not run by this process; a READ message is \
+                         never run again (the controller sends a fresh one)"
+                            .to_owned(),
+                    ),
+                ),
+            };
         }
         if lock(&self.busy).contains(&t.key) {
             return Decision::Wait; // runs after the transition in flight
@@ -552,14 +573,18 @@ impl Served {
             }
         };
         if to.eq_ignore_ascii_case(&current) {
-            return Decision::Discard(Some(format!(
-                "duplicate: {resource} {partition} is already {to}"
-            )));
+            return Decision::Discard(
+                "duplicate",
+                Some(format!("duplicate: {resource} {partition} is already {to}")),
+            );
         }
         if from != "*" && !from.eq_ignore_ascii_case(&current) {
-            return Decision::Discard(Some(format!(
-                "stale: {resource} {partition} is {current}, the message expects {from}"
-            )));
+            return Decision::Discard(
+                "stale",
+                Some(format!(
+                    "stale: {resource} {partition} is {current}, the message expects {from}"
+                )),
+            );
         }
         let previous = if from == "*" {
             current.clone()
@@ -637,18 +662,24 @@ impl Served {
         let wake = Arc::clone(&self.wake);
         let delay = Backoff::new(Duration::from_secs(1), Duration::from_secs(1)).next_delay();
         self.states.forget(resource);
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            wake.notify_one();
-        });
+        tokio::spawn(
+            async move {
+                tokio::time::sleep(delay).await;
+                wake.notify_one();
+            }
+            .in_current_span(),
+        );
     }
 
     /// Deletes a malformed message at once (it cannot be tracked).
     fn discard_now(&self, id: &str, why: &str) {
+        strand_metrics::global()
+            .participant
+            .message_discarded("not_a_record");
         warn!(instance = %self.config.instance, message = id, "deleting message: {why}");
         let zk = self.zk.clone();
         let path = self.paths.message(&self.config.instance, id);
-        tokio::spawn(async move { delete_until_gone(&zk, &path).await });
+        tokio::spawn(async move { delete_until_gone(&zk, &path).await }.in_current_span());
     }
 
     /// Deletes messages that will not run: one multi-op, falling back to
@@ -699,5 +730,14 @@ async fn plugins_changed(updates: &mut Option<tokio::sync::watch::Receiver<u64>>
             }
         }
         None => std::future::pending().await,
+    }
+}
+
+/// The `type` label of a received message: Helix's name of its type,
+/// `other` for any other, `none` without `MSG_TYPE`.
+fn type_label(message_type: Option<&MessageType>) -> &'static str {
+    match message_type {
+        None => "none",
+        Some(t) => t.standard_name().unwrap_or("other"),
     }
 }

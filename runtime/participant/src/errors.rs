@@ -25,7 +25,7 @@ use strand_model::time::{now_ms, status_update_time};
 use strand_model::{Message, PropertyPaths, SessionId, ZNRecord};
 use strand_zk::{Accessor, Backoff, Update, Zk};
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{Instrument, warn};
 
 /// Errors kept per partition record.
 pub const MAX_ERRORS_PER_PARTITION: usize = 10;
@@ -60,13 +60,16 @@ impl ErrorLog {
         let (queue, mut rx) = mpsc::channel::<Failure>(QUEUE_CAPACITY);
         let accessor = Accessor::new(zk);
         let instance = instance.to_owned();
-        tokio::spawn(async move {
-            while let Some(failure) = rx.recv().await {
-                if !write(&accessor, &paths, &instance, session, &failure).await {
-                    return; // the session is gone
+        tokio::spawn(
+            async move {
+                while let Some(failure) = rx.recv().await {
+                    if !write(&accessor, &paths, &instance, session, &failure).await {
+                        return; // the session is gone
+                    }
                 }
             }
-        });
+            .in_current_span(),
+        );
         Self { queue }
     }
 

@@ -76,7 +76,7 @@ impl Tracked {
     fn replica(&self) -> Option<&Replica> {
         match &self.shape {
             Shape::Transition(t) => Some(&t.key),
-            Shape::Discard(_) => None,
+            Shape::Discard(..) => None,
         }
     }
 }
@@ -261,7 +261,7 @@ mod tests {
     fn discard(created: i64) -> Tracked {
         let mut record = ZNRecord::new("m");
         record.set_simple("CREATE_TIMESTAMP", created.to_string());
-        Tracked::new(Message::from(record), Shape::Discard(None), 0)
+        Tracked::new(Message::from(record), Shape::Discard("no_op", None), 0)
     }
 
     fn transition(created: i64, partition: &str, from: &str, to: &str) -> Tracked {

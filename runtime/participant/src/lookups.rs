@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use strand_model::{PropertyPaths, StateModelDefinition, ZNRecord};
 use strand_zk::{TreeCache, Zk, ZkError};
 use tokio::sync::Notify;
-use tracing::error;
+use tracing::{Instrument, error};
 
 /// One watched znode and the last good record seen there.
 struct Watched {
@@ -133,11 +133,14 @@ impl Lookups {
         let cache = TreeCache::start(self.zk.clone(), path).await?;
         let mut generation = cache.generation();
         let wake = Arc::clone(&self.wake);
-        tokio::spawn(async move {
-            while generation.changed().await.is_ok() {
-                wake.notify_one();
+        tokio::spawn(
+            async move {
+                while generation.changed().await.is_ok() {
+                    wake.notify_one();
+                }
             }
-        });
+            .in_current_span(),
+        );
         lock(&self.watched)
             .entry(path.to_owned())
             .or_insert_with(|| {

@@ -17,7 +17,7 @@ use strand_spectator::ProviderConfig;
 use strand_zk::{Accessor, Backoff, Zk, ZkError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::config::ParticipantConfig;
 use crate::customized::CustomizedStateProvider;
@@ -60,26 +60,38 @@ impl Participant {
     /// instance is unknown (and may not add itself), or another process
     /// holds the instance.
     pub async fn start(config: ParticipantConfig, registry: Arc<PluginRegistry>) -> Result<Self> {
+        // Every log line of this participant (its tasks are spawned in
+        // this span) says which cluster and instance it is.
+        let span = tracing::info_span!(
+            "participant",
+            cluster = %config.cluster,
+            instance = %config.instance
+        );
         let routing = Arc::new(Routing::new(ProviderConfig::new(
             config.zk.clone(),
             &config.cluster,
         )));
-        let (zk, served) = connect_and_serve(&config, &registry, &routing).await?;
+        let (zk, served) = connect_and_serve(&config, &registry, &routing)
+            .instrument(span.clone())
+            .await?;
         let current = Arc::new(Mutex::new(Current {
             session: served.session(),
             zk: zk.clone(),
             provider: served_provider(&zk, &config),
         }));
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(supervise(
-            config.clone(),
-            registry,
-            routing,
-            zk,
-            served,
-            stop_rx,
-            Arc::clone(&current),
-        ));
+        let task = tokio::spawn(
+            supervise(
+                config.clone(),
+                registry,
+                routing,
+                zk,
+                served,
+                stop_rx,
+                Arc::clone(&current),
+            )
+            .instrument(span),
+        );
         Ok(Self {
             config,
             stop,

@@ -20,6 +20,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use strand_metrics::TransitionOutcome;
 use strand_model::records::ERROR;
 use strand_model::time::now_ms;
 use strand_model::{Message, MessageState, ZNRecord};
@@ -27,7 +28,7 @@ use strand_plugin_host::{
     CallError, CallOptions, CustomizedStateStore, DEFAULT_DEADLINE, Rejection, TransitionContext,
 };
 use strand_zk::{Backoff, CreateKind, ZkError};
-use tracing::{debug, info, warn};
+use tracing::{Instrument, debug, info, warn};
 
 use crate::config::TransitionStep;
 use crate::current_state::Recorded;
@@ -62,7 +63,15 @@ impl Served {
             .collect();
         for run in self.mark_read(marks).await {
             let this = Arc::clone(&self);
-            tokio::spawn(async move { this.execute(run).await });
+            // Its log lines (and its plugin's output) name the message, so
+            // the controller's line that sent it can be found.
+            let span = tracing::info_span!(
+                "transition",
+                resource = %run.key.0,
+                partition = %run.key.1,
+                msg_id = %run.id
+            );
+            tokio::spawn(async move { this.execute(run).await }.instrument(span));
         }
     }
 
@@ -223,6 +232,7 @@ impl Served {
         self.hook(TransitionStep::BeforePlugin, &run.id);
         let (resource, partition) = (run.key.0.as_str(), run.key.1.as_str());
         let start_ms = now_ms();
+        let started = Instant::now();
         let mut standing = run.standing;
         let (state, info) = match self.call_plugin(&run, &mut standing).await {
             Ok((note, version)) => {
@@ -272,8 +282,20 @@ impl Served {
         {
             Ok(unsent) => {
                 self.hook(TransitionStep::Done, &run.id);
+                let outcome = if succeeded {
+                    TransitionOutcome::Ok
+                } else {
+                    TransitionOutcome::Error
+                };
+                strand_metrics::global().participant.transition_done(
+                    &run.model,
+                    &run.from,
+                    &run.to,
+                    outcome,
+                    started.elapsed(),
+                );
                 if !unsent.is_empty() {
-                    tokio::spawn(crate::relay::forward(self.zk.clone(), unsent));
+                    tokio::spawn(crate::relay::forward(self.zk.clone(), unsent).in_current_span());
                 }
             }
             Err(err) => {
@@ -324,7 +346,10 @@ impl Served {
                 routing: self.routing.lookup_for(&handle).await,
             };
             let context = context.clone();
-            let call = tokio::task::spawn_blocking(move || handle.transition(&context, &options));
+            let span = tracing::Span::current();
+            let call = tokio::task::spawn_blocking(move || {
+                span.in_scope(|| handle.transition(&context, &options))
+            });
             tokio::pin!(call);
             let result = loop {
                 tokio::select! {

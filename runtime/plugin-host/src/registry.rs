@@ -328,11 +328,17 @@ impl PluginRegistry {
 
     /// Removes `name`; calls in flight finish. Returns whether it existed.
     pub fn remove(&self, name: &str) -> bool {
-        self.slots
+        let removed = self
+            .slots
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(name)
-            .is_some()
+            .remove(name);
+        match &removed {
+            Some(AnySlot::StateModel(s)) => s.retire(),
+            Some(AnySlot::Aggregator(s)) => s.retire(),
+            None => {}
+        }
+        removed.is_some()
     }
 
     /// The state-model plugin installed under `name`.

@@ -1,6 +1,7 @@
 //! A named place in the registry holding the version currently serving and
 //! the one it replaced. Swapping is one pointer exchange: calls that already
-//! hold the old version finish on it, new calls load the new one.
+//! hold the old version finish on it, new calls load the new one. The
+//! process's `strand_plugin_active_version` follows each slot.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,6 +17,9 @@ pub(crate) struct Slot<K: Kind> {
 
 impl<K: Kind> Slot<K> {
     pub(crate) fn new(first: Version<K>) -> Self {
+        strand_metrics::global()
+            .plugins
+            .activated(&first.info.name, &first.info.version, None);
         Self {
             current: ArcSwap::from_pointee(first),
             previous: Mutex::new(None),
@@ -31,6 +35,11 @@ impl<K: Kind> Slot<K> {
     /// previous) and the one that was previous until now. Dropping the
     /// latter frees its pooled instances: do it outside anything timed.
     pub(crate) fn swap(&self, next: Arc<Version<K>>) -> (Arc<Version<K>>, Option<Arc<Version<K>>>) {
+        strand_metrics::global().plugins.activated(
+            &next.info.name,
+            &next.info.version,
+            Some(&self.current.load().info.version),
+        );
         let old = self.current.swap(next);
         let evicted = self
             .previous
@@ -38,6 +47,14 @@ impl<K: Kind> Slot<K> {
             .unwrap_or_else(PoisonError::into_inner)
             .replace(old.clone());
         (old, evicted)
+    }
+
+    /// The version serving stops serving (its slot is removed).
+    pub(crate) fn retire(&self) {
+        let current = self.current.load();
+        strand_metrics::global()
+            .plugins
+            .deactivated(&current.info.name, &current.info.version);
     }
 
     /// Puts the previous version back; returns the version it replaced.

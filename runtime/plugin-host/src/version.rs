@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
+use strand_metrics::PluginCallOutcome;
 use wasmtime::Store;
 use wasmtime::component::Component;
 
@@ -154,6 +155,29 @@ impl<K: Kind> Version<K> {
     }
 
     fn call_here<R>(
+        &self,
+        opts: &CallOptions,
+        f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let started = Instant::now();
+        let result = self.call_on_worker(opts, f);
+        let outcome = match &result {
+            Ok(_) | Err(CallError::Rejected { .. }) => PluginCallOutcome::Returned,
+            Err(CallError::Trap { .. }) => PluginCallOutcome::Trap,
+            Err(CallError::Timeout { .. }) => PluginCallOutcome::Timeout,
+            Err(CallError::MemoryLimit { .. }) => PluginCallOutcome::MemoryLimit,
+            Err(CallError::Instantiate(_)) => PluginCallOutcome::InstantiateFailed,
+        };
+        strand_metrics::global().plugins.call(
+            &self.info.name,
+            &self.info.version,
+            outcome,
+            started.elapsed(),
+        );
+        result
+    }
+
+    fn call_on_worker<R>(
         &self,
         opts: &CallOptions,
         f: impl FnOnce(&K::Bindings, &mut Store<HostState>) -> wasmtime::Result<R>,

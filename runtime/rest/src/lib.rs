@@ -18,6 +18,9 @@
 //!   plugins through `strand-plugin-store`; uploads are validated by the
 //!   [`RestConfig::plugin_inspector`] the caller supplies (the `strand`
 //!   command: a plugin host), so this crate links no wasmtime.
+//! * Every request, refused ones included, is counted and timed in the
+//!   process's metrics (`strand-metrics`) by route template, method and
+//!   status (the `metrics` module); the `strand` command serves them.
 //! * Failures answer `{"error": "…"}` with a 4xx naming the problem (see
 //!   [`ApiError`]); admin operations are atomic, so a refused request
 //!   changes nothing.
@@ -29,6 +32,7 @@ mod auth;
 mod error;
 mod extract;
 mod guard;
+mod metrics;
 mod routes;
 mod table;
 
@@ -124,6 +128,8 @@ pub fn router(admin: Admin, config: &RestConfig) -> Router {
         Arc::new(guard),
         guard::check,
     ));
+    // Around everything: refused requests are counted too.
+    api = api.layer(axum::middleware::from_fn(metrics::record));
     api.with_state(AppState {
         admin,
         plugins: routes::PluginStores::new(config.plugin_inspector.clone()),

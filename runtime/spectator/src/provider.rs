@@ -125,6 +125,9 @@ impl RoutingTableProvider {
         let caches = Caches::start(&zk, &paths).await?;
         let mut events = caches.subscribe();
         let first = caches.snapshot(None, 1, &config.sources, &paths);
+        strand_metrics::global()
+            .routing
+            .published(&config.cluster, 1, &[]);
         let first = Arc::new(first);
         let shared = Arc::new(Shared {
             current: ArcSwap::new(Arc::clone(&first)),
@@ -156,6 +159,9 @@ impl RoutingTableProvider {
                     shared.set_session(zk);
                     generation += 1;
                     shared.publish(caches.snapshot(None, generation, &config.sources, &paths));
+                    strand_metrics::global()
+                        .routing
+                        .published(&config.cluster, generation, &[]);
                 }
             }
         });
@@ -239,6 +245,24 @@ impl Caches {
         })
     }
 
+    /// How long ago each of these view znodes was written (its mtime;
+    /// removed views and clocks behind ZooKeeper's give nothing).
+    fn view_lags(&self, views: &[Arc<Vec<String>>]) -> Vec<Duration> {
+        let now = strand_model::time::now_ms();
+        views
+            .iter()
+            .flat_map(|paths| paths.iter())
+            .filter_map(|path| {
+                let node = self
+                    .external_views
+                    .get(path)
+                    .or_else(|| self.customized_views.get(path))?;
+                let lag = now.checked_sub(node.stat().mtime)?;
+                u64::try_from(lag).ok().map(Duration::from_millis)
+            })
+            .collect()
+    }
+
     fn all(&self) -> [&TreeCache; 4] {
         [
             &self.external_views,
@@ -282,24 +306,28 @@ impl Caches {
 
 /// What the caches reported since the last look.
 enum Wake {
-    Changed,
+    /// Something changed; these view znodes among it (for the lag metric).
+    Changed(Vec<Arc<Vec<String>>>),
     SessionEnded,
 }
+
+/// The receivers of [`Caches::subscribe`] whose changes are views.
+const VIEW_CACHES: usize = 2;
 
 /// Waits for the first event of any cache, then takes whatever else is
 /// already queued, so a burst of writes becomes one rebuild.
 async fn next_wake(events: &mut [broadcast::Receiver<CacheEvent>]) -> Wake {
     let waits = events.iter_mut().map(|rx| Box::pin(rx.recv()));
-    let (first, _, _) = futures::future::select_all(waits).await;
-    let mut wake = classify(first);
-    for rx in events.iter_mut() {
+    let (first, index, _) = futures::future::select_all(waits).await;
+    let mut wake = classify(first, index < VIEW_CACHES);
+    for (index, rx) in events.iter_mut().enumerate() {
         loop {
             match rx.try_recv() {
-                Ok(event) => {
-                    if let Wake::SessionEnded = classify(Ok(event)) {
-                        wake = Wake::SessionEnded;
-                    }
-                }
+                Ok(event) => match (&mut wake, classify(Ok(event), index < VIEW_CACHES)) {
+                    (_, Wake::SessionEnded) => wake = Wake::SessionEnded,
+                    (Wake::Changed(views), Wake::Changed(more)) => views.extend(more),
+                    (Wake::SessionEnded, Wake::Changed(_)) => {}
+                },
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {}
                 Err(broadcast::error::TryRecvError::Empty) => break,
                 Err(broadcast::error::TryRecvError::Closed) => {
@@ -312,9 +340,12 @@ async fn next_wake(events: &mut [broadcast::Receiver<CacheEvent>]) -> Wake {
     wake
 }
 
-fn classify(event: Result<CacheEvent, broadcast::error::RecvError>) -> Wake {
+fn classify(event: Result<CacheEvent, broadcast::error::RecvError>, views: bool) -> Wake {
     match event {
-        Ok(CacheEvent::Changed(_)) | Err(broadcast::error::RecvError::Lagged(_)) => Wake::Changed,
+        Ok(CacheEvent::Changed(paths)) if views => Wake::Changed(vec![paths]),
+        Ok(CacheEvent::Changed(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {
+            Wake::Changed(Vec::new())
+        }
         Ok(CacheEvent::SessionEnded) | Err(broadcast::error::RecvError::Closed) => {
             Wake::SessionEnded
         }
@@ -333,7 +364,7 @@ async fn follow(
     loop {
         match next_wake(events).await {
             Wake::SessionEnded => return,
-            Wake::Changed => {
+            Wake::Changed(views) => {
                 *generation += 1;
                 let previous = shared.current.load_full();
                 let snapshot =
@@ -344,6 +375,11 @@ async fn follow(
                     "routing table rebuilt"
                 );
                 shared.publish(snapshot);
+                strand_metrics::global().routing.published(
+                    &config.cluster,
+                    *generation,
+                    &caches.view_lags(&views),
+                );
             }
         }
     }

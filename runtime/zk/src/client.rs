@@ -189,10 +189,12 @@ impl std::ops::Sub for RequestCounts {
 impl Counters {
     fn read(&self) {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        strand_metrics::global().zookeeper.request("read");
     }
 
     fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
+        strand_metrics::global().zookeeper.request("write");
     }
 }
 
@@ -293,6 +295,7 @@ impl Zk {
                 )));
             }
         };
+        crate::session_metrics::follow(&client);
         Ok(Self {
             client,
             config,
@@ -736,6 +739,7 @@ impl Multi<'_> {
         }
         let client = &self.zk.client;
         self.zk.counters.multis.fetch_add(1, Ordering::Relaxed);
+        strand_metrics::global().zookeeper.request("multi");
         self.zk.counters.multi_ops.fetch_add(
             u64::try_from(self.ops.len()).unwrap_or(u64::MAX),
             Ordering::Relaxed,

@@ -19,6 +19,7 @@ mod client;
 mod error;
 mod feed;
 mod group_commit;
+mod session_metrics;
 mod watch;
 
 pub use accessor::{Accessor, Update, Versioned};

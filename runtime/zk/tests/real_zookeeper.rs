@@ -21,6 +21,15 @@ async fn connect(server: &LocalZk) -> Zk {
         .expect("connect to the private ZooKeeper")
 }
 
+/// A counter of the process's metrics (every test of this binary adds to
+/// it: compare with a reading taken before).
+fn counter(name: &str) -> f64 {
+    let page = strand_metrics::global().encode(strand_metrics::Format::Text);
+    page.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// Polls `check` until it holds or the deadline passes.
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let end = Instant::now() + DEADLINE;
@@ -295,6 +304,7 @@ async fn session_expiry_is_reported_to_session_and_cache_listeners() -> TestResu
     let cache = TreeCache::start(zk.clone(), "/e").await?;
     let mut cache_events = cache.subscribe();
     let mut session_events = Box::pin(zk.session_events());
+    let expiries = counter("strand_zookeeper_session_expiries_total");
 
     zk.expire_session().await?;
 
@@ -319,6 +329,10 @@ async fn session_expiry_is_reported_to_session_and_cache_listeners() -> TestResu
     })
     .await?;
     assert!(ended, "the cache reports the end of its session");
+    eventually("the expiry in the metrics", || {
+        counter("strand_zookeeper_session_expiries_total") > expiries
+    })
+    .await;
     assert!(
         zk.get("/e")
             .await
@@ -343,12 +357,17 @@ async fn disconnect_and_reconnect_are_reported_and_the_cache_resyncs() -> TestRe
     let cache = TreeCache::start(zk.clone(), "/r").await?;
     let mut session_events = Box::pin(zk.session_events());
 
+    let reconnects = counter("strand_zookeeper_reconnects_total");
     server.stop();
     let event = tokio::time::timeout(DEADLINE, session_events.next()).await?;
     assert_eq!(event, Some(SessionEvent::Disconnected));
     server.restart()?;
     let event = tokio::time::timeout(DEADLINE, session_events.next()).await?;
     assert_eq!(event, Some(SessionEvent::Reconnected));
+    eventually("the reconnect in the metrics", || {
+        counter("strand_zookeeper_reconnects_total") > reconnects
+    })
+    .await;
 
     // Writes by another session after the restart reach the cache.
     let other = connect(&server).await;

@@ -31,11 +31,14 @@ pub struct ControllerArgs {
     /// temp dir).
     #[arg(long)]
     pub cache_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub metrics: crate::metrics_server::MetricsArgs,
 }
 
 /// Runs the controller until a signal arrives.
 pub async fn run(global: &GlobalArgs, args: ControllerArgs) -> Result<ExitCode> {
     let mut stop = StopSignal::install()?;
+    args.metrics.start().await?;
     let name = args.name.clone().unwrap_or_else(default_name);
     let zk = global
         .zk_config()?

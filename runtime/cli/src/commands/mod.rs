@@ -38,9 +38,24 @@ pub struct GlobalArgs {
     /// `user:password` (credentials are never taken on the command line).
     #[arg(long, global = true, env = "STRAND_ZK_AUTH_FILE", value_name = "FILE")]
     pub zk_auth_file: Option<PathBuf>,
-    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    /// More log output on stderr (-v info, -vv debug, -vvv trace;
+    /// `RUST_LOG`, e.g. `strand_participant=debug`, overrides it).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines are written to stderr: `text`, or `json` (one object
+    /// per line, with the cluster, instance, resource, partition and
+    /// message id of the spans it happened in).
+    #[arg(long, global = true, env = "STRAND_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl GlobalArgs {

@@ -107,6 +107,8 @@ pub struct ParticipantArgs {
     /// before SIGKILL, when the participant stops.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub app_stop_grace: Duration,
+    #[command(flatten)]
+    pub metrics: crate::metrics_server::MetricsArgs,
     /// The application to run as a child (`-- COMMAND ARGS…`, in its own
     /// process group): the participant leaves the cluster the moment it
     /// exits, and stops it (SIGTERM, then SIGKILL after
@@ -158,6 +160,7 @@ fn instance_ids(specs: &[String]) -> Result<Vec<String>> {
 /// Runs participants until a signal arrives.
 pub async fn run(global: &GlobalArgs, mut args: ParticipantArgs) -> Result<ExitCode> {
     args.instances = instance_ids(&args.instances)?;
+    args.metrics.start().await?;
     let grants = grants::load(args.grants_file.as_deref(), &args.grants)?;
     for (plugin, rules) in grants.iter() {
         let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();

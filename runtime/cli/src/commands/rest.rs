@@ -45,6 +45,8 @@ pub struct RestArgs {
     /// (the deployment cap; also that route's body limit).
     #[arg(long, default_value_t = strand_plugin_store::DEFAULT_MAX_SIZE)]
     pub max_plugin_bytes: usize,
+    #[command(flatten)]
+    pub metrics: crate::metrics_server::MetricsArgs,
 }
 
 fn parse_host(value: &str) -> Result<AllowedHost, String> {
@@ -70,6 +72,7 @@ pub async fn run(global: &GlobalArgs, args: RestArgs) -> Result<ExitCode> {
         tracing::warn!(listen = %args.listen, "serving mutating routes to the network without a token");
     }
     let mut stop = StopSignal::install()?;
+    args.metrics.start().await?;
     let admin = Admin::connect_with(global.zk_config()?)
         .await
         .with_context(|| format!("connecting to ZooKeeper at {}", global.zk()))?;

@@ -38,10 +38,16 @@ pub struct RoutesArgs {
     /// JSON instead of a table (with --watch: one document per line).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub metrics: crate::metrics_server::MetricsArgs,
 }
 
 /// Runs `strand routes`.
 pub async fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
+    if args.metrics.metrics_listen.is_some() && !args.watch {
+        bail!("--metrics-listen needs --watch (without it, strand routes prints once and exits)");
+    }
+    args.metrics.start().await?;
     let admin = Admin::connect_with(global.zk_config()?).await?;
     if !admin.is_cluster_setup(&args.cluster).await? {
         bail!("cluster {} is not set up", args.cluster);

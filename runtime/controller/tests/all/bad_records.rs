@@ -12,7 +12,7 @@ use strand_controller::{
     Aggregators, Controller, ControllerConfig, ControllerHandle, PartitionInput, ViewAggregator,
 };
 use strand_model::{CustomizedState, CustomizedStateConfig, IdealState};
-use strand_zk::{Accessor, Zk};
+use strand_zk::{Accessor, CreateKind, Zk};
 
 use crate::common::*;
 
@@ -32,6 +32,28 @@ async fn converged_db(
         sims.push(SimParticipant::start(server, &format!("host_{}", 12000 + i)).await);
     }
     (admin, sims)
+}
+
+/// db converged under a controller `ctl0`: the server, a session, the
+/// simulated participants and the controller.
+async fn controlled_db() -> Result<
+    (
+        strand_devcluster::zookeeper::LocalZk,
+        Zk,
+        Vec<SimParticipant>,
+        ControllerHandle,
+    ),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let (server, admin) = cluster(3).await;
+    let zk = admin.zk().clone();
+    let (_admin, sims) = converged_db(&server).await;
+    let ctl = Controller::start(zk_config(&server), CLUSTER, "ctl0").await?;
+    wait_view(&zk, "db", "converged", |v| {
+        every_partition(v, 6, &[("MASTER", 1), ("SLAVE", 2)])
+    })
+    .await;
+    Ok((server, zk, sims, ctl))
 }
 
 /// Waits until the controller's last run holds `resource` back with a
@@ -71,14 +93,7 @@ async fn untouched_after_runs(zk: &Zk, ctl: &ControllerHandle, runs: usize) {
 
 #[tokio::test]
 async fn a_malformed_ideal_state_holds_its_resource_back_and_drops_nothing() -> TestResult {
-    let (server, admin) = cluster(3).await;
-    let zk = admin.zk().clone();
-    let (_admin, _sims) = converged_db(&server).await;
-    let ctl = Controller::start(zk_config(&server), CLUSTER, "ctl0").await?;
-    wait_view(&zk, "db", "converged", |v| {
-        every_partition(v, 6, &[("MASTER", 1), ("SLAVE", 2)])
-    })
-    .await;
+    let (_server, zk, _sims, ctl) = controlled_db().await?;
     let path = paths().ideal_state("db");
     let (good, _) = zk.get(&path).await?.ok_or("no ideal state")?;
 
@@ -101,15 +116,32 @@ async fn a_malformed_ideal_state_holds_its_resource_back_and_drops_nothing() -> 
 }
 
 #[tokio::test]
-async fn records_that_make_no_sense_hold_their_resource_back() -> TestResult {
-    let (server, admin) = cluster(3).await;
-    let zk = admin.zk().clone();
-    let (_admin, _sims) = converged_db(&server).await;
-    let ctl = Controller::start(zk_config(&server), CLUSTER, "ctl0").await?;
-    wait_view(&zk, "db", "converged", |v| {
-        every_partition(v, 6, &[("MASTER", 1), ("SLAVE", 2)])
+async fn an_ideal_state_that_never_parsed_holds_its_resource_back() -> TestResult {
+    let (_server, zk, _sims, ctl) = controlled_db().await?;
+
+    // A resource whose IdealState is garbage from its first byte: no good
+    // record to keep, still named as held back rather than ignored.
+    let path = paths().ideal_state("fresh");
+    zk.create(&path, b"{ not json", CreateKind::Persistent)
+        .await?;
+    let reason = wait_held_back(&ctl, "fresh", &path).await;
+    assert!(reason.contains("not a valid ZNRecord"), "{reason}");
+    untouched_after_runs(&zk, &ctl, 1).await;
+
+    // Gone again: no longer held back.
+    zk.delete(&path, None).await?;
+    eventually("fresh no longer held back", || async {
+        let run = ctl.wait_converged(DEADLINE).await.ok()?;
+        run.held_back.is_empty().then_some(())
     })
     .await;
+    ctl.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn records_that_make_no_sense_hold_their_resource_back() -> TestResult {
+    let (_server, zk, _sims, ctl) = controlled_db().await?;
     let accessor = Accessor::new(zk.clone());
     let path = paths().ideal_state("db");
     let good = accessor.get(&path).await?.ok_or("no ideal state")?.value;
@@ -138,14 +170,7 @@ async fn records_that_make_no_sense_hold_their_resource_back() -> TestResult {
 
 #[tokio::test]
 async fn a_malformed_current_state_holds_its_resource_back() -> TestResult {
-    let (server, admin) = cluster(3).await;
-    let zk = admin.zk().clone();
-    let (_admin, sims) = converged_db(&server).await;
-    let ctl = Controller::start(zk_config(&server), CLUSTER, "ctl0").await?;
-    wait_view(&zk, "db", "converged", |v| {
-        every_partition(v, 6, &[("MASTER", 1), ("SLAVE", 2)])
-    })
-    .await;
+    let (_server, zk, sims, ctl) = controlled_db().await?;
     let session = strand_model::SessionId::parse(&sims[0].zk.session_id())?;
     let path = paths().current_state("host_12000", session, "db");
     let (good, _) = zk.get(&path).await?.ok_or("no current state")?;

@@ -170,6 +170,15 @@ impl MessageType {
             .map_or("", |(name, _)| name)
     }
 
+    /// The Helix spelling of a type Helix defines; `None` for
+    /// [`MessageType::Other`] (a label set that input cannot grow).
+    pub fn standard_name(&self) -> Option<&'static str> {
+        MessageType::NAMES
+            .iter()
+            .find(|(_, t)| t == self)
+            .map(|(name, _)| *name)
+    }
+
     /// Parse (exact spelling; unknown types become [`MessageType::Other`]).
     pub fn parse(value: &str) -> Self {
         MessageType::NAMES

@@ -192,3 +192,52 @@ fn a_spinning_call_does_not_block_other_partitions() {
         assert!(matches!(spin.join(), Ok(Err(CallError::Timeout { .. }))));
     });
 }
+
+/// Each call is in the process's metrics by plugin, version and outcome.
+#[test]
+fn every_outcome_is_counted_by_plugin_and_version() {
+    let registry = registry_with(
+        "faulty_counted",
+        names::FAULTY,
+        PluginOptions {
+            limits: Limits {
+                deadline: Duration::from_millis(200),
+                memory_bytes: 16 << 20,
+                ..Limits::default()
+            },
+            ..PluginOptions::default()
+        },
+    );
+    let model = registry
+        .state_model("faulty_counted")
+        .expect("faulty plugin");
+    let version = model.version().version.clone();
+    for partition in ["ok_0", "ok_1", "trap_0", "spin_0", "hog_0"] {
+        let _ = model.transition(
+            &ctx(partition, "OFFLINE", "ONLINE"),
+            &CallOptions::default(),
+        );
+    }
+    let page = strand_metrics::global().encode(strand_metrics::Format::Text);
+    for (outcome, n) in [
+        ("returned", 2),
+        ("trap", 1),
+        ("timeout", 1),
+        ("memory_limit", 1),
+    ] {
+        let series = format!(
+            "strand_plugin_calls_total{{plugin=\"faulty_counted\",version=\"{version}\",outcome=\"{outcome}\"}} {n}\n"
+        );
+        assert!(page.contains(&series), "no {series:?} in\n{page}");
+    }
+    let active = format!(
+        "strand_plugin_active_version{{plugin=\"faulty_counted\",version=\"{version}\"}} 1\n"
+    );
+    assert!(page.contains(&active), "{page}");
+    assert!(registry.remove("faulty_counted"));
+    let page = strand_metrics::global().encode(strand_metrics::Format::Text);
+    assert!(
+        !page.contains(&active),
+        "a removed plugin has no active version:\n{page}"
+    );
+}
