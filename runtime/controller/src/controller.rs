@@ -23,6 +23,7 @@ use crate::error::{ControllerError, Result};
 use crate::model::ClusterModel;
 use crate::pipeline::{Pipeline, RunReport, VIEW_WRITE_INTERVAL};
 use crate::plugin_aggregators::PluginAggregators;
+use crate::status_record::StatusRecord;
 use crate::trigger;
 
 /// How a controller is set up.
@@ -557,6 +558,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
     model.load(&cache, &mut dirty);
     dirty.because(Some(trigger::CONTROLLER_CHANGE));
     ctx.set_role(Role::Leader, Some(zk.session_id()));
+    let mut status_record = StatusRecord::new(&ctx.paths, &ctx.config.name, zk.session_id());
     let mut pipeline = Pipeline::new(
         zk.clone(),
         ctx.paths.clone(),
@@ -582,6 +584,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         if std::mem::take(&mut dirty.leader) && pipeline.check_fence(&cache).is_err() {
             return LeadExit::Lost;
         }
+        status_record.write_if_due(zk).await;
         let now = Instant::now();
         if retry_at.is_some_and(|at| at <= now) {
             retry_at = None;
@@ -627,6 +630,8 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     retry_at = Some(Instant::now() + backoff.next_delay());
                 }
             }
+            let status = ctx.shared.status.borrow().clone();
+            status_record.update(&status);
             // Take what arrived during the run without waiting.
             let batch = feed.take();
             if let Some(exit) = absorb(&mut model, &mut pipeline, &cache, &mut dirty, batch) {
@@ -636,10 +641,16 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
         }
         let delay_due = delay_ends(&model);
         let relay_due = model.next_relay_deadline().map(instant_at);
-        let wake_at = [retry_at, views_due, delay_due, relay_due]
-            .into_iter()
-            .flatten()
-            .min();
+        let wake_at = [
+            retry_at,
+            views_due,
+            delay_due,
+            relay_due,
+            status_record.next_due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let timer = async {
             match wake_at {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -742,7 +753,13 @@ async fn start_cache(ctx: &Context, zk: &Zk) -> Result<TreeCache, LeadExit> {
     let root = ctx.paths.cluster();
     let messages_root = root.clone();
     let options = CacheOptions {
-        excluded: vec![ctx.plugins.excluded_subtree()],
+        // The plugin store's artefacts, and the leader's own status record
+        // (written, never read).
+        excluded: vec![
+            ctx.plugins.excluded_subtree(),
+            format!("{root}/{}", crate::status_record::STATUS_RECORD),
+        ],
+        skip: None,
         static_data: Some(Arc::new(move |path: &str| {
             matches!(
                 trigger::classify(&messages_root, path),

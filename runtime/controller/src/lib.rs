@@ -20,6 +20,9 @@
 //! * `views` — the views as they should be, and when to write them.
 //! * [`aggregate`] — customized-view aggregation, default or bound
 //!   aggregators.
+//! * `status_record` — the leader's status record in the property store
+//!   (`PROPERTYSTORE/STRAND/CONTROLLER`: leader, last run, held-back
+//!   resources), for readers outside the process.
 //! * `plugin_aggregators` — aggregator plugins bound by the cluster config
 //!   (`strand admin set-aggregator`), loaded from the cluster's plugin store.
 //!
@@ -38,6 +41,7 @@ mod model;
 mod offline_history;
 pub mod pipeline;
 mod plugin_aggregators;
+mod status_record;
 mod trigger;
 mod views;
 
@@ -46,3 +50,4 @@ pub use controller::{Controller, ControllerConfig, ControllerHandle, Role, Statu
 pub use election::HELIX_VERSION;
 pub use error::{ControllerError, Result};
 pub use pipeline::RunReport;
+pub use status_record::STATUS_RECORD;

@@ -79,6 +79,16 @@ impl From<strand_plugin_store::StoreError> for ApiError {
     }
 }
 
+impl From<ZkError> for ApiError {
+    fn from(err: ZkError) -> Self {
+        let status = zk_status(&err);
+        if status.is_server_error() {
+            tracing::warn!(error = %err, "request failed");
+        }
+        Self::new(status, err.to_string())
+    }
+}
+
 /// The status for a ZooKeeper failure: races are conflicts, an unreachable
 /// ZooKeeper is "unavailable", anything else (a corrupt record, say) is ours.
 fn zk_status(err: &ZkError) -> StatusCode {

@@ -11,8 +11,9 @@
 //!   only requests addressed to the listen address and refuses mutating
 //!   requests a web page could send (cross-origin, or with a content type
 //!   sent without a CORS preflight).
-//! * [`routes`] lists every (method, path) served; `openapi.json` in this
-//!   crate describes the same set, which a test checks.
+//! * [`routes`] lists every (method, path) of the API served (the console's
+//!   page and feed are outside `/admin/v2` and not listed); `openapi.json`
+//!   in this crate describes the same set, which a test checks.
 //! * `/clusters/{cluster}/plugins` (Strand's own, not Helix's) lists,
 //!   deploys (upload; body limit = the deployment cap) and rolls back
 //!   plugins through `strand-plugin-store`; uploads are validated by the
@@ -21,6 +22,9 @@
 //! * Every request, refused ones included, is counted and timed in the
 //!   process's metrics (`strand-metrics`) by route template, method and
 //!   status (the `metrics` module); the `strand` command serves them.
+//! * `/` serves the web console and `/console/clusters/{cluster}/events`
+//!   its live feed (the `console` module): per-topic documents over
+//!   server-sent events, fed by watches, never by polling.
 //! * Failures answer `{"error": "…"}` with a 4xx naming the problem (see
 //!   [`ApiError`]); admin operations are atomic, so a refused request
 //!   changes nothing.
@@ -29,6 +33,7 @@
 //! expects; each choice is listed in the README's "REST API" section.
 
 mod auth;
+mod console;
 mod error;
 mod extract;
 mod guard;
@@ -108,6 +113,7 @@ impl Default for RestConfig {
 pub fn router(admin: Admin, config: &RestConfig) -> Router {
     let (api, _) = routes::table(config.max_plugin_bytes).into_parts();
     let mut api = api
+        .merge(console::router())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
@@ -134,6 +140,7 @@ pub fn router(admin: Admin, config: &RestConfig) -> Router {
         admin,
         plugins: routes::PluginStores::new(config.plugin_inspector.clone()),
         max_plugin_bytes: config.max_plugin_bytes,
+        console: console::Feeds::default(),
     })
 }
 

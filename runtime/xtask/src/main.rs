@@ -122,6 +122,7 @@ fn redis_failover(root: &Path, args: &[String], profile: Profile) -> Result<()> 
 fn test(root: &Path, args: &[String]) -> Result<()> {
     setup::ensure_zookeeper()?;
     setup::ensure_redis()?;
+    setup::ensure_chromium()?;
     plugins::build_plugins(root)?;
     plugins::test_sdk(root, args.iter().any(|a| a == "--no-run"))?;
     plugins::build_polyglot_plugins(root)?;

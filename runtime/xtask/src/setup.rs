@@ -31,22 +31,47 @@ pub fn ensure_zookeeper() -> Result<()> {
 /// unless both are on the `PATH`: the Redis failover example, its
 /// comparison with Sentinel and their tests run real servers.
 pub fn ensure_redis() -> Result<()> {
-    let missing: Vec<&str> = ["redis-server", "redis-sentinel"]
-        .into_iter()
-        .filter(|program| !which(program))
+    ensure_programs(
+        "Redis",
+        &[
+            ("redis-server", "redis-server"),
+            ("redis-sentinel", "redis-sentinel"),
+        ],
+    )
+}
+
+/// Installs Debian's `chromium` and `chromium-driver` unless both are on
+/// the `PATH`: the web console's test drives a real headless browser.
+pub fn ensure_chromium() -> Result<()> {
+    ensure_programs(
+        "Chromium",
+        &[
+            ("chromium", "chromium"),
+            ("chromedriver", "chromium-driver"),
+        ],
+    )
+}
+
+/// Installs the Debian package of each `(program, package)` whose program
+/// is not on the `PATH`.
+fn ensure_programs(what: &str, wanted: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&(&str, &str)> = wanted
+        .iter()
+        .filter(|(program, _)| !which(program))
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
+    let packages: Vec<&str> = missing.iter().map(|(_, package)| *package).collect();
     step(&format!(
-        "installing Redis (apt-get install {})",
-        missing.join(" ")
+        "installing {what} (apt-get install {})",
+        packages.join(" ")
     ));
     apt(&["update", "-qq"])?;
     let mut install = vec!["install", "-y", "-qq"];
-    install.extend(&missing);
+    install.extend(&packages);
     apt(&install)?;
-    if let Some(program) = missing.iter().find(|program| !which(program)) {
+    if let Some((program, _)) = missing.iter().find(|(program, _)| !which(program)) {
         bail!("apt-get installed `{program}` but it is not on the PATH");
     }
     Ok(())

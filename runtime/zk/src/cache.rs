@@ -175,8 +175,8 @@ fn split_parent(path: &str) -> Option<(&str, &str)> {
 struct Shared {
     root: String,
     feeds: Feeds,
-    /// Subtrees left out of the cache (see [`TreeCache::start_excluding`]).
-    excluded: Vec<String>,
+    /// What is left out of the cache (see [`CacheOptions`]).
+    excluded: Exclusion,
     /// Znodes whose data changes are not followed (see [`CacheOptions`]).
     static_data: Option<StaticData>,
     tree: RwLock<Tree>,
@@ -187,6 +187,22 @@ struct Shared {
 /// Says which znodes' data changes a cache does not follow.
 pub type StaticData = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// Says which znodes a cache leaves out (see [`CacheOptions::skip`]).
+pub type PathFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// What a cache leaves out: listed subtrees and a filter.
+#[derive(Clone, Default)]
+struct Exclusion {
+    subtrees: Vec<String>,
+    skip: Option<PathFilter>,
+}
+
+impl Exclusion {
+    fn excludes(&self, path: &str) -> bool {
+        is_under_any(path, &self.subtrees) || self.skip.as_ref().is_some_and(|skip| skip(path))
+    }
+}
+
 /// How a [`TreeCache`] follows its subtree.
 #[derive(Clone, Default)]
 pub struct CacheOptions {
@@ -194,6 +210,12 @@ pub struct CacheOptions {
     /// their changes are ignored. For bulk data nobody reading the cache
     /// needs (e.g. plugin artefacts in a cluster's property store).
     pub excluded: Vec<String>,
+    /// Znodes left out like `excluded`, by a filter on their absolute
+    /// path: for subtrees a pattern names rather than a list (e.g. every
+    /// instance's `STATUSUPDATES`). The filter must also hold for every
+    /// path below a path it holds for (a cache reads nothing below a
+    /// skipped znode, but changes below it are reported by path).
+    pub skip: Option<PathFilter>,
     /// Znodes whose data changes are not followed: their creation and
     /// deletion are, but once cached their data is not re-read when it
     /// changes. For znodes whose later edits the reader does not care
@@ -206,6 +228,7 @@ impl std::fmt::Debug for CacheOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheOptions")
             .field("excluded", &self.excluded)
+            .field("skip", &self.skip.is_some())
             .field("static_data", &self.static_data.is_some())
             .finish()
     }
@@ -225,7 +248,7 @@ impl Shared {
     }
 
     fn is_excluded(&self, path: &str) -> bool {
-        is_under_any(path, &self.excluded)
+        self.excluded.excludes(path)
     }
 
     /// Whether `path`'s data changes are not followed — only once it is
@@ -300,8 +323,13 @@ impl TreeCache {
     pub async fn start_with(zk: Zk, root: &str, options: CacheOptions) -> Result<Self> {
         let CacheOptions {
             excluded,
+            skip,
             static_data,
         } = options;
+        let excluded = Exclusion {
+            subtrees: excluded,
+            skip,
+        };
         let events = zk.watch_subtree(root).await?;
         let (sender, _) = broadcast::channel(1024);
         let (generation, _) = watch::channel(0);
@@ -345,7 +373,7 @@ impl TreeCache {
             shared: Arc::new(Shared {
                 root: root.to_owned(),
                 feeds: Feeds::default(),
-                excluded: Vec::new(),
+                excluded: Exclusion::default(),
                 static_data: None,
                 tree: RwLock::new(Tree::default()),
                 events,
@@ -486,7 +514,7 @@ impl TreeCache {
 }
 
 /// Lists `root` and everything below it.
-async fn load(zk: &Zk, root: &str, excluded: &[String]) -> Result<Vec<(String, CachedNode)>> {
+async fn load(zk: &Zk, root: &str, excluded: &Exclusion) -> Result<Vec<(String, CachedNode)>> {
     let mut found = Vec::new();
     let mut frontier = vec![root.to_owned()];
     while !frontier.is_empty() {
@@ -508,7 +536,7 @@ async fn load(zk: &Zk, root: &str, excluded: &[String]) -> Result<Vec<(String, C
                     children
                         .iter()
                         .map(|child| join(&path, child))
-                        .filter(|child| !is_under_any(child, excluded)),
+                        .filter(|child| !excluded.excludes(child)),
                 );
                 found.push((path, CachedNode::new(data, stat)));
             }

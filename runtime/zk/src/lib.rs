@@ -25,7 +25,7 @@ mod watch;
 pub use accessor::{Accessor, Update, Versioned};
 pub use auth::{AclEntry, AuthError, CreateAcl, DigestCredentials};
 pub use backoff::Backoff;
-pub use cache::{CacheEvent, CacheOptions, CachedNode, StaticData, TreeCache};
+pub use cache::{CacheEvent, CacheOptions, CachedNode, PathFilter, StaticData, TreeCache};
 pub use client::{CreateKind, Multi, RequestCounts, Stat, Zk, ZkConfig, join};
 pub use error::{Result, ZkError};
 pub use feed::{CacheFeed, FeedBatch};

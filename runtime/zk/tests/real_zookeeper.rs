@@ -296,6 +296,35 @@ async fn excluded_subtrees_are_neither_loaded_nor_followed() -> TestResult {
 }
 
 #[tokio::test]
+async fn skipped_paths_are_neither_loaded_nor_followed_wherever_they_appear() -> TestResult {
+    let server = LocalZk::start()?;
+    let zk = connect(&server).await;
+    zk.create_all("/y/a/LOG/old").await?;
+    zk.create_all("/y/a/DATA").await?;
+    // Every `LOG` one level below the root, and all beneath it.
+    let options = CacheOptions {
+        skip: Some(std::sync::Arc::new(|path: &str| {
+            path.split('/').nth(3) == Some("LOG")
+        })),
+        ..CacheOptions::default()
+    };
+    let cache = TreeCache::start_with(zk.clone(), "/y", options).await?;
+    assert!(cache.contains("/y/a/DATA"));
+    assert!(!cache.contains("/y/a/LOG") && !cache.contains("/y/a/LOG/old"));
+
+    // A subtree created after the start is skipped by the same rule.
+    zk.create_all("/y/b/LOG/new").await?;
+    zk.create_all("/y/b/DATA").await?;
+    eventually("the kept change to reach the cache", || {
+        cache.contains("/y/b/DATA")
+    })
+    .await;
+    assert!(!cache.contains("/y/b/LOG") && !cache.contains("/y/b/LOG/new"));
+    assert_eq!(cache.children("/y/b"), vec!["DATA"]);
+    Ok(())
+}
+
+#[tokio::test]
 async fn session_expiry_is_reported_to_session_and_cache_listeners() -> TestResult {
     let server = LocalZk::start()?;
     let zk = connect(&server).await;

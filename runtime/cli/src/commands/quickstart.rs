@@ -5,10 +5,15 @@
 //! new version, fails a participant over and brings it back — printing the
 //! routing table (through `strand-spectator`, the external view and the
 //! customized view) at each step — and stops everything it started.
+//! With `--console` it also serves the web console (and the REST API) on
+//! loopback from the start, and keeps the cluster running after the demo
+//! until ctrl-c, so the cluster can be watched and operated in a browser.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -19,11 +24,13 @@ use strand_devcluster::Server;
 use strand_devcluster::cluster::{Cluster, Setup};
 use strand_devcluster::routes::wait_routes;
 use strand_model::{CurrentState, PropertyPaths};
-use strand_plugin_host::{PluginOptions, default_cache_dir};
+use strand_plugin_host::{HostConfig, HostInspector, PluginOptions, default_cache_dir};
+use strand_rest::RestConfig;
 use strand_spectator::{RoutingSnapshot, RoutingTableProvider, ViewSource};
 
 use super::GlobalArgs;
 use crate::routing_table::{Selection, render_table};
+use crate::stop_signal::StopSignal;
 
 /// Options of `strand quickstart`.
 #[derive(Debug, Args)]
@@ -50,6 +57,16 @@ pub struct QuickstartArgs {
     /// How long each step may take before the quickstart gives up.
     #[arg(long, default_value_t = 60)]
     pub step_timeout: u64,
+    /// Serve the web console on this address (default 127.0.0.1:8100)
+    /// while the demo runs, and keep the cluster running afterwards until
+    /// ctrl-c.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = strand_rest::DEFAULT_LISTEN
+    )]
+    pub console: Option<SocketAddr>,
 }
 
 /// The demo's instances.
@@ -104,6 +121,10 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
         customized_views: vec![CUSTOMIZED_TYPE.to_owned()],
     };
     let dev = Cluster::start(server, zk.clone(), setup).await?;
+    let console = match args.console {
+        Some(listen) => Some(Console::start(&zk, listen, &args.cluster).await?),
+        None => None,
+    };
     let demo = Demo::set_up(&dev, &args).await?;
     let timeout = Duration::from_secs(args.step_timeout);
     let (routes, registry) = (&dev.routes, &dev.registry);
@@ -164,7 +185,16 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     println!("\nRejoined and converged in {took:.2?}:");
     demo.print_routes(routes, timeout).await?;
 
+    if let Some(console) = &console {
+        progress(&format!(
+            "the cluster keeps running; watch and operate it at {} (ctrl-c to stop)",
+            console.url
+        ));
+        let mut stop = StopSignal::install()?;
+        stop.wait().await;
+    }
     progress("stopping what the quickstart started");
+    drop(console);
     for (_, p) in participants {
         p.shutdown().await;
     }
@@ -172,6 +202,43 @@ pub async fn run(global: &GlobalArgs, args: QuickstartArgs) -> Result<ExitCode> 
     drop(dev);
     println!("\nQuickstart done in {:.1?}.", started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The web console and REST API of `--console`, served until dropped.
+struct Console {
+    url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Console {
+    async fn start(zk: &strand_zk::ZkConfig, listen: SocketAddr, cluster: &str) -> Result<Self> {
+        let admin = Admin::connect_with(zk.clone())
+            .await
+            .context("connecting the console to ZooKeeper")?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("--console: listening on {listen}"))?;
+        let address = listener.local_addr()?;
+        let config = RestConfig {
+            listen: Some(address),
+            plugin_inspector: Some(Arc::new(HostInspector::lazy(HostConfig::default()))),
+            ..RestConfig::default()
+        };
+        let router = strand_rest::router(admin, &config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let served = strand_rest::serve(listener, router, async move {
+                let _ = stopped.await;
+            })
+            .await;
+            if let Err(err) = served {
+                tracing::error!(error = %err, "the console stopped serving");
+            }
+        });
+        let url = format!("http://{address}/#/cluster/{cluster}");
+        progress(&format!("serving the web console at {url}"));
+        Ok(Self { url, _stop: stop })
+    }
 }
 
 fn plugin(dir: &Path, name: &str) -> Result<PathBuf> {

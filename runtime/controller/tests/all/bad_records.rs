@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use strand_admin::RebalanceMode;
 use strand_controller::{
-    Aggregators, Controller, ControllerConfig, ControllerHandle, PartitionInput, ViewAggregator,
+    Aggregators, Controller, ControllerConfig, ControllerHandle, PartitionInput, STATUS_RECORD,
+    ViewAggregator,
 };
-use strand_model::{CustomizedState, CustomizedStateConfig, IdealState};
+use strand_model::{CustomizedState, CustomizedStateConfig, IdealState, ZNRecord};
 use strand_zk::{Accessor, CreateKind, Zk};
 
 use crate::common::*;
@@ -70,6 +71,16 @@ async fn wait_held_back(ctl: &ControllerHandle, resource: &str, why: &str) -> St
     .await
 }
 
+/// The leader's status record in the property store, once `check` holds.
+async fn status_record_until(zk: &Zk, what: &str, check: impl Fn(&ZNRecord) -> bool) -> ZNRecord {
+    let path = format!("/{CLUSTER}/{STATUS_RECORD}");
+    eventually(what, || async {
+        let (found, _) = record(zk, &path).await?;
+        check(&found).then_some(found)
+    })
+    .await
+}
+
 /// Every partition of db is still MASTER + 2 SLAVEs and no message waits
 /// for any instance, after `runs` more complete pipeline runs (each of
 /// which would have sent transitions had the resource not been held back).
@@ -102,6 +113,19 @@ async fn a_malformed_ideal_state_holds_its_resource_back_and_drops_nothing() -> 
     let reason = wait_held_back(&ctl, "db", &path).await;
     assert!(reason.contains("not a valid ZNRecord"), "{reason}");
     untouched_after_runs(&zk, &ctl, 3).await;
+    // Readers outside the process see it in the leader's status record.
+    let status = status_record_until(&zk, "the status record to hold db back", |r| {
+        r.map("HELD_BACK")
+            .and_then(|held| held.get("db"))
+            .is_some_and(|why| why.contains("not a valid ZNRecord"))
+    })
+    .await;
+    assert_eq!(status.simple("LEADER"), Some("ctl0"));
+    assert!(
+        status
+            .simple_parsed::<u64>("RUNS")
+            .is_some_and(|runs| runs > 0)
+    );
 
     // It parses again: the resource is no longer held back.
     zk.set(&path, &good, None).await?;
@@ -111,6 +135,12 @@ async fn a_malformed_ideal_state_holds_its_resource_back_and_drops_nothing() -> 
     })
     .await;
     untouched_after_runs(&zk, &ctl, 1).await;
+    let status = status_record_until(&zk, "the status record to say converged", |r| {
+        r.simple("CONVERGED") == Some("true")
+            && r.map("HELD_BACK").is_none_or(|held| held.is_empty())
+    })
+    .await;
+    assert!(status.simple("LAST_RUN_AT").is_some() && status.simple("LAST_RUN_EVENT").is_some());
     ctl.shutdown().await?;
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub plugins: PluginStores,
     /// The deployment cap: largest component accepted (and the upload body limit).
     pub max_plugin_bytes: usize,
+    /// The web console's live feeds, one per followed cluster.
+    pub console: crate::console::Feeds,
 }
 
 /// Every route of the API (body limit and auth are layered on by the
