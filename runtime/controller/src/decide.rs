@@ -23,7 +23,7 @@ use strand_model::records::DROPPED;
 use strand_model::{FieldMap, Message, PropertyPaths, RebalanceMode};
 use strand_rebalance::{
     PreferenceLists, ResourceAssignment, Sender, Snapshot, best_possible, handoffs, messages,
-    views as rebalance_views,
+    rebalance_type, views as rebalance_views,
 };
 use tracing::{debug, info, warn};
 
@@ -359,7 +359,7 @@ impl Decider {
         }
         if !model.paused {
             let mut new_id = || uuid::Uuid::new_v4().to_string();
-            let planned = messages::plan(
+            let mut planned = messages::plan(
                 snapshot,
                 resource,
                 &assignment,
@@ -368,6 +368,7 @@ impl Decider {
                 event,
                 &mut new_id,
             );
+            rebalance_type::label(snapshot, resource, &decisions.lists, &mut planned.send);
             decided.send.extend(planned.send);
             for (instance, id, why) in planned.delete {
                 debug!(instance, message = id, why, "deleting an obsolete message");

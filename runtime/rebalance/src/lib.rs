@@ -6,6 +6,8 @@
 //!   (SEMI_AUTO, FULL_AUTO via [`placement`], CUSTOMIZED).
 //! * [`messages`]: the next transitions to send, respecting pending
 //!   messages and state count bounds.
+//! * [`rebalance_type`]: `ST_REBALANCE_TYPE` of FULL_AUTO messages
+//!   (recovery or load rebalance).
 //! * [`views`]: external views and default customized views.
 //! * [`delay`]: delayed rebalance (offline instances kept placed).
 //! * [`relay`]: relay (P2P) messages: when they are sent, what they carry.
@@ -18,6 +20,7 @@ pub mod handoffs;
 pub mod messages;
 pub mod pending;
 pub mod placement;
+pub mod rebalance_type;
 pub mod relay;
 pub mod snapshot;
 #[cfg(test)]

@@ -10,7 +10,7 @@ use strand_model::{
 };
 use strand_rebalance::{
     LiveParticipant, PendingTransition, PreferenceLists, Sender, Snapshot, best_possible, handoffs,
-    messages,
+    messages, rebalance_type,
 };
 
 const RESOURCE: &str = "DB";
@@ -889,4 +889,160 @@ fn current_active_replica_number_counts_serving_replicas_as_helix_does() {
         .collect();
     assert_eq!(downward.len(), 1, "the MASTER moves to host_1");
     assert_eq!(downward[0].current_active_replica_number(), -1);
+}
+
+/// One round of FULL_AUTO messages, labelled as the controller labels
+/// them: each message's (instance, from, to, ST_REBALANCE_TYPE), in order.
+fn labelled_round(
+    s: &Snapshot,
+    previous: &mut PreferenceLists,
+) -> Vec<(String, String, String, String)> {
+    let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
+    *previous = best.preference_lists.clone();
+    let mut counter = 0u64;
+    let mut new_id = || {
+        counter += 1;
+        format!("msg-{counter:06}")
+    };
+    let mut plan = messages::plan(
+        s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        1_000,
+        "Test",
+        &mut new_id,
+    );
+    rebalance_type::label(s, RESOURCE, previous, &mut plan.send);
+    plan.send
+        .iter()
+        .map(|m| {
+            (
+                format!(
+                    "{}/{}",
+                    m.partition_name().unwrap_or_default(),
+                    m.tgt_name().unwrap_or_default()
+                ),
+                m.from_state().unwrap_or_default().to_owned(),
+                m.to_state().unwrap_or_default().to_owned(),
+                m.rebalance_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// `ST_REBALANCE_TYPE` as Helix 2.0.1's IntermediateStateCalcStage sets it:
+/// a FULL_AUTO message that brings the partition a replica its state model
+/// still lacks is RECOVERY_REBALANCE (every OFFLINE→ONLINE of a cold
+/// OnlineOffline resource, as the reference dump's OODB messages show),
+/// one beyond what is required LOAD_REBALANCE (the third SLAVE of a cold
+/// MasterSlave partition needing one MASTER and two SLAVEs, a replica
+/// moving to a joining instance); SEMI_AUTO messages carry none.
+#[test]
+fn full_auto_messages_carry_helix_rebalance_types() {
+    let mut oodb = full_auto_with(3, "OnlineOffline", 2);
+    let round = labelled_round(&oodb, &mut PreferenceLists::new());
+    assert_eq!(round.len(), 6, "{round:?}");
+    assert!(
+        round.iter().all(|(_, from, to, kind)| from == "OFFLINE"
+            && to == "ONLINE"
+            && kind == "RECOVERY_REBALANCE"),
+        "{round:?}"
+    );
+    // Once they are ONLINE nothing more is sent.
+    let mut previous = PreferenceLists::new();
+    converge(&mut oodb, &mut previous, false);
+    assert!(labelled_round(&oodb, &mut previous).is_empty());
+
+    let mut db = full_auto(3, 1);
+    let mut previous = PreferenceLists::new();
+    let round = labelled_round(&db, &mut previous);
+    // In preference-list order, the first two SLAVEs are required, the
+    // third is not.
+    let list = &previous[&format!("{RESOURCE}_0")];
+    let kind_of = |instance: &str| {
+        round
+            .iter()
+            .find(|(replica, _, _, _)| replica.ends_with(&format!("/{instance}")))
+            .map(|(_, _, _, kind)| kind.as_str())
+    };
+    let kinds: Vec<Option<&str>> = list.iter().map(|i| kind_of(i)).collect();
+    assert_eq!(
+        kinds,
+        [
+            Some("RECOVERY_REBALANCE"),
+            Some("RECOVERY_REBALANCE"),
+            Some("LOAD_REBALANCE")
+        ],
+        "{list:?}: {round:?}"
+    );
+    // The promotion a partition of three SLAVEs lacks is a recovery.
+    for (partition, to) in [(&format!("{RESOURCE}_0"), "SLAVE")] {
+        for instance in ["host_0", "host_1", "host_2"] {
+            apply_to(&mut db, instance, partition, to);
+        }
+    }
+    let round = labelled_round(&db, &mut previous);
+    assert_eq!(round.len(), 1, "{round:?}");
+    assert_eq!(
+        (round[0].2.as_str(), round[0].3.as_str()),
+        ("MASTER", "RECOVERY_REBALANCE")
+    );
+
+    // Converged, an instance joins: the replicas moving to it are load.
+    let mut wide = full_auto(3, 12);
+    let mut previous = PreferenceLists::new();
+    converge(&mut wide, &mut previous, false);
+    wide.live.insert(
+        "host_3".into(),
+        LiveParticipant {
+            session: "3ff".into(),
+        },
+    );
+    wide.configs
+        .insert("host_3".into(), InstanceConfig::new("host_3").into());
+    let round = labelled_round(&wide, &mut previous);
+    let to_new: Vec<_> = round
+        .iter()
+        .filter(|(replica, from, _, _)| replica.ends_with("/host_3") && from == "OFFLINE")
+        .collect();
+    assert!(!to_new.is_empty(), "{round:?}");
+    assert!(
+        to_new
+            .iter()
+            .all(|(_, _, _, kind)| kind == "LOAD_REBALANCE"),
+        "{round:?}"
+    );
+
+    // SEMI_AUTO: no label.
+    let semi = snapshot(3, RebalanceMode::SemiAuto, "MasterSlave", 2, 3);
+    let best = best_possible::compute(&semi, RESOURCE, &PreferenceLists::new()).expect("best");
+    let mut counter = 0u64;
+    let mut new_id = || {
+        counter += 1;
+        format!("m{counter}")
+    };
+    let mut plan = messages::plan(
+        &semi,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        1_000,
+        "Test",
+        &mut new_id,
+    );
+    assert!(!plan.send.is_empty());
+    rebalance_type::label(&semi, RESOURCE, &best.preference_lists, &mut plan.send);
+    assert!(plan.send.iter().all(|m| m.rebalance_type().is_none()));
+}
+
+fn full_auto_with(instances: usize, model: &str, partitions: usize) -> Snapshot {
+    let mut s = snapshot(instances, RebalanceMode::FullAuto, model, partitions, 3);
+    let ideal = Arc::make_mut(s.ideal_states.get_mut(RESOURCE).expect("ideal"));
+    for p in 0..partitions {
+        ideal.set_preference_list(&format!("{RESOURCE}_{p}"), Vec::<String>::new());
+    }
+    s
 }

@@ -564,6 +564,12 @@ impl Message {
             .and_then(RebalanceType::parse)
     }
 
+    /// Set `ST_REBALANCE_TYPE`.
+    pub fn set_rebalance_type(&mut self, rebalance_type: RebalanceType) {
+        self.record_mut()
+            .set_simple(keys::ST_REBALANCE_TYPE, rebalance_type.as_str());
+    }
+
     /// MF `MESSAGE_RESULT`.
     pub fn result(&self) -> Option<&FieldMap> {
         self.0.map(keys::MESSAGE_RESULT)
