@@ -206,21 +206,19 @@ fn full_auto_lists(
         previous
     };
     if snapshot.maintenance {
-        // Maintenance mode: no replica moves; keep what is placed, on
-        // instances that can still serve.
+        // Maintenance mode (Helix's `MaintenanceRebalancer`): nothing new is
+        // placed and no replica moves; each partition's list is who holds
+        // it now, on instances that can still serve — a returning
+        // instance's replica, carried over into its new session as
+        // OFFLINE, included, so it is recovered.
         return partitions
             .iter()
             .map(|p| {
-                let kept = previous
-                    .get(p)
-                    .map(|l| {
-                        l.iter()
-                            .filter(|i| instances.contains(*i))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (p.clone(), kept)
+                let list = maintenance_list(snapshot, resource, p, model, previous.get(p))
+                    .into_iter()
+                    .filter(|i| instances.contains(i))
+                    .collect();
+                (p.clone(), list)
             })
             .collect();
     }
@@ -294,6 +292,37 @@ fn holders_by_priority(
         .collect();
     holders.sort();
     holders.into_iter().map(|(_, i)| i).collect()
+}
+
+/// A partition's list in maintenance mode: the instances holding it (any
+/// state), by state priority, ties in the previous list's order, then by
+/// name (Helix's two sorts in `MaintenanceRebalancer`).
+fn maintenance_list(
+    snapshot: &Snapshot,
+    resource: &str,
+    partition: &str,
+    model: &StateModelDefinition,
+    previous: Option<&Vec<String>>,
+) -> Vec<String> {
+    let rank = |instance: &str| {
+        previous
+            .and_then(|list| list.iter().position(|i| i == instance))
+            .unwrap_or(usize::MAX)
+    };
+    let mut holders: Vec<(u32, usize, String)> = snapshot
+        .holders(resource, partition)
+        .into_iter()
+        .filter(|(_, state)| *state != DROPPED)
+        .map(|(instance, state)| {
+            (
+                model.priority(state).unwrap_or(u32::MAX),
+                rank(instance),
+                instance.to_owned(),
+            )
+        })
+        .collect();
+    holders.sort();
+    holders.into_iter().map(|(_, _, i)| i).collect()
 }
 
 /// `computeBestPossibleStateForPartition`.

@@ -1046,3 +1046,63 @@ fn full_auto_with(instances: usize, model: &str, partitions: usize) -> Snapshot 
     }
     s
 }
+
+/// Maintenance mode as Helix 2.0.1's `MaintenanceRebalancer` runs it: an
+/// instance that leaves takes its replicas with it (none is placed
+/// elsewhere); when it comes back, its replicas carried over into the new
+/// session as OFFLINE (Helix's `carryOverPreviousCurrentState`) are
+/// recovered, maintenance still on; a newcomer gets nothing.
+#[test]
+fn maintenance_recovers_a_returning_instance_and_places_nothing_new() {
+    let mut s = full_auto_with(3, "OnlineOffline", 6);
+    let mut previous = PreferenceLists::new();
+    converge(&mut s, &mut previous, false);
+    let online = |s: &Snapshot, instance: &str| {
+        s.partitions(RESOURCE)
+            .iter()
+            .filter(|p| s.holders(RESOURCE, p).get(instance) == Some(&"ONLINE"))
+            .count()
+    };
+    assert_eq!(online(&s, "host_2"), 6);
+
+    s.maintenance = true;
+    s.live.remove("host_2");
+    s.remove_instance_states("host_2");
+    converge(&mut s, &mut previous, false);
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(s.holders(RESOURCE, &p).len(), 2, "nothing re-placed: {p}");
+    }
+
+    // Back with a new session, its replicas carried over as OFFLINE.
+    s.live.insert(
+        "host_2".into(),
+        LiveParticipant {
+            session: "2ff".into(),
+        },
+    );
+    for p in 0..6 {
+        apply_to(&mut s, "host_2", &format!("{RESOURCE}_{p}"), "OFFLINE");
+    }
+    // And a newcomer.
+    s.live.insert(
+        "host_3".into(),
+        LiveParticipant {
+            session: "3ff".into(),
+        },
+    );
+    s.configs
+        .insert("host_3".into(), InstanceConfig::new("host_3").into());
+    converge(&mut s, &mut previous, false);
+    assert_eq!(online(&s, "host_2"), 6, "recovered in maintenance");
+    assert_eq!(online(&s, "host_3"), 0, "nothing new placed in maintenance");
+    for p in s.partitions(RESOURCE) {
+        assert_eq!(
+            s.holders(RESOURCE, &p)
+                .values()
+                .filter(|st| **st == "ONLINE")
+                .count(),
+            3,
+            "{p}"
+        );
+    }
+}
