@@ -1,5 +1,6 @@
 //! Instance operations: add (as `ZKHelixAdmin.addInstance`), drop, enable
-//! and disable.
+//! and disable, and instance tags (`addInstanceTag`, `removeInstanceTag`,
+//! `getInstancesInClusterWithTag`).
 
 use strand_model::{InstanceConfig, ParticipantHistory, PropertyPaths};
 use strand_zk::{CreateKind, Update};
@@ -117,6 +118,47 @@ impl Admin {
         .await
     }
 
+    /// Helix's `addInstanceTag`: adds `tag` to the instance's `TAG_LIST`
+    /// (once; FULL_AUTO resources with that `INSTANCE_GROUP_TAG` are placed
+    /// on tagged instances only).
+    pub async fn add_instance_tag(&self, cluster: &str, instance: &str, tag: &str) -> Result<()> {
+        validate_tag(tag)?;
+        self.require_instance(cluster, instance).await?;
+        self.update_instance_config(cluster, instance, |config| config.add_tag(tag))
+            .await
+    }
+
+    /// Helix's `removeInstanceTag`: removes `tag` from the instance's
+    /// `TAG_LIST` (nothing changes when it is not there).
+    pub async fn remove_instance_tag(
+        &self,
+        cluster: &str,
+        instance: &str,
+        tag: &str,
+    ) -> Result<()> {
+        validate_tag(tag)?;
+        self.require_instance(cluster, instance).await?;
+        self.update_instance_config(cluster, instance, |config| config.remove_tag(tag))
+            .await
+    }
+
+    /// Helix's `getInstancesInClusterWithTag`: the instances whose config
+    /// carries `tag`, sorted.
+    pub async fn list_instances_with_tag(&self, cluster: &str, tag: &str) -> Result<Vec<String>> {
+        validate_tag(tag)?;
+        let mut tagged = Vec::new();
+        for instance in self.list_instances(cluster).await? {
+            let path = PropertyPaths::new(cluster).instance_config(&instance);
+            if let Some(found) = self.accessor().get(&path).await?
+                && InstanceConfig::from(found.value).contains_tag(tag)
+            {
+                tagged.push(instance);
+            }
+        }
+        tagged.sort();
+        Ok(tagged)
+    }
+
     /// Edits an instance's config in place (a versioned read-modify-write;
     /// nothing is written when the config is gone).
     pub(crate) async fn update_instance_config(
@@ -191,6 +233,16 @@ pub fn instance_config_for(spec: &str) -> InstanceConfig {
             config
         }
     }
+}
+
+/// A tag must say something: not empty, no surrounding whitespace.
+fn validate_tag(tag: &str) -> Result<()> {
+    if tag.is_empty() || tag.trim() != tag {
+        return Err(AdminError::Invalid(format!(
+            "invalid instance tag {tag:?}: a tag must not be empty or start or end with whitespace"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

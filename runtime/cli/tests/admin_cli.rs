@@ -536,3 +536,114 @@ fn drain_and_undrain_instance_set_helix_instance_operations() {
         "instance nobody_1 is not in cluster C",
     );
 }
+
+#[test]
+fn instance_tags_are_added_listed_and_removed_under_both_names() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let ok = |out: Output| {
+        assert!(out.status.success(), "stderr: {}", stderr(&out));
+        out
+    };
+    ok(strand(&["admin", "add-cluster", "TAGS", "--zk", &zk]));
+    for instance in ["localhost_1", "localhost_2"] {
+        ok(strand(&[
+            "admin",
+            "add-instance",
+            "TAGS",
+            instance,
+            "--zk",
+            &zk,
+        ]));
+    }
+    ok(strand(&[
+        "admin",
+        "add-instance-tag",
+        "TAGS",
+        "localhost_2",
+        "ssd",
+        "--zk",
+        &zk,
+    ]));
+    // Helix's camelCase name, twice: the tag is added once.
+    ok(strand(&[
+        "admin",
+        "addInstanceTag",
+        "TAGS",
+        "localhost_2",
+        "ssd",
+        "--zk",
+        &zk,
+    ]));
+    let tagged = ok(strand(&[
+        "admin",
+        "list-instances",
+        "TAGS",
+        "--tag",
+        "ssd",
+        "--zk",
+        &zk,
+    ]));
+    assert_eq!(stdout(&tagged).trim(), "localhost_2");
+    let all = ok(strand(&[
+        "admin",
+        "listInstances",
+        "TAGS",
+        "--json",
+        "--zk",
+        &zk,
+    ]));
+    let value: serde_json::Value = serde_json::from_slice(&all.stdout).expect("json");
+    assert_eq!(
+        value["instances"],
+        serde_json::json!(["localhost_1", "localhost_2"])
+    );
+    let dump = ok(strand(&[
+        "admin",
+        "dump",
+        "/TAGS/CONFIGS/PARTICIPANT/localhost_2",
+        "--json",
+        "--zk",
+        &zk,
+    ]));
+    let value: serde_json::Value = serde_json::from_slice(&dump.stdout).expect("json");
+    assert_eq!(
+        value["znodes"][0]["record"]["listFields"]["TAG_LIST"],
+        serde_json::json!(["ssd"])
+    );
+
+    ok(strand(&[
+        "admin",
+        "removeInstanceTag",
+        "TAGS",
+        "localhost_2",
+        "ssd",
+        "--zk",
+        &zk,
+    ]));
+    let tagged = ok(strand(&[
+        "admin",
+        "list-instances",
+        "TAGS",
+        "--tag",
+        "ssd",
+        "--zk",
+        &zk,
+    ]));
+    assert_eq!(stdout(&tagged).trim(), "");
+
+    // Bad input: one line, a failure, nothing changed.
+    for (args, needle) in [
+        (
+            ["add-instance-tag", "TAGS", "localhost_2", ""],
+            "invalid instance tag",
+        ),
+        (["add-instance-tag", "TAGS", "nobody", "ssd"], "nobody"),
+        (["add-instance-tag", "NOPE", "localhost_2", "ssd"], "NOPE"),
+    ] {
+        let mut full = vec!["admin"];
+        full.extend(args);
+        full.extend(["--zk", zk.as_str()]);
+        assert_one_line_error(&strand(&full), needle);
+    }
+}

@@ -108,6 +108,40 @@ pub enum AdminCommand {
         /// Instance id.
         instance: String,
     },
+    /// Tag an instance (Helix's `addInstanceTag`): FULL_AUTO resources with
+    /// that instance group tag are placed on tagged instances only.
+    #[command(alias = "addInstanceTag")]
+    AddInstanceTag {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// The tag.
+        tag: String,
+    },
+    /// Remove a tag from an instance (Helix's `removeInstanceTag`).
+    #[command(alias = "removeInstanceTag")]
+    RemoveInstanceTag {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// The tag.
+        tag: String,
+    },
+    /// List a cluster's instances (Helix's `listInstances`), or only those
+    /// with a tag.
+    #[command(alias = "listInstances")]
+    ListInstances {
+        /// Cluster name.
+        cluster: String,
+        /// Only instances with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a resource with no partitions placed yet (see `rebalance`).
     AddResource {
         /// Cluster name.
@@ -321,6 +355,39 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
         AdminCommand::DropInstance { cluster, instance } => {
             admin.drop_instance(&cluster, &instance).await?;
             println!("Dropped instance {instance} from {cluster}");
+        }
+        AdminCommand::AddInstanceTag {
+            cluster,
+            instance,
+            tag,
+        } => {
+            admin.add_instance_tag(&cluster, &instance, &tag).await?;
+            println!("Tagged {instance} with {tag}");
+        }
+        AdminCommand::RemoveInstanceTag {
+            cluster,
+            instance,
+            tag,
+        } => {
+            admin.remove_instance_tag(&cluster, &instance, &tag).await?;
+            println!("Removed tag {tag} from {instance}");
+        }
+        AdminCommand::ListInstances { cluster, tag, json } => {
+            let instances = match &tag {
+                Some(tag) => admin.list_instances_with_tag(&cluster, tag).await?,
+                None => {
+                    let mut all = admin.list_instances(&cluster).await?;
+                    all.sort();
+                    all
+                }
+            };
+            if json {
+                print_json(&serde_json::json!({ "instances": instances }))?;
+            } else {
+                for instance in instances {
+                    println!("{instance}");
+                }
+            }
         }
         AdminCommand::EnableInstance { cluster, instance } => {
             admin
