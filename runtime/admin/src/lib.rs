@@ -22,6 +22,7 @@ pub mod placement;
 mod reset;
 mod resource;
 mod resource_edit;
+mod scoped_config;
 mod state_models;
 mod views;
 
@@ -32,6 +33,7 @@ pub use dump::DumpedNode;
 pub use error::{AdminError, Result};
 pub use info::{ClusterInfo, InstanceInfo, ResourceInfo};
 pub use instance::instance_config_for;
+pub use scoped_config::{ConfigScope, parse_key_values, parse_keys};
 pub use strand_model::RebalanceMode;
 pub use views::ErrorIndex;
 

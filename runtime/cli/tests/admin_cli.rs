@@ -647,3 +647,101 @@ fn instance_tags_are_added_listed_and_removed_under_both_names() {
         assert_one_line_error(&strand(&full), needle);
     }
 }
+
+#[test]
+fn scoped_configs_resources_and_clusters_as_helix_admin_has_them() {
+    let server = LocalZk::start().expect("zookeeper");
+    let zk = server.connect_string();
+    let run = |args: &[&str]| {
+        let mut full = vec!["admin"];
+        full.extend(args);
+        full.extend(["--zk", zk.as_str()]);
+        let out = strand(&full);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    run(&["add-cluster", "CFG"]);
+    run(&["add-instance", "CFG", "localhost_1"]);
+    run(&["add-resource", "CFG", "db", "2", "MasterSlave"]);
+
+    // Every scope, under Helix's names: set, get (Helix's ZNRecord), remove.
+    for (scope, args) in [
+        ("CLUSTER", "CFG"),
+        ("PARTICIPANT", "CFG,localhost_1"),
+        ("RESOURCE", "CFG,db"),
+        ("PARTITION", "CFG,db,db_0"),
+    ] {
+        run(&["setConfig", scope, args, "k1=v1,k2=v2"]);
+        let got: serde_json::Value =
+            serde_json::from_str(&run(&["get-config", scope, args, "k1,k2,k3"])).expect("json");
+        assert_eq!(got["id"], scope);
+        assert_eq!(
+            got["simpleFields"],
+            serde_json::json!({"k1": "v1", "k2": "v2"}),
+            "{scope}"
+        );
+        run(&["removeConfig", scope, args, "k1"]);
+        let got: serde_json::Value =
+            serde_json::from_str(&run(&["getConfig", scope, args, "k1,k2"])).expect("json");
+        assert_eq!(
+            got["simpleFields"],
+            serde_json::json!({"k2": "v2"}),
+            "{scope}"
+        );
+    }
+    // Where they live: the partition's keys in its resource's config.
+    let dump: serde_json::Value =
+        serde_json::from_str(&run(&["dump", "/CFG/CONFIGS/RESOURCE/db", "--json"])).expect("json");
+    let record = &dump["znodes"][0]["record"];
+    assert_eq!(record["simpleFields"]["k2"], "v2");
+    assert_eq!(record["mapFields"]["db_0"]["k2"], "v2");
+
+    // Resources and clusters on and off.
+    run(&["disable-resource", "CFG", "db"]);
+    let ideal = run(&["dump", "/CFG/IDEALSTATES/db"]);
+    assert!(ideal.contains("\"HELIX_ENABLED\" : \"false\""), "{ideal}");
+    run(&["enable-resource", "CFG", "db"]);
+    run(&["disable-cluster", "CFG", "--reason", "upgrade"]);
+    assert!(run(&["dump", "/CFG/CONTROLLER/PAUSE"]).contains("upgrade"));
+    run(&["enable-cluster", "CFG"]);
+
+    // A resource from a whole IdealState file (Helix's addIdealState).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ideal.json");
+    std::fs::write(
+        &file,
+        r#"{"id":"ext","simpleFields":{"NUM_PARTITIONS":"1","REBALANCE_MODE":"SEMI_AUTO","REPLICAS":"1","STATE_MODEL_DEF_REF":"OnlineOffline"},"listFields":{"ext_0":["localhost_1"]},"mapFields":{"ext_0":{}}}"#,
+    )
+    .expect("write");
+    let path = file.to_str().expect("UTF-8 path");
+    run(&["addIdealState", "CFG", "ext", path]);
+    assert!(run(&["dump", "/CFG/IDEALSTATES/ext"]).contains("OnlineOffline"));
+
+    // Bad input: one line, a failure.
+    for (args, needle) in [
+        (
+            vec!["set-config", "CLOUD", "CFG", "k=v"],
+            "unknown config scope",
+        ),
+        (
+            vec!["set-config", "RESOURCE", "CFG", "k=v"],
+            "CLUSTER,RESOURCE",
+        ),
+        (vec!["set-config", "RESOURCE", "CFG,nodb", "k=v"], "nodb"),
+        (vec!["set-config", "CLUSTER", "CFG", "novalue"], "key=value"),
+        (
+            vec!["set-config", "PARTICIPANT", "CFG,nobody", "k=v"],
+            "nobody",
+        ),
+        (vec!["disable-resource", "CFG", "nodb"], "nodb"),
+        (
+            vec!["add-ideal-state", "CFG", "other", path],
+            "does not match",
+        ),
+    ] {
+        let mut full = vec!["admin"];
+        full.extend(args);
+        full.extend(["--zk", zk.as_str()]);
+        assert_one_line_error(&strand(&full), needle);
+    }
+}

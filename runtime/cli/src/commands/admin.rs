@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
-use strand_admin::{Admin, ClusterAcl, RebalanceMode};
+use strand_admin::{Admin, ClusterAcl, ConfigScope, RebalanceMode};
 use strand_zk::AclEntry;
 
 use super::GlobalArgs;
@@ -171,6 +171,81 @@ pub enum AdminCommand {
         resource: String,
         /// Replicas per partition.
         replicas: u32,
+    },
+    /// Add a resource from a complete IdealState ZNRecord JSON file (Helix's
+    /// `addIdealState`; its id must be the resource name).
+    #[command(alias = "addIdealState")]
+    AddIdealState {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+        /// The IdealState.
+        file: PathBuf,
+    },
+    /// Let the controller bring a resource's replicas up again.
+    EnableResource {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// Take every replica of a resource offline (`HELIX_ENABLED=false` in
+    /// its IdealState); it stays defined.
+    DisableResource {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// Resume the controller's pipeline for a cluster (removes the PAUSE
+    /// signal; Helix's `enableCluster … true`).
+    EnableCluster {
+        /// Cluster name.
+        cluster: String,
+    },
+    /// Pause the controller's pipeline for a cluster: no transition is
+    /// sent until it is enabled again (Helix's `enableCluster … false`).
+    DisableCluster {
+        /// Cluster name.
+        cluster: String,
+        /// Why, recorded in the PAUSE signal.
+        #[arg(long, default_value = "paused by strand admin")]
+        reason: String,
+    },
+    /// Set config keys in a scope, as Helix's `setConfig`:
+    /// `set-config RESOURCE myCluster,myDB k1=v1,k2=v2` (scopes CLUSTER
+    /// C, PARTICIPANT C,INSTANCE, RESOURCE C,RESOURCE, PARTITION
+    /// C,RESOURCE,PARTITION).
+    #[command(alias = "setConfig")]
+    SetConfig {
+        /// CLUSTER, PARTICIPANT, RESOURCE or PARTITION.
+        scope: String,
+        /// The scope's arguments, comma-separated, the cluster first.
+        scope_args: String,
+        /// `k1=v1,k2=v2`.
+        key_values: String,
+    },
+    /// Print config keys of a scope, as Helix's `getConfig` (a ZNRecord
+    /// whose simple fields are the keys that are set).
+    #[command(alias = "getConfig")]
+    GetConfig {
+        /// CLUSTER, PARTICIPANT, RESOURCE or PARTITION.
+        scope: String,
+        /// The scope's arguments, comma-separated, the cluster first.
+        scope_args: String,
+        /// `k1,k2`.
+        keys: String,
+    },
+    /// Remove config keys from a scope, as Helix's `removeConfig`.
+    #[command(alias = "removeConfig")]
+    RemoveConfig {
+        /// CLUSTER, PARTICIPANT, RESOURCE or PARTITION.
+        scope: String,
+        /// The scope's arguments, comma-separated, the cluster first.
+        scope_args: String,
+        /// `k1,k2`.
+        keys: String,
     },
     /// Add a state model definition from a ZNRecord JSON file.
     AddStateModelDef {
@@ -467,6 +542,74 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
         } => {
             admin.rebalance(&cluster, &resource, replicas).await?;
             println!("Rebalanced {resource} with {replicas} replicas");
+        }
+        AdminCommand::AddIdealState {
+            cluster,
+            resource,
+            file,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let record = strand_model::ZNRecord::from_bytes(&bytes)
+                .with_context(|| format!("{} is not an IdealState record", file.display()))?
+                .with_context(|| format!("{} is empty", file.display()))?;
+            admin
+                .add_resource_with_ideal_state(&cluster, &resource, record)
+                .await?;
+            println!("Added resource {resource} to {cluster}");
+        }
+        AdminCommand::EnableResource { cluster, resource } => {
+            admin
+                .set_resource_enabled(&cluster, &resource, true)
+                .await?;
+            println!("Enabled {resource}");
+        }
+        AdminCommand::DisableResource { cluster, resource } => {
+            admin
+                .set_resource_enabled(&cluster, &resource, false)
+                .await?;
+            println!("Disabled {resource}");
+        }
+        AdminCommand::EnableCluster { cluster } => {
+            admin.set_cluster_enabled(&cluster, true, "").await?;
+            println!("Enabled {cluster}");
+        }
+        AdminCommand::DisableCluster { cluster, reason } => {
+            admin.set_cluster_enabled(&cluster, false, &reason).await?;
+            println!("Paused {cluster}");
+        }
+        AdminCommand::SetConfig {
+            scope,
+            scope_args,
+            key_values,
+        } => {
+            let (cluster, scope) = ConfigScope::parse(&scope, &scope_args)?;
+            let pairs = strand_admin::parse_key_values(&key_values)?;
+            admin.set_config(&cluster, &scope, &pairs).await?;
+        }
+        AdminCommand::GetConfig {
+            scope,
+            scope_args,
+            keys,
+        } => {
+            let kind = scope;
+            let (cluster, scope) = ConfigScope::parse(&kind, &scope_args)?;
+            let keys = strand_admin::parse_keys(&keys)?;
+            let values = admin.get_config(&cluster, &scope, &keys).await?;
+            let mut record = strand_model::ZNRecord::new(kind);
+            for (key, value) in values {
+                record.set_simple(key, value);
+            }
+            println!("{}", record.to_json_string());
+        }
+        AdminCommand::RemoveConfig {
+            scope,
+            scope_args,
+            keys,
+        } => {
+            let (cluster, scope) = ConfigScope::parse(&scope, &scope_args)?;
+            let keys = strand_admin::parse_keys(&keys)?;
+            admin.remove_config(&cluster, &scope, &keys).await?;
         }
         AdminCommand::AddStateModelDef { cluster, file } => {
             let bytes =
