@@ -1,5 +1,5 @@
 //! `RoutingTableProvider` against a real ZooKeeper, with the views written
-//! directly (the end-to-end test in `tests/tests/routing.rs` uses a real
+//! directly (the end-to-end test in `tests/tests/all/routing.rs` uses a real
 //! controller and participants): updates, live-instance removal,
 //! customized views, listeners, unknown clusters.
 

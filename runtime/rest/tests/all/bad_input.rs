@@ -2,9 +2,7 @@
 //! routes and methods all get a 4xx with a JSON error naming the problem,
 //! and ZooKeeper is left exactly as it was.
 
-mod common;
-
-use common::Api;
+use crate::common::Api;
 use strand_rest::RestConfig;
 
 #[tokio::test]

@@ -16,13 +16,11 @@
 //! `chromium-driver` (`cargo xtask test` installs them when missing);
 //! `STRAND_CHROMIUM` and `STRAND_CHROMEDRIVER` name others.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, StrandProcess};
+use crate::common::{DEADLINE, StrandProcess};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use strand_admin::RebalanceMode;

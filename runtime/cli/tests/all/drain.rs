@@ -11,11 +11,9 @@
 //!   the drain at once;
 //! * a watcher never sees two MASTERs of a partition.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, StrandProcess};
+use crate::common::{DEADLINE, StrandProcess};
 use strand_admin::RebalanceMode;
 use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};
 use strand_model::{CurrentState, PropertyPaths};

@@ -2,9 +2,7 @@
 //! components from `plugins/`: upload, list, history, rollback, and the
 //! refusals (not a component, unknown cluster or plugin, over the cap).
 
-mod common;
-
-use common::Api;
+use crate::common::Api;
 use reqwest::Method;
 use serde_json::Value;
 use strand_devcluster::plugins::{names, plugin_path};
@@ -14,7 +12,7 @@ fn component(name: &str) -> Vec<u8> {
     std::fs::read(plugin_path(name).expect("plugin built")).expect("read component")
 }
 
-async fn upload(api: &Api, path: &str, bytes: Vec<u8>) -> common::Reply {
+async fn upload(api: &Api, path: &str, bytes: Vec<u8>) -> crate::common::Reply {
     api.send(
         api.request(Method::POST, path)
             .header("Content-Type", "application/wasm")

@@ -2,9 +2,7 @@
 //! IdealState body, list, inspect, IdealState edits, enable/disable,
 //! rebalance, ResourceConfig, views and drop.
 
-mod common;
-
-use common::{Api, names};
+use crate::common::{Api, names};
 use strand_model::IdealState;
 
 async fn cluster(api: &Api) {

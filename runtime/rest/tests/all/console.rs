@@ -4,12 +4,10 @@
 //! resends another resource), partitions in ERROR with their INFO, and
 //! refusals for clusters that do not exist or cannot.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::Api;
+use crate::common::Api;
 use serde_json::Value;
 use strand_model::{PropertyPaths, ZNRecord};
 use strand_zk::{CreateKind, Zk};

@@ -2,9 +2,7 @@
 //! InstanceConfig body), list, inspect, enable/disable, configs, messages,
 //! error records, reset refusals and drop.
 
-mod common;
-
-use common::{Api, names};
+use crate::common::{Api, names};
 use strand_model::{PropertyPaths, SessionId, ZNRecord};
 use strand_zk::CreateKind;
 

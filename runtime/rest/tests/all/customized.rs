@@ -1,9 +1,7 @@
 //! The customized-state config routes, starting with the request exactly
 //! as Helix's documentation gives it.
 
-mod common;
-
-use common::Api;
+use crate::common::Api;
 use reqwest::Method;
 
 /// Helix's documented request body, verbatim.

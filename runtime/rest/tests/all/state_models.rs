@@ -1,8 +1,6 @@
 //! State model definition routes against a real ZooKeeper.
 
-mod common;
-
-use common::{Api, names};
+use crate::common::{Api, names};
 use strand_model::builtin;
 
 #[tokio::test]

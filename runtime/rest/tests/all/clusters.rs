@@ -1,9 +1,7 @@
 //! Cluster routes against a real ZooKeeper: list, create, summary, pause,
 //! maintenance, configs, controller, delete.
 
-mod common;
-
-use common::{Api, names};
+use crate::common::{Api, names};
 use strand_model::PropertyPaths;
 
 #[tokio::test]

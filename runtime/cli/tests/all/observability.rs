@@ -17,12 +17,10 @@
 //!   resource, partition and message id, and the controller's "message
 //!   sent" line for the same message id carries the cluster.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, StrandProcess};
+use crate::common::{DEADLINE, StrandProcess};
 use serde_json::Value;
 use strand_admin::RebalanceMode;
 use strand_devcluster::plugins::{compiled_cache_dir, names, plugin_path};

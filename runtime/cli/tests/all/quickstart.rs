@@ -4,12 +4,10 @@
 //! fails over, rejoins and exits 0; with `--console` it serves the web
 //! console on the cluster from the start and keeps running until SIGTERM.
 
-mod common;
-
 use std::process::Command;
 use std::time::Instant;
 
-use common::{DEADLINE, StrandProcess};
+use crate::common::{DEADLINE, StrandProcess};
 use strand_devcluster::plugins::{ensure_built, wasm_dir};
 use strand_devcluster::zookeeper::free_port;
 

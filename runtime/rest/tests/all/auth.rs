@@ -1,9 +1,7 @@
 //! The bearer token: with one configured, every mutating request needs it
 //! and reads stay open; without one, nothing is asked.
 
-mod common;
-
-use common::Api;
+use crate::common::Api;
 use reqwest::Method;
 use strand_rest::{BearerToken, RestConfig};
 

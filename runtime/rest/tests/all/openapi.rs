@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 fn openapi() -> Value {
-    let text = include_str!("../openapi.json");
+    let text = include_str!("../../openapi.json");
     serde_json::from_str(text).expect("openapi.json is valid JSON")
 }
 

@@ -5,9 +5,7 @@
 //! ZooKeeper is left exactly as it was; tools (no `Origin`, JSON bodies)
 //! and an origin the operator allowed keep working.
 
-mod common;
-
-use common::{Api, Reply};
+use crate::common::{Api, Reply};
 use strand_devcluster::plugins::{names, plugin_path};
 use strand_rest::{AllowedHost, AllowedOrigins, BearerToken, RestConfig};
 
