@@ -541,125 +541,54 @@ fn drain_and_undrain_instance_set_helix_instance_operations() {
 fn instance_tags_are_added_listed_and_removed_under_both_names() {
     let server = LocalZk::start().expect("zookeeper");
     let zk = server.connect_string();
-    let ok = |out: Output| {
-        assert!(out.status.success(), "stderr: {}", stderr(&out));
-        out
-    };
-    ok(strand(&["admin", "add-cluster", "TAGS", "--zk", &zk]));
+    let run = |args: &[&str]| admin_ok(&zk, args);
+    run(&["add-cluster", "TAGS"]);
     for instance in ["localhost_1", "localhost_2"] {
-        ok(strand(&[
-            "admin",
-            "add-instance",
-            "TAGS",
-            instance,
-            "--zk",
-            &zk,
-        ]));
+        run(&["add-instance", "TAGS", instance]);
     }
-    ok(strand(&[
-        "admin",
-        "add-instance-tag",
-        "TAGS",
-        "localhost_2",
-        "ssd",
-        "--zk",
-        &zk,
-    ]));
+    run(&["add-instance-tag", "TAGS", "localhost_2", "ssd"]);
     // Helix's camelCase name, twice: the tag is added once.
-    ok(strand(&[
-        "admin",
-        "addInstanceTag",
-        "TAGS",
-        "localhost_2",
-        "ssd",
-        "--zk",
-        &zk,
-    ]));
-    let tagged = ok(strand(&[
-        "admin",
-        "list-instances",
-        "TAGS",
-        "--tag",
-        "ssd",
-        "--zk",
-        &zk,
-    ]));
-    assert_eq!(stdout(&tagged).trim(), "localhost_2");
-    let all = ok(strand(&[
-        "admin",
-        "listInstances",
-        "TAGS",
-        "--json",
-        "--zk",
-        &zk,
-    ]));
-    let value: serde_json::Value = serde_json::from_slice(&all.stdout).expect("json");
+    run(&["addInstanceTag", "TAGS", "localhost_2", "ssd"]);
+    let tagged = run(&["list-instances", "TAGS", "--tag", "ssd"]);
+    assert_eq!(tagged.trim(), "localhost_2");
+    let all: serde_json::Value =
+        serde_json::from_str(&run(&["listInstances", "TAGS", "--json"])).expect("json");
     assert_eq!(
-        value["instances"],
+        all["instances"],
         serde_json::json!(["localhost_1", "localhost_2"])
     );
-    let dump = ok(strand(&[
-        "admin",
+    let dump: serde_json::Value = serde_json::from_str(&run(&[
         "dump",
         "/TAGS/CONFIGS/PARTICIPANT/localhost_2",
         "--json",
-        "--zk",
-        &zk,
-    ]));
-    let value: serde_json::Value = serde_json::from_slice(&dump.stdout).expect("json");
+    ]))
+    .expect("json");
     assert_eq!(
-        value["znodes"][0]["record"]["listFields"]["TAG_LIST"],
+        dump["znodes"][0]["record"]["listFields"]["TAG_LIST"],
         serde_json::json!(["ssd"])
     );
 
-    ok(strand(&[
-        "admin",
-        "removeInstanceTag",
-        "TAGS",
-        "localhost_2",
-        "ssd",
-        "--zk",
-        &zk,
-    ]));
-    let tagged = ok(strand(&[
-        "admin",
-        "list-instances",
-        "TAGS",
-        "--tag",
-        "ssd",
-        "--zk",
-        &zk,
-    ]));
-    assert_eq!(stdout(&tagged).trim(), "");
+    run(&["removeInstanceTag", "TAGS", "localhost_2", "ssd"]);
+    assert_eq!(run(&["list-instances", "TAGS", "--tag", "ssd"]).trim(), "");
 
-    // Bad input: one line, a failure, nothing changed.
-    for (args, needle) in [
-        (
-            ["add-instance-tag", "TAGS", "localhost_2", ""],
-            "invalid instance tag",
-        ),
-        (["add-instance-tag", "TAGS", "nobody", "ssd"], "nobody"),
-        (["add-instance-tag", "NOPE", "localhost_2", "ssd"], "NOPE"),
-    ] {
-        let mut full = vec!["admin"];
-        full.extend(args);
-        full.extend(["--zk", zk.as_str()]);
-        assert_one_line_error(&strand(&full), needle);
-    }
+    assert_each_refused(
+        &zk,
+        &[
+            (
+                &["add-instance-tag", "TAGS", "localhost_2", ""],
+                "invalid instance tag",
+            ),
+            (&["add-instance-tag", "TAGS", "nobody", "ssd"], "nobody"),
+            (&["add-instance-tag", "NOPE", "localhost_2", "ssd"], "NOPE"),
+        ],
+    );
 }
 
 #[test]
 fn scoped_configs_resources_and_clusters_as_helix_admin_has_them() {
     let server = LocalZk::start().expect("zookeeper");
     let zk = server.connect_string();
-    let run = |args: &[&str]| {
-        let mut full = vec!["admin"];
-        full.extend(args);
-        full.extend(["--zk", zk.as_str()]);
-        let out = strand(&full);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        stdout(&out)
-    };
+    let run = |args: &[&str]| admin_ok(&zk, args);
     run(&["add-cluster", "CFG"]);
     run(&["add-instance", "CFG", "localhost_1"]);
     run(&["add-resource", "CFG", "db", "2", "MasterSlave"]);
@@ -718,30 +647,45 @@ fn scoped_configs_resources_and_clusters_as_helix_admin_has_them() {
     assert!(run(&["dump", "/CFG/IDEALSTATES/ext"]).contains("OnlineOffline"));
 
     // Bad input: one line, a failure.
-    for (args, needle) in [
-        (
-            vec!["set-config", "CLOUD", "CFG", "k=v"],
-            "unknown config scope",
-        ),
-        (
-            vec!["set-config", "RESOURCE", "CFG", "k=v"],
-            "CLUSTER,RESOURCE",
-        ),
-        (vec!["set-config", "RESOURCE", "CFG,nodb", "k=v"], "nodb"),
-        (vec!["set-config", "CLUSTER", "CFG", "novalue"], "key=value"),
-        (
-            vec!["set-config", "PARTICIPANT", "CFG,nobody", "k=v"],
-            "nobody",
-        ),
-        (vec!["disable-resource", "CFG", "nodb"], "nodb"),
-        (
-            vec!["add-ideal-state", "CFG", "other", path],
-            "does not match",
-        ),
-    ] {
+    assert_each_refused(
+        &zk,
+        &[
+            (
+                &["set-config", "CLOUD", "CFG", "k=v"],
+                "unknown config scope",
+            ),
+            (
+                &["set-config", "RESOURCE", "CFG", "k=v"],
+                "CLUSTER,RESOURCE",
+            ),
+            (&["set-config", "RESOURCE", "CFG,nodb", "k=v"], "nodb"),
+            (&["set-config", "CLUSTER", "CFG", "novalue"], "key=value"),
+            (
+                &["set-config", "PARTICIPANT", "CFG,nobody", "k=v"],
+                "nobody",
+            ),
+            (&["disable-resource", "CFG", "nodb"], "nodb"),
+            (&["add-ideal-state", "CFG", "other", path], "does not match"),
+        ],
+    );
+}
+
+/// Runs `strand admin ARGS --zk ZK`, which must succeed; its stdout.
+fn admin_ok(zk: &str, args: &[&str]) -> String {
+    let mut full = vec!["admin"];
+    full.extend(args);
+    full.extend(["--zk", zk]);
+    let out = strand(&full);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Each `strand admin ARGS` fails with one stderr line naming the problem.
+fn assert_each_refused(zk: &str, cases: &[(&[&str], &str)]) {
+    for (args, needle) in cases {
         let mut full = vec!["admin"];
-        full.extend(args);
-        full.extend(["--zk", zk.as_str()]);
+        full.extend(args.iter());
+        full.extend(["--zk", zk]);
         assert_one_line_error(&strand(&full), needle);
     }
 }
