@@ -159,6 +159,34 @@ impl Admin {
         Ok(tagged)
     }
 
+    /// Helix's `enablePartition`: enables or disables partitions of a
+    /// resource on one instance (the InstanceConfig's
+    /// `HELIX_DISABLED_PARTITION`); the controller takes a disabled
+    /// partition's replica there offline.
+    pub async fn set_partitions_enabled(
+        &self,
+        cluster: &str,
+        instance: &str,
+        resource: &str,
+        partitions: &[String],
+        enabled: bool,
+    ) -> Result<()> {
+        crate::names::validate("resource", resource)?;
+        if partitions.is_empty() {
+            return Err(AdminError::Invalid("name at least one partition".into()));
+        }
+        for partition in partitions {
+            crate::names::validate("partition", partition)?;
+        }
+        self.require_instance(cluster, instance).await?;
+        self.update_instance_config(cluster, instance, |config| {
+            for partition in partitions {
+                config.set_partition_enabled(resource, partition, enabled);
+            }
+        })
+        .await
+    }
+
     /// Edits an instance's config in place (a versioned read-modify-write;
     /// nothing is written when the config is gone).
     pub(crate) async fn update_instance_config(

@@ -1,7 +1,9 @@
 //! `reset-partition`: take replicas out of ERROR, as Helix's
 //! `ZKHelixAdmin.resetPartition` does — one `ERROR → <initial state>`
 //! state-transition message per partition, written straight into the
-//! instance's MESSAGES.
+//! instance's MESSAGES; `resetInstance` and `resetResource` do it for every
+//! partition in ERROR on an instance, or of a resource on every live
+//! instance.
 
 use strand_model::{CurrentState, Message, PropertyPaths, SessionId, StateTransitionSpec};
 use strand_zk::CreateKind;
@@ -128,6 +130,74 @@ impl Admin {
         }
         multi.commit().await?;
         Ok(())
+    }
+
+    /// Helix's `resetInstance`: resets every partition in ERROR in the
+    /// instance's live session, resource by resource (each resource's reset
+    /// is one multi-op); returns what was reset. Refused when the instance
+    /// is not live.
+    pub async fn reset_instance(
+        &self,
+        cluster: &str,
+        instance: &str,
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        self.require_instance(cluster, instance).await?;
+        if self.live_instance(cluster, instance).await?.is_none() {
+            return Err(AdminError::Refused(format!(
+                "instance {instance} is not live; only a live instance can be reset"
+            )));
+        }
+        let mut reset = Vec::new();
+        for resource in self.current_state_resources(cluster, instance).await? {
+            let errors = self.error_partitions(cluster, instance, &resource).await?;
+            if !errors.is_empty() {
+                self.reset_partitions(cluster, instance, &resource, &errors)
+                    .await?;
+                reset.push((resource, errors));
+            }
+        }
+        Ok(reset)
+    }
+
+    /// Helix's `resetResource`: resets every partition of `resource` in
+    /// ERROR on every live instance (each instance's reset is one
+    /// multi-op); returns what was reset, by instance.
+    pub async fn reset_resource(
+        &self,
+        cluster: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, Vec<String>)>> {
+        self.ideal_state(cluster, resource).await?;
+        let mut reset = Vec::new();
+        for instance in self.list_live_instances(cluster).await? {
+            let errors = self.error_partitions(cluster, &instance, resource).await?;
+            if !errors.is_empty() {
+                self.reset_partitions(cluster, &instance, resource, &errors)
+                    .await?;
+                reset.push((instance, errors));
+            }
+        }
+        Ok(reset)
+    }
+
+    /// Partitions of `resource` in ERROR in the instance's live session.
+    async fn error_partitions(
+        &self,
+        cluster: &str,
+        instance: &str,
+        resource: &str,
+    ) -> Result<Vec<String>> {
+        let Some(record) = self
+            .current_state_record(cluster, instance, resource)
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(CurrentState::from(record)
+            .partition_states()
+            .filter(|(_, state)| *state == "ERROR")
+            .map(|(partition, _)| partition.to_owned())
+            .collect())
     }
 
     async fn pending_messages(

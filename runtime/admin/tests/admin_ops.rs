@@ -475,3 +475,140 @@ async fn custom_state_model_and_customized_state_config() -> TestResult {
     assert!(admin.dump("/nope").await.is_err());
     Ok(())
 }
+
+/// A live instance (its LiveInstance ephemeral on the admin's own session)
+/// whose current state of `db` holds `states`.
+async fn live_with_states(admin: &Admin, instance: &str, states: &[(&str, &str)]) {
+    let zk = admin.zk();
+    let paths = PropertyPaths::new("C");
+    let session = strand_model::SessionId::parse(&zk.session_id()).expect("session");
+    let live = strand_model::LiveInstance::new(instance, session, "2.0.1", "1@test");
+    zk.create(
+        &paths.live_instance(instance),
+        &live.to_bytes().expect("bytes"),
+        CreateKind::Ephemeral,
+    )
+    .await
+    .expect("live instance");
+    let mut current = strand_model::CurrentState::new("db", session, "MasterSlave", "DEFAULT");
+    for (partition, state) in states {
+        current.set_state(partition, state);
+    }
+    zk.create_all(&paths.current_states(instance, session))
+        .await
+        .expect("current-state dir");
+    zk.create(
+        &paths.current_state(instance, session, "db"),
+        &current.into_record().to_bytes().expect("bytes"),
+        CreateKind::Persistent,
+    )
+    .await
+    .expect("current state");
+}
+
+/// The (partition, from, to) of the instance's messages.
+async fn sent(admin: &Admin, instance: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = admin
+        .messages("C", instance)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| {
+            (
+                m.partition_name().unwrap_or_default().to_owned(),
+                m.from_state().unwrap_or_default().to_owned(),
+                m.to_state().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn instances_and_resources_are_reset_and_partitions_disabled() -> TestResult {
+    let (_server, admin) = setup().await;
+    admin.add_cluster("C").await?;
+    for instance in ["h_1", "h_2", "h_3"] {
+        admin.add_instance("C", instance).await?;
+    }
+    admin
+        .add_resource("C", "db", 3, "MasterSlave", RebalanceMode::SemiAuto)
+        .await?;
+    live_with_states(
+        &admin,
+        "h_1",
+        &[("db_0", "ERROR"), ("db_1", "SLAVE"), ("db_2", "ERROR")],
+    )
+    .await;
+    live_with_states(&admin, "h_2", &[("db_1", "ERROR"), ("db_2", "MASTER")]).await;
+
+    // Helix's resetInstance: every ERROR partition there, to OFFLINE.
+    let reset = admin.reset_instance("C", "h_1").await?;
+    assert_eq!(
+        reset,
+        vec![("db".to_owned(), vec!["db_0".to_owned(), "db_2".to_owned()])]
+    );
+    let expected = |p: &str| (p.to_owned(), "ERROR".to_owned(), "OFFLINE".to_owned());
+    assert_eq!(
+        sent(&admin, "h_1").await,
+        vec![expected("db_0"), expected("db_2")]
+    );
+
+    // Helix's resetResource: h_1's are pending now (refused, nothing sent);
+    // on h_2 alone it resets db_1.
+    let before = sent(&admin, "h_2").await;
+    assert!(before.is_empty());
+    let refused = admin.reset_resource("C", "db").await;
+    assert!(
+        matches!(refused, Err(AdminError::Refused(_))),
+        "{refused:?}"
+    );
+    for message in admin.messages("C", "h_1").await? {
+        admin
+            .zk()
+            .delete(
+                &PropertyPaths::new("C").message("h_1", message.msg_id()),
+                None,
+            )
+            .await?;
+    }
+    let reset = admin.reset_resource("C", "db").await?;
+    assert_eq!(
+        reset,
+        vec![
+            ("h_1".to_owned(), vec!["db_0".to_owned(), "db_2".to_owned()]),
+            ("h_2".to_owned(), vec!["db_1".to_owned()])
+        ]
+    );
+    assert_eq!(sent(&admin, "h_2").await, vec![expected("db_1")]);
+
+    // Refusals: an instance that is not live, a resource that does not exist.
+    assert!(matches!(
+        admin.reset_instance("C", "h_3").await,
+        Err(AdminError::Refused(_))
+    ));
+    assert!(matches!(
+        admin.reset_resource("C", "nodb").await,
+        Err(AdminError::NoSuchResource { .. })
+    ));
+
+    // Helix's enablePartition false / true.
+    admin
+        .set_partitions_enabled("C", "h_3", "db", &["db_0".into(), "db_1".into()], false)
+        .await?;
+    let config = InstanceConfig::from(admin.instance_config("C", "h_3").await?);
+    assert_eq!(config.disabled_partitions("db"), vec!["db_0", "db_1"]);
+    admin
+        .set_partitions_enabled("C", "h_3", "db", &["db_0".into()], true)
+        .await?;
+    let config = InstanceConfig::from(admin.instance_config("C", "h_3").await?);
+    assert_eq!(config.disabled_partitions("db"), vec!["db_1"]);
+    assert!(matches!(
+        admin
+            .set_partitions_enabled("C", "h_3", "db", &[], false)
+            .await,
+        Err(AdminError::Invalid(_))
+    ));
+    Ok(())
+}

@@ -301,6 +301,49 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Take every partition in ERROR on an instance out of it (Helix's
+    /// `resetInstance`).
+    #[command(alias = "resetInstance")]
+    ResetInstance {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+    },
+    /// Take every partition of a resource in ERROR, on any live instance,
+    /// out of it (Helix's `resetResource`).
+    #[command(alias = "resetResource")]
+    ResetResource {
+        /// Cluster name.
+        cluster: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// Let a resource's partitions be served on an instance again.
+    EnablePartition {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// Resource name.
+        resource: String,
+        /// Partitions.
+        #[arg(required = true)]
+        partitions: Vec<String>,
+    },
+    /// Take a resource's partitions offline on one instance (Helix's
+    /// `enablePartition false`; `HELIX_DISABLED_PARTITION` in its config).
+    DisablePartition {
+        /// Cluster name.
+        cluster: String,
+        /// Instance id.
+        instance: String,
+        /// Resource name.
+        resource: String,
+        /// Partitions.
+        #[arg(required = true)]
+        partitions: Vec<String>,
+    },
     /// Take partitions out of ERROR (sends ERROR → initial-state transitions).
     ResetPartition {
         /// Cluster name.
@@ -704,6 +747,42 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
                 }
             }
         }
+        AdminCommand::ResetInstance { cluster, instance } => {
+            let reset = admin.reset_instance(&cluster, &instance).await?;
+            print_reset(&reset, "on", &instance);
+        }
+        AdminCommand::ResetResource { cluster, resource } => {
+            let reset = admin.reset_resource(&cluster, &resource).await?;
+            print_reset(&reset, "of", &resource);
+        }
+        AdminCommand::EnablePartition {
+            cluster,
+            instance,
+            resource,
+            partitions,
+        } => {
+            admin
+                .set_partitions_enabled(&cluster, &instance, &resource, &partitions, true)
+                .await?;
+            println!(
+                "Enabled {} of {resource} on {instance}",
+                partitions.join(",")
+            );
+        }
+        AdminCommand::DisablePartition {
+            cluster,
+            instance,
+            resource,
+            partitions,
+        } => {
+            admin
+                .set_partitions_enabled(&cluster, &instance, &resource, &partitions, false)
+                .await?;
+            println!(
+                "Disabled {} of {resource} on {instance}",
+                partitions.join(",")
+            );
+        }
         AdminCommand::ResetPartition {
             cluster,
             instance,
@@ -733,4 +812,15 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a bulk reset of `subject` (an instance or a resource) sent: the
+/// partitions, per resource or per instance.
+fn print_reset(reset: &[(String, Vec<String>)], relation: &str, subject: &str) {
+    if reset.is_empty() {
+        println!("Nothing in ERROR {relation} {subject}");
+    }
+    for (name, partitions) in reset {
+        println!("Reset {name}: {}", partitions.join(","));
+    }
 }
