@@ -237,7 +237,28 @@ impl Console {
         });
         let url = format!("http://{address}/#/cluster/{cluster}");
         progress(&format!("serving the web console at {url}"));
+        open_in_browser(&url);
         Ok(Self { url, _stop: stop })
+    }
+}
+
+/// Opens `url` in the desktop's browser when there is a desktop (a
+/// graphical session and `xdg-open`); on a server the printed URL is all.
+fn open_in_browser(url: &str) {
+    let graphical = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    if !graphical {
+        return;
+    }
+    let opened = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(err) = opened {
+        tracing::debug!(error = %err, "xdg-open did not start; open the URL by hand");
     }
 }
 
