@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use strand_model::MessageState;
 
 use super::{AppState, record_edit, record_or_404, record_response, unsupported_command};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Params, PathArgs};
 
 /// GET /instances → `{"id", "instances", "online", "disabled"}`.
@@ -75,7 +75,16 @@ struct PartitionsBody {
     partitions: Vec<String>,
 }
 
-/// POST `?command=enable|disable|resetPartitions|setInstanceOperation|isEvacuateFinished`.
+/// The body of `addInstanceTag` / `removeInstanceTag` (Helix's
+/// `PerInstanceAccessor`: the instance's id and its tags).
+#[derive(Debug, Deserialize)]
+struct TagsBody {
+    id: String,
+    #[serde(rename = "instanceTags")]
+    instance_tags: Vec<String>,
+}
+
+/// POST `?command=enable|disable|resetPartitions|enablePartitions|disablePartitions|addInstanceTag|removeInstanceTag|setInstanceOperation|isEvacuateFinished`.
 pub async fn command(
     State(s): State<AppState>,
     PathArgs((cluster, instance)): PathArgs<(String, String)>,
@@ -108,6 +117,36 @@ pub async fn command(
                 .reset_partitions(&cluster, &instance, &request.resource, &request.partitions)
                 .await?
         }
+        "enablePartitions" | "disablePartitions" => {
+            let request: PartitionsBody = body.json()?;
+            s.admin
+                .set_partitions_enabled(
+                    &cluster,
+                    &instance,
+                    &request.resource,
+                    &request.partitions,
+                    command == "enablePartitions",
+                )
+                .await?
+        }
+        "addInstanceTag" | "removeInstanceTag" => {
+            let request: TagsBody = body.json()?;
+            if request.id != instance {
+                return Err(ApiError::bad_request(format!(
+                    "the body's id {:?} does not match instance {instance:?}",
+                    request.id
+                )));
+            }
+            for tag in &request.instance_tags {
+                if command == "addInstanceTag" {
+                    s.admin.add_instance_tag(&cluster, &instance, tag).await?;
+                } else {
+                    s.admin
+                        .remove_instance_tag(&cluster, &instance, tag)
+                        .await?;
+                }
+            }
+        }
         other => {
             return Err(unsupported_command(
                 other,
@@ -115,6 +154,10 @@ pub async fn command(
                     "enable",
                     "disable",
                     "resetPartitions",
+                    "enablePartitions",
+                    "disablePartitions",
+                    "addInstanceTag",
+                    "removeInstanceTag",
                     "setInstanceOperation",
                     "isEvacuateFinished",
                 ],

@@ -375,3 +375,68 @@ async fn set_instance_operation_drains_and_is_evacuate_finished_answers() {
     .expect("JSON");
     assert_eq!(entry["OPERATION"], "ENABLE");
 }
+
+#[tokio::test]
+async fn tags_and_partitions_are_set_through_helix_commands() {
+    let api = Api::start().await;
+    cluster_with_instances(&api).await;
+    let instance = "/clusters/C/instances/localhost_12913";
+    let config = |api: &Api| {
+        let api_admin = api.admin.clone();
+        async move {
+            strand_model::InstanceConfig::from(
+                api_admin
+                    .instance_config("C", "localhost_12913")
+                    .await
+                    .expect("config"),
+            )
+        }
+    };
+
+    api.post(
+        &format!("{instance}?command=addInstanceTag"),
+        r#"{"id":"localhost_12913","instanceTags":["ssd","rack1"]}"#,
+    )
+    .await
+    .expect(200);
+    assert_eq!(config(&api).await.tags(), ["ssd", "rack1"]);
+    api.post(
+        &format!("{instance}?command=removeInstanceTag"),
+        r#"{"id":"localhost_12913","instanceTags":["ssd"]}"#,
+    )
+    .await
+    .expect(200);
+    assert_eq!(config(&api).await.tags(), ["rack1"]);
+    // Helix checks the body names the instance.
+    api.post(
+        &format!("{instance}?command=addInstanceTag"),
+        r#"{"id":"someone_else","instanceTags":["x"]}"#,
+    )
+    .await
+    .expect_error(400, "does not match");
+    assert_eq!(config(&api).await.tags(), ["rack1"]);
+
+    api.post(
+        &format!("{instance}?command=disablePartitions"),
+        r#"{"resource":"db","partitions":["db_0","db_1"]}"#,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        config(&api).await.disabled_partitions("db"),
+        ["db_0", "db_1"]
+    );
+    api.post(
+        &format!("{instance}?command=enablePartitions"),
+        r#"{"resource":"db","partitions":["db_1"]}"#,
+    )
+    .await
+    .expect(200);
+    assert_eq!(config(&api).await.disabled_partitions("db"), ["db_0"]);
+    api.post(
+        &format!("{instance}?command=disablePartitions"),
+        r#"{"resource":"db"}"#,
+    )
+    .await
+    .expect_error(400, "partitions");
+}
