@@ -311,11 +311,18 @@ impl Zk {
     ///
     /// The original client reconnects as soon as the server hands its
     /// session to the second connection, and may take it back before the
-    /// close request lands, so this retries until the expiry is observed.
+    /// close request lands, so this retries until the expiry is observed —
+    /// after a jittered pause, so that the two clients' timing does not
+    /// repeat the same race on a loaded machine.
     pub async fn expire_session(&self) -> Result<()> {
         let mut state = self.client.state_watcher();
-        let give_up = Instant::now() + self.config.connect_deadline.max(Duration::from_secs(30));
+        let give_up = Instant::now() + self.config.connect_deadline.max(Duration::from_secs(60));
+        let mut pause = Backoff::new(Duration::from_millis(20), Duration::from_millis(400));
+        let mut first = true;
         while Instant::now() < give_up {
+            if !std::mem::take(&mut first) {
+                pause.wait().await;
+            }
             let connector = zk::Client::connector()
                 .with_session(self.client.session().clone())
                 .with_session_timeout(self.config.session_timeout);
@@ -329,16 +336,22 @@ impl Zk {
                 Ok(Err(zk::Error::SessionExpired)) => {}
                 Ok(Err(_)) | Err(_) => continue,
             }
-            let observed = tokio::time::timeout(Duration::from_secs(2), async {
+            // Expired: done. Disconnected and then connected again: this
+            // client took its session back before the close landed; try
+            // again at once rather than wait out the timeout.
+            let observed = tokio::time::timeout(Duration::from_secs(5), async {
+                let mut disconnected = false;
                 loop {
                     match state.changed().await {
-                        zk::SessionState::Expired | zk::SessionState::Closed => return,
+                        zk::SessionState::Expired | zk::SessionState::Closed => return true,
+                        zk::SessionState::Disconnected => disconnected = true,
+                        zk::SessionState::SyncConnected if disconnected => return false,
                         _ => continue,
                     }
                 }
             })
             .await;
-            if observed.is_ok() || state.peek_state() == zk::SessionState::Expired {
+            if observed == Ok(true) || state.peek_state() == zk::SessionState::Expired {
                 return Ok(());
             }
         }
