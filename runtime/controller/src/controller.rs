@@ -630,8 +630,7 @@ async fn lead(ctx: &Context, zk: &Zk) -> LeadExit {
                     retry_at = Some(Instant::now() + backoff.next_delay());
                 }
             }
-            let status = ctx.shared.status.borrow().clone();
-            status_record.update(&status);
+            status_record.update(&ctx.shared.status.borrow());
             // Take what arrived during the run without waiting.
             let batch = feed.take();
             if let Some(exit) = absorb(&mut model, &mut pipeline, &cache, &mut dirty, batch) {

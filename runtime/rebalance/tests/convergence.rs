@@ -99,6 +99,30 @@ fn assert_at_most_one_master(s: &Snapshot) {
     }
 }
 
+/// One round's best possible states (their lists kept in `previous`) and
+/// messages, ids numbered on from `counter`.
+fn planned_round(
+    s: &Snapshot,
+    previous: &mut PreferenceLists,
+    counter: &mut u64,
+) -> strand_rebalance::MessagePlan {
+    let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
+    *previous = best.preference_lists.clone();
+    let mut new_id = || {
+        *counter += 1;
+        format!("msg-{counter:06}")
+    };
+    messages::plan(
+        s,
+        RESOURCE,
+        &best.assignment,
+        &sender(),
+        1_000,
+        "Test",
+        &mut new_id,
+    )
+}
+
 /// Runs pipeline rounds until nothing is sent; in "partial" mode the
 /// participants apply only the first pending message each round.
 fn converge(s: &mut Snapshot, previous: &mut PreferenceLists, partial: bool) -> usize {
@@ -116,21 +140,7 @@ fn converge_checking(
     let mut counter = 0u64;
     let mut total = 0;
     for _round in 0..200 {
-        let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
-        *previous = best.preference_lists.clone();
-        let mut new_id = || {
-            counter += 1;
-            format!("msg-{counter:06}")
-        };
-        let mut plan = messages::plan(
-            s,
-            RESOURCE,
-            &best.assignment,
-            &sender(),
-            1_000,
-            "Test",
-            &mut new_id,
-        );
+        let mut plan = planned_round(s, previous, &mut counter);
         // As the controller does after planning every resource.
         handoffs::gate(s, &mut plan.send);
         for m in &plan.send {
@@ -897,22 +907,7 @@ fn labelled_round(
     s: &Snapshot,
     previous: &mut PreferenceLists,
 ) -> Vec<(String, String, String, String)> {
-    let best = best_possible::compute(s, RESOURCE, previous).expect("best possible");
-    *previous = best.preference_lists.clone();
-    let mut counter = 0u64;
-    let mut new_id = || {
-        counter += 1;
-        format!("msg-{counter:06}")
-    };
-    let mut plan = messages::plan(
-        s,
-        RESOURCE,
-        &best.assignment,
-        &sender(),
-        1_000,
-        "Test",
-        &mut new_id,
-    );
+    let mut plan = planned_round(s, previous, &mut 0);
     rebalance_type::label(s, RESOURCE, previous, &mut plan.send);
     plan.send
         .iter()

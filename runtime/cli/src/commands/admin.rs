@@ -760,29 +760,13 @@ pub async fn run(global: &GlobalArgs, cmd: AdminCommand) -> Result<ExitCode> {
             instance,
             resource,
             partitions,
-        } => {
-            admin
-                .set_partitions_enabled(&cluster, &instance, &resource, &partitions, true)
-                .await?;
-            println!(
-                "Enabled {} of {resource} on {instance}",
-                partitions.join(",")
-            );
-        }
+        } => set_partitions(&admin, &cluster, &instance, &resource, &partitions, true).await?,
         AdminCommand::DisablePartition {
             cluster,
             instance,
             resource,
             partitions,
-        } => {
-            admin
-                .set_partitions_enabled(&cluster, &instance, &resource, &partitions, false)
-                .await?;
-            println!(
-                "Disabled {} of {resource} on {instance}",
-                partitions.join(",")
-            );
-        }
+        } => set_partitions(&admin, &cluster, &instance, &resource, &partitions, false).await?,
         AdminCommand::ResetPartition {
             cluster,
             instance,
@@ -823,4 +807,24 @@ fn print_reset(reset: &[(String, Vec<String>)], relation: &str, subject: &str) {
     for (name, partitions) in reset {
         println!("Reset {name}: {}", partitions.join(","));
     }
+}
+
+/// `enable-partition` / `disable-partition`.
+async fn set_partitions(
+    admin: &Admin,
+    cluster: &str,
+    instance: &str,
+    resource: &str,
+    partitions: &[String],
+    enabled: bool,
+) -> Result<()> {
+    admin
+        .set_partitions_enabled(cluster, instance, resource, partitions, enabled)
+        .await?;
+    let done = if enabled { "Enabled" } else { "Disabled" };
+    println!(
+        "{done} {} of {resource} on {instance}",
+        partitions.join(",")
+    );
+    Ok(())
 }

@@ -315,8 +315,8 @@ impl Mirror {
         if batch.resynced || batch.session_ended {
             dirty.all = true;
         }
+        let root = self.root.clone();
         for path in &batch.paths {
-            let root = self.root.clone();
             match classify(&root, path) {
                 Node::Resource(resource) => {
                     dirty.resources.insert(resource.to_owned());
